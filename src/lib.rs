@@ -1,0 +1,61 @@
+//! bedrock-host: a JSON-RPC 2.0 host for Amazon Bedrock Runtime over stdio,
+//! spawned by editors, tool hosts and test harnesses, and a wire-exact local
+//! Bedrock Runtime emulator that the real AWS SDK talks to over HTTP.
+//!
+//! # Layout
+//!
+//! - [`protocol`]: the wire types of PROTOCOL.md (serde + schemars) and the method names.
+//! - `transport`: framing (Content-Length and newline-delimited JSON) and the JSON-RPC connection.
+//! - `host`: dispatch, lifecycle and one handler per method.
+//! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
+//! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
+//! - [`cli`], `logging`: the command line and the log.
+//! - [`error`]: the one error type and its JSON-RPC codes.
+
+pub mod cli;
+pub mod emulator;
+pub mod error;
+mod logging;
+pub mod protocol;
+
+pub use error::{FieldError, HostError, HostResult};
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+
+/// Runs the command the user asked for; the binary is this call and nothing more.
+pub fn run(cli: Cli) -> ExitCode {
+    let target = logging::LogTarget::choose(cli.common.log_stderr, cli.common.log_file.as_deref());
+    let _log_guard = match logging::init(&target, cli.common.log_level.as_deref()) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("bedrock-host: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bedrock-host: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
+            Some(Command::Ask(_)) => Err(anyhow::anyhow!("`ask` is not available yet in this build")),
+            Some(Command::Schema(_)) => Err(anyhow::anyhow!("`schema` is not available yet in this build")),
+            None => Err(anyhow::anyhow!("the stdio server is not available yet in this build")),
+        }
+    });
+    // Dropping the runtime would wait for blocking tasks such as the stdin reader; don't.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("bedrock-host: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Params and results of every PROTOCOL.md method (filled by the protocol work).
