@@ -18,6 +18,7 @@ pub mod emulator;
 pub mod error;
 mod logging;
 pub mod protocol;
+pub mod tools;
 
 pub use error::{FieldError, HostError, HostResult};
 
