@@ -12,6 +12,7 @@
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
+pub mod assemble;
 pub mod catalog;
 pub mod cli;
 pub mod emulator;
