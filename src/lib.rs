@@ -15,6 +15,7 @@
 pub mod assemble;
 pub mod catalog;
 pub mod cli;
+pub mod conversation;
 pub mod emulator;
 pub mod error;
 mod logging;

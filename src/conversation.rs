@@ -1,0 +1,367 @@
+//! Conversation state: history, settings, usage and the one-turn-at-a-time
+//! rule. A turn works on a snapshot and joins the history only through
+//! [`ConversationStore::commit_turn`], so a failed or cancelled turn leaves
+//! the conversation exactly as it was.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{HostError, HostResult};
+use crate::protocol::bedrock::{
+    ContentBlock, ConversationRole, GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock,
+    TokenUsage, ToolChoice,
+};
+
+/// `conv_` followed by 32 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConversationId(pub String);
+
+impl ConversationId {
+    fn fresh() -> Self {
+        Self(format!("conv_{}", uuid::Uuid::new_v4().simple()))
+    }
+}
+
+impl std::fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which registered tools a conversation offers the model.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ToolSelection {
+    /// No tools: the model is sent no toolConfig.
+    #[default]
+    None,
+    /// Every tool registered at the time of each model call.
+    All,
+    /// These names (each must be registered when the model is called).
+    Named(Vec<String>),
+}
+
+/// What `conversation/create` set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConversationSettings {
+    /// As the client wrote it (alias, base id, profile id or ARN); resolved per call.
+    pub model_id: String,
+    pub system: Vec<SystemContentBlock>,
+    pub inference_config: Option<InferenceConfiguration>,
+    pub tools: ToolSelection,
+    pub tool_choice: Option<ToolChoice>,
+    pub guardrail_config: Option<GuardrailConfiguration>,
+    pub additional_model_request_fields: Option<Value>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub settings: ConversationSettings,
+    pub messages: Vec<Message>,
+    /// Completed turns.
+    pub turns: u32,
+    pub usage: TokenUsage,
+    pub cost_usd: f64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Conversation {
+    pub fn title(&self) -> String {
+        self.settings.title.clone().unwrap_or_else(|| derived_title(&self.messages))
+    }
+}
+
+/// The first line of the first user text, cut at 60 characters: what a
+/// conversation list shows when the client gave no title.
+fn derived_title(messages: &[Message]) -> String {
+    let first_text =
+        messages.iter().filter(|m| m.role == ConversationRole::User).flat_map(|m| m.content.iter()).find_map(|block| {
+            match block {
+                ContentBlock::Text(text) if !text.trim().is_empty() => Some(text.trim()),
+                _ => None,
+            }
+        });
+    let Some(text) = first_text else { return "New conversation".to_string() };
+    let line = text.lines().next().unwrap_or(text);
+    let mut title: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        title.push('…');
+    }
+    title
+}
+
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).expect("a current UTC time formats as RFC 3339")
+}
+
+/// Adds `more` to `total`, cache counts included.
+pub fn add_usage(total: &mut TokenUsage, more: &TokenUsage) {
+    total.input_tokens += more.input_tokens;
+    total.output_tokens += more.output_tokens;
+    total.total_tokens += more.total_tokens;
+    let add = |a: Option<u32>, b: Option<u32>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    };
+    total.cache_read_input_tokens = add(total.cache_read_input_tokens, more.cache_read_input_tokens);
+    total.cache_write_input_tokens = add(total.cache_write_input_tokens, more.cache_write_input_tokens);
+}
+
+struct Slot {
+    state: Mutex<Conversation>,
+    /// Held for the whole of a turn: one turn at a time per conversation.
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Held while a turn runs; dropping it lets the next turn start.
+#[derive(Debug)]
+pub struct TurnPermit {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+/// Every conversation of this host process.
+#[derive(Default)]
+pub struct ConversationStore {
+    slots: Mutex<HashMap<ConversationId, Arc<Slot>>>,
+    /// Most conversations kept at once; creating one more is refused.
+    limit: Option<usize>,
+}
+
+fn not_found(id: &str) -> HostError {
+    HostError::NotFound { kind: "conversation", id: id.to_string() }
+}
+
+impl ConversationStore {
+    pub fn with_limit(limit: Option<usize>) -> Self {
+        Self { slots: Mutex::default(), limit }
+    }
+
+    fn slot(&self, id: &str) -> HostResult<Arc<Slot>> {
+        let slots = self.slots.lock().expect("conversation map lock poisoned");
+        slots.get(&ConversationId(id.to_string())).cloned().ok_or_else(|| not_found(id))
+    }
+
+    fn insert(&self, conversation: Conversation) -> HostResult<ConversationId> {
+        let mut slots = self.slots.lock().expect("conversation map lock poisoned");
+        if let Some(limit) = self.limit
+            && slots.len() >= limit
+        {
+            return Err(HostError::InvalidRequest(format!(
+                "this host already holds {limit} conversations, its limit; delete some with conversation/delete"
+            )));
+        }
+        let id = conversation.id.clone();
+        slots.insert(id.clone(), Arc::new(Slot { state: Mutex::new(conversation), turn: Arc::default() }));
+        Ok(id)
+    }
+
+    pub fn create(&self, settings: ConversationSettings) -> HostResult<ConversationId> {
+        let now = OffsetDateTime::now_utc();
+        self.insert(Conversation {
+            id: ConversationId::fresh(),
+            settings,
+            messages: Vec::new(),
+            turns: 0,
+            usage: TokenUsage::default(),
+            cost_usd: 0.0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// A copy of the conversation as it is now.
+    pub fn get(&self, id: &str) -> HostResult<Conversation> {
+        let slot = self.slot(id)?;
+        let state = slot.state.lock().expect("conversation lock poisoned");
+        Ok(state.clone())
+    }
+
+    /// Every conversation, most recently updated first.
+    pub fn list(&self) -> Vec<Conversation> {
+        let slots: Vec<_> = self.slots.lock().expect("conversation map lock poisoned").values().cloned().collect();
+        let mut all: Vec<_> =
+            slots.iter().map(|slot| slot.state.lock().expect("conversation lock poisoned").clone()).collect();
+        all.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
+        all
+    }
+
+    /// A new conversation with the same settings and the first
+    /// `message_count` messages (all when `None`). The copy must end where a
+    /// new user message may follow: empty, or after an assistant message
+    /// that asks for no tool.
+    pub fn fork(&self, id: &str, message_count: Option<usize>) -> HostResult<ConversationId> {
+        let source = self.get(id)?;
+        let count = message_count.unwrap_or(source.messages.len());
+        if count > source.messages.len() {
+            return Err(HostError::invalid_field(
+                "messageCount",
+                format!("{count} is more than the {} messages conversation `{id}` has", source.messages.len()),
+            ));
+        }
+        let messages = source.messages[..count].to_vec();
+        if let Some(last) = messages.last() {
+            let asks_for_tool = last.content.iter().any(|b| matches!(b, ContentBlock::ToolUse(_)));
+            if last.role != ConversationRole::Assistant || asks_for_tool {
+                let valid: Vec<String> = (0..=source.messages.len())
+                    .filter(|&n| {
+                        n == 0 || {
+                            let m = &source.messages[n - 1];
+                            m.role == ConversationRole::Assistant
+                                && !m.content.iter().any(|b| matches!(b, ContentBlock::ToolUse(_)))
+                        }
+                    })
+                    .map(|n| n.to_string())
+                    .collect();
+                return Err(HostError::invalid_field(
+                    "messageCount",
+                    format!(
+                        "a fork must end after a finished assistant answer so that a user message can follow; {count} cuts a turn in half. Valid counts for `{id}`: {}",
+                        valid.join(", ")
+                    ),
+                ));
+            }
+        }
+        let now = OffsetDateTime::now_utc();
+        let turns = messages
+            .iter()
+            .filter(|m| {
+                m.role == ConversationRole::User && !m.content.iter().all(|b| matches!(b, ContentBlock::ToolResult(_)))
+            })
+            .count() as u32;
+        self.insert(Conversation {
+            id: ConversationId::fresh(),
+            settings: source.settings,
+            messages,
+            turns,
+            usage: TokenUsage::default(),
+            cost_usd: 0.0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    pub fn delete(&self, id: &str) -> HostResult<()> {
+        let mut slots = self.slots.lock().expect("conversation map lock poisoned");
+        slots.remove(&ConversationId(id.to_string())).map(|_| ()).ok_or_else(|| not_found(id))
+    }
+
+    /// Reserves the conversation for one turn; a second concurrent turn is refused.
+    pub fn begin_turn(&self, id: &str) -> HostResult<TurnPermit> {
+        let slot = self.slot(id)?;
+        let guard = slot.turn.clone().try_lock_owned().map_err(|_| {
+            HostError::InvalidRequest(format!(
+                "conversation `{id}` is already running a turn; wait for its result or cancel it with $/cancelRequest, \
+                 or fork it (conversation/fork) to run turns side by side"
+            ))
+        })?;
+        Ok(TurnPermit { _guard: guard })
+    }
+
+    /// Appends a completed turn. Returns the turn number and the updated
+    /// conversation. A conversation deleted while the turn ran is gone.
+    pub fn commit_turn(
+        &self,
+        id: &str,
+        _permit: &TurnPermit,
+        appended: Vec<Message>,
+        usage: &TokenUsage,
+        cost_usd: f64,
+    ) -> HostResult<Conversation> {
+        let slot = self.slot(id)?;
+        let mut state = slot.state.lock().expect("conversation lock poisoned");
+        state.messages.extend(appended);
+        state.turns += 1;
+        add_usage(&mut state.usage, usage);
+        state.cost_usd += cost_usd;
+        state.updated_at = OffsetDateTime::now_utc();
+        Ok(state.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(value: Value) -> Message {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn store_with_history() -> (ConversationStore, ConversationId) {
+        let store = ConversationStore::default();
+        let id = store.create(ConversationSettings { model_id: "haiku".into(), ..Default::default() }).unwrap();
+        let permit = store.begin_turn(&id.0).unwrap();
+        store
+            .commit_turn(
+                &id.0,
+                &permit,
+                vec![
+                    message(json!({"role": "user", "content": [{"text": "What is the weather\nin Paris?"}]})),
+                    message(json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "w", "input": {}}}]})),
+                    message(json!({"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "sunny"}]}}]})),
+                    message(json!({"role": "assistant", "content": [{"text": "Sunny."}]})),
+                ],
+                &TokenUsage { input_tokens: 10, output_tokens: 5, total_tokens: 15, ..Default::default() },
+                0.5,
+            )
+            .unwrap();
+        (store, id)
+    }
+
+    #[test]
+    fn one_turn_at_a_time() {
+        let (store, id) = store_with_history();
+        let permit = store.begin_turn(&id.0).unwrap();
+        let error = store.begin_turn(&id.0).unwrap_err();
+        assert!(error.to_string().contains("already running a turn"), "{error}");
+        drop(permit);
+        assert!(store.begin_turn(&id.0).is_ok());
+    }
+
+    #[test]
+    fn commit_accumulates_and_titles_derive() {
+        let (store, id) = store_with_history();
+        let conversation = store.get(&id.0).unwrap();
+        assert_eq!(conversation.turns, 1);
+        assert_eq!(conversation.messages.len(), 4);
+        assert_eq!(conversation.usage.total_tokens, 15);
+        assert_eq!(conversation.title(), "What is the weather");
+    }
+
+    #[test]
+    fn fork_copies_and_refuses_half_turns() {
+        let (store, id) = store_with_history();
+        let copy = store.fork(&id.0, Some(0)).unwrap();
+        assert!(store.get(&copy.0).unwrap().messages.is_empty());
+        let full = store.fork(&id.0, None).unwrap();
+        assert_eq!(store.get(&full.0).unwrap().messages.len(), 4);
+        assert_eq!(store.get(&full.0).unwrap().turns, 1);
+        let error = store.fork(&id.0, Some(2)).unwrap_err();
+        let HostError::InvalidParams { errors, .. } = &error else { panic!("{error}") };
+        assert_eq!(errors[0].path, "messageCount");
+        assert!(errors[0].message.ends_with(&format!("Valid counts for `{}`: 0, 4", id.0)), "{}", errors[0].message);
+        assert!(matches!(store.fork(&id.0, Some(9)), Err(HostError::InvalidParams { .. })));
+    }
+
+    #[test]
+    fn delete_and_not_found() {
+        let (store, id) = store_with_history();
+        store.delete(&id.0).unwrap();
+        assert!(matches!(store.get(&id.0), Err(HostError::NotFound { kind: "conversation", .. })));
+        assert!(matches!(store.delete(&id.0), Err(HostError::NotFound { .. })));
+    }
+
+    #[test]
+    fn limit_is_enforced() {
+        let store = ConversationStore::with_limit(Some(1));
+        store.create(ConversationSettings::default()).unwrap();
+        let error = store.create(ConversationSettings::default()).unwrap_err();
+        assert!(error.to_string().contains("limit"), "{error}");
+    }
+}
