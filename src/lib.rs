@@ -12,6 +12,7 @@
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
+pub mod bedrock;
 pub mod cli;
 pub mod emulator;
 pub mod error;
