@@ -7,6 +7,7 @@
 //! in [`bedrock`] and are used unchanged inside the method types: one
 //! vocabulary, Bedrock Converse's.
 
+pub mod bedrock;
 pub mod lifecycle;
 pub mod methods;
 
