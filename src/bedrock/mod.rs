@@ -11,9 +11,13 @@
 //! - `client`: building the SDK client from the default AWS chain.
 //! - `observe`: the per-call interceptor that counts attempts and announces retries.
 //! - `errors`: SDK errors → `HostError`, written once.
+//! - `convert`: our JSON shapes ⇄ the SDK's types, both ways.
+//! - `converse`: Converse and ConverseStream.
 //! - `invoke`: InvokeModel and its response stream (native bodies as bytes).
 
 mod client;
+mod convert;
+mod converse;
 mod errors;
 mod invoke;
 mod observe;
@@ -22,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::BedrockGateway;
+pub use converse::ConverseEventStream;
 pub use invoke::{InvokeChunkStream, InvokeModelRequest, InvokeModelResponse};
 
 use crate::protocol::RetryMode;
