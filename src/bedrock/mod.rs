@@ -9,6 +9,7 @@
 //! # Layout
 //!
 //! - `client`: building the SDK client from the default AWS chain.
+//! - `operations`: CountTokens, ApplyGuardrail, Start/Get/ListAsyncInvoke.
 //! - `observe`: the per-call interceptor that counts attempts and announces retries.
 //! - `errors`: SDK errors → `HostError`, written once.
 //! - `convert`: our JSON shapes ⇄ the SDK's types, both ways.
@@ -21,6 +22,7 @@ mod converse;
 mod errors;
 mod invoke;
 mod observe;
+mod operations;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -24,7 +24,7 @@ use crate::error::{HostError, HostResult};
 
 /// The wire name of one of our enums (`"png"`, `"enabled_full"`), which is
 /// also the SDK enum's `as_str()`.
-fn wire_name<T: Serialize>(value: &T) -> String {
+pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => name,
         other => unreachable!("protocol enums serialize to strings, got {other:?}"),
