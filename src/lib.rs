@@ -13,6 +13,7 @@
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
 pub mod assemble;
+pub mod bedrock;
 pub mod catalog;
 pub mod cli;
 pub mod conversation;

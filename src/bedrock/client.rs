@@ -1,0 +1,132 @@
+//! Building the SDK client: aws-config's whole default chain, with our
+//! settings layered on top. Building never fails for want of credentials or
+//! a region; a call does, with -32004 and a hint.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_types::region::Region;
+
+use super::errors::{self, CallContext};
+use super::observe::{AttemptLog, AttemptObserver};
+use super::{CallOptions, GatewaySettings};
+use crate::error::HostResult;
+use crate::protocol::RetryMode;
+
+/// A configured Bedrock Runtime client. Cheap to clone; share one per host.
+#[derive(Debug, Clone)]
+pub struct BedrockGateway {
+    pub(super) client: Client,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+impl BedrockGateway {
+    /// Resolves the AWS configuration. Succeeds without credentials or a
+    /// region; those are checked per call.
+    pub async fn new(settings: GatewaySettings) -> HostResult<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(RegionProviderChain::first_try(settings.region.clone().map(Region::new)).or_default_provider());
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint_url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(endpoint_url);
+        }
+        if let Some((access_key_id, secret_access_key)) = settings.static_credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                access_key_id,
+                secret_access_key,
+                None,
+                None,
+                "bedrock-host-static",
+            ));
+        }
+        let sdk_config = loader.load().await;
+
+        let mut config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config);
+        if settings.max_attempts.is_some() || settings.retry_mode.is_some() {
+            // Start from what the chain said (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, profile) and override.
+            let mut retry = sdk_config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+            if let Some(mode) = settings.retry_mode {
+                retry = match mode {
+                    RetryMode::Standard => RetryConfig::standard().with_max_attempts(retry.max_attempts()),
+                    RetryMode::Adaptive => RetryConfig::adaptive().with_max_attempts(retry.max_attempts()),
+                };
+            }
+            if let Some(max_attempts) = settings.max_attempts {
+                retry = retry.with_max_attempts(max_attempts.max(1));
+            }
+            config = config.retry_config(retry);
+        }
+        if let Some(timeout) = settings.request_timeout {
+            let base = sdk_config.timeout_config().cloned().unwrap_or_else(|| TimeoutConfig::builder().build());
+            config = config.timeout_config(base.to_builder().operation_attempt_timeout(timeout).build());
+        }
+        let region = sdk_config.region().map(|region| region.as_ref().to_owned());
+        let endpoint_url = sdk_config.endpoint_url().map(str::to_owned);
+        Ok(Self { client: Client::from_conf(config.build()), region, endpoint_url })
+    }
+
+    /// The region calls go to, if one was found.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The endpoint override in force (settings or AWS_ENDPOINT_URL*), if any.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref()
+    }
+
+    /// Runs one SDK call with the attempt observer attached, and maps its error.
+    /// `send` receives the interceptor to attach with `.customize().interceptor(..)`.
+    pub(super) async fn run<T, E, F, Fut>(&self, call: CallContext, options: &CallOptions, send: F) -> HostResult<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        F: FnOnce(AttemptObserver<E>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        self.run_counted(call, options, send).await.map(|(output, _attempts)| output)
+    }
+
+    /// As [`Self::run`], also returning how many HTTP attempts it took (for
+    /// streams, whose later errors must report it).
+    pub(super) async fn run_counted<T, E, F, Fut>(
+        &self,
+        mut call: CallContext,
+        options: &CallOptions,
+        send: F,
+    ) -> HostResult<(T, u32)>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        F: FnOnce(AttemptObserver<E>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        let log = Arc::new(AttemptLog::default());
+        let result = send(AttemptObserver::new(log.clone(), options.on_retry.clone())).await;
+        call.attempts = log.attempts();
+        match result {
+            Ok(output) => Ok((output, call.attempts)),
+            Err(error) => Err(errors::from_sdk_error(error, &call)),
+        }
+    }
+
+    /// The context for a call's error messages; fails at once without a region.
+    pub(super) fn call_context(
+        &self,
+        operation: &'static str,
+        iam_action: &'static str,
+        target: String,
+    ) -> HostResult<CallContext> {
+        let region = self.region.clone().ok_or_else(|| errors::no_region(operation))?;
+        Ok(CallContext { operation, iam_action, target, region, attempts: 0 })
+    }
+}
