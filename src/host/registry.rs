@@ -114,10 +114,8 @@ pub fn parse_params<P: DeserializeOwned>(params: Option<Value>) -> HostResult<P>
             path.clear();
         }
         let message = error.inner().to_string();
-        // serde reports a missing or unknown field at its parent; point at the field itself.
-        if let Some(field) =
-            quoted_field(&message, "missing field `").or_else(|| quoted_field(&message, "unknown field `"))
-        {
+        // serde reports a missing field at its parent; point at the field itself.
+        if let Some(field) = quoted_field(&message, "missing field `") {
             path = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
         }
         let summary = if path.is_empty() { message.clone() } else { format!("`{path}`: {message}") };
