@@ -64,7 +64,8 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let mut reader = FrameReader::new(BufReader::new(input), launch.max_frame_bytes);
+    // 64 KiB reads: stdin reads go through a blocking thread, so fewer and larger reads are cheaper.
+    let mut reader = FrameReader::new(BufReader::with_capacity(64 * 1024, input), launch.max_frame_bytes);
     let framing = match reader.detect().await {
         Ok(Some(framing)) => framing,
         Ok(None) => {

@@ -135,7 +135,8 @@ fn classify(mut object: Map<String, Value>) -> Result<Incoming, Rejected> {
         }
     };
     let params = match object.remove("params") {
-        None => None,
+        // LSP clients send `"params": null` for `shutdown` and `exit`; it means none.
+        None | Some(Value::Null) => None,
         Some(params @ (Value::Object(_) | Value::Array(_))) => Some(params),
         Some(other) => {
             return Err(invalid(format!(
