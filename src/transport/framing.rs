@@ -96,6 +96,11 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
         Ok(Some(framing))
     }
 
+    /// The framing [`Self::detect`] chose, if it has run.
+    pub fn framing(&self) -> Option<Framing> {
+        self.framing
+    }
+
     /// The next frame; `None` at end of input.
     pub async fn next_frame(&mut self) -> io::Result<Option<Frame>> {
         match self.detect().await? {
@@ -392,5 +397,53 @@ mod tests {
     fn encodes_both_framings() {
         assert_eq!(Framing::ContentLength.encode(b"{}"), b"Content-Length: 2\r\n\r\n{}");
         assert_eq!(Framing::Ndjson.encode(b"{}"), b"{}\n");
+    }
+
+    /// Yields its input in the given chunk sizes, one chunk per read at most.
+    struct Chunked {
+        data: Vec<u8>,
+        cuts: std::collections::VecDeque<usize>,
+    }
+
+    impl tokio::io::AsyncRead for Chunked {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            let wanted = self.cuts.pop_front().unwrap_or(usize::MAX).max(1);
+            let take = wanted.min(buf.remaining()).min(self.data.len());
+            let rest = self.data.split_off(take);
+            buf.put_slice(&self.data);
+            self.data = rest;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_of_valid_frames_parses_to_the_same_bodies(
+            texts in proptest::collection::vec(".{0,40}", 1..8),
+            cuts in proptest::collection::vec(1usize..50, 0..200),
+            capacity in 1usize..64,
+            ndjson: bool,
+        ) {
+            let framing = if ndjson { Framing::Ndjson } else { Framing::ContentLength };
+            let bodies: Vec<Vec<u8>> =
+                texts.iter().map(|text| serde_json::to_vec(&serde_json::json!({ "text": text })).unwrap()).collect();
+            let data: Vec<u8> = bodies.iter().flat_map(|body| framing.encode(body)).collect();
+            let input = tokio::io::BufReader::with_capacity(capacity, Chunked { data, cuts: cuts.into() });
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let parsed = runtime.block_on(async {
+                let mut reader = FrameReader::new(input, 1 << 20);
+                let mut parsed = Vec::new();
+                while let Some(frame) = reader.next_frame().await.unwrap() {
+                    parsed.push(frame);
+                }
+                (reader.framing(), parsed)
+            });
+            proptest::prop_assert_eq!(parsed.0, Some(framing));
+            proptest::prop_assert_eq!(parsed.1, bodies.into_iter().map(Frame::Body).collect::<Vec<_>>());
+        }
     }
 }
