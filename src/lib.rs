@@ -5,8 +5,8 @@
 //! # Layout
 //!
 //! - [`protocol`]: the wire types of PROTOCOL.md (serde + schemars) and the method names.
-//! - `transport`: framing (Content-Length and newline-delimited JSON) and the JSON-RPC connection.
-//! - `host`: dispatch, lifecycle and one handler per method.
+//! - [`transport`]: framing (Content-Length and newline-delimited JSON) and the JSON-RPC connection.
+//! - [`host`]: dispatch, lifecycle and one handler per method.
 //! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
 //! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
 //! - [`cli`], `logging`: the command line and the log.
@@ -19,9 +19,11 @@ pub mod cli;
 pub mod conversation;
 pub mod emulator;
 pub mod error;
+pub mod host;
 mod logging;
 pub mod protocol;
 pub mod tools;
+pub mod transport;
 
 pub use error::{FieldError, HostError, HostResult};
 
@@ -51,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
             Some(Command::Ask(_)) => Err(anyhow::anyhow!("`ask` is not available yet in this build")),
             Some(Command::Schema(_)) => Err(anyhow::anyhow!("`schema` is not available yet in this build")),
-            None => Err(anyhow::anyhow!("the stdio server is not available yet in this build")),
+            None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),
         }
     });
     // Dropping the runtime would wait for blocking tasks such as the stdin reader; don't.

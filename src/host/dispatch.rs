@@ -1,0 +1,218 @@
+//! Dispatch and lifecycle: the read loop hands every frame here, in order.
+//! Nothing here awaits a handler: each request runs in its own task, and
+//! notifications (which only change state) are handled before the next frame
+//! is read. The one exception is `initialize`, which starts the session.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use futures_util::FutureExt;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::handlers::{self, lifecycle};
+use super::registry::{Registry, RequestContext};
+use super::session::Session;
+use super::{LaunchConfig, parse_params};
+use crate::error::HostError;
+use crate::protocol::{CancelParams, method};
+use crate::transport::message::{self, Incoming, Rejected};
+use crate::transport::{ClientHandle, Frame, RequestId};
+
+pub(super) const EXIT_AFTER_SHUTDOWN: u8 = 0;
+pub(super) const EXIT_WITHOUT_SHUTDOWN: u8 = 1;
+
+/// Where the session is in the LSP lifecycle.
+enum Phase {
+    Uninitialized,
+    Running(Arc<Session>),
+    /// `shutdown` answered; only `exit` is accepted.
+    ShutDown,
+}
+
+/// Requests in flight by id: whoever removes an entry sends that request's
+/// one response (the finished task, or `$/cancelRequest`).
+type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
+
+pub(super) struct Dispatcher {
+    launch: Arc<LaunchConfig>,
+    registry: Arc<Registry>,
+    client: ClientHandle,
+    phase: Phase,
+    in_flight: InFlight,
+    /// Parent of every request's token; cancelled when the session ends.
+    root: CancellationToken,
+    shutdown_received: bool,
+}
+
+impl Dispatcher {
+    pub(super) fn new(launch: LaunchConfig, client: ClientHandle) -> Self {
+        let mut registry = Registry::default();
+        handlers::register(&mut registry, &launch);
+        Self {
+            launch: Arc::new(launch),
+            registry: Arc::new(registry),
+            client,
+            phase: Phase::Uninitialized,
+            in_flight: Arc::default(),
+            root: CancellationToken::new(),
+            shutdown_received: false,
+        }
+    }
+
+    /// Handles one frame; `Some(code)` when the client sent `exit`.
+    pub(super) async fn on_frame(&mut self, frame: Frame) -> Option<u8> {
+        match frame {
+            Frame::Oversize { length } => {
+                let error = HostError::InvalidRequest(format!(
+                    "a message of {length} bytes exceeds the limit of {} bytes and was skipped; \
+                     send smaller messages or raise --max-frame-bytes",
+                    self.launch.max_frame_bytes
+                ));
+                self.client.respond_error(None, &error);
+            }
+            Frame::BadHeader(problem) => self.client.respond_error(None, &HostError::Parse(problem)),
+            Frame::Body(body) => match message::parse(&body) {
+                Ok(Incoming::Request { id, method, params }) => self.on_request(id, method, params).await,
+                Ok(Incoming::Notification { method, params }) => return self.on_notification(&method, params),
+                Ok(Incoming::Response { id, result }) => self.client.resolve(&id, result),
+                Err(Rejected::Answer { id, error }) => self.client.respond_error(id.as_ref(), &error),
+                Err(Rejected::Ignore(reason)) => tracing::warn!("ignored {reason}"),
+            },
+        }
+        None
+    }
+
+    /// The exit code if the session ended now.
+    pub(super) fn exit_code(&self) -> u8 {
+        if self.shutdown_received { EXIT_AFTER_SHUTDOWN } else { EXIT_WITHOUT_SHUTDOWN }
+    }
+
+    /// Ends the session: every request in flight is cancelled and answered
+    /// -32800, background work stops, and the connection closes.
+    pub(super) fn stop(&mut self) {
+        let cancelled: Vec<_> = lock(&self.in_flight).drain().collect();
+        for (id, token) in cancelled {
+            token.cancel();
+            self.client.respond(&id, Err(HostError::Cancelled { partial: None }));
+        }
+        self.root.cancel();
+        self.client.close();
+    }
+
+    async fn on_request(&mut self, id: RequestId, method: String, params: Option<Value>) {
+        if lock(&self.in_flight).contains_key(&id) {
+            let error = HostError::InvalidRequest(format!(
+                "id {id} is already used by a request in flight; give every request its own id"
+            ));
+            self.client.respond_error(Some(&id), &error);
+            return;
+        }
+        match (&self.phase, method.as_str()) {
+            (Phase::ShutDown, _) => {
+                let error = HostError::InvalidRequest(format!(
+                    "`{method}` arrived after `shutdown`; only the `exit` notification is accepted now"
+                ));
+                self.client.respond(&id, Err(error));
+            }
+            (Phase::Uninitialized, method::INITIALIZE) => self.initialize(id, params).await,
+            (_, method::INITIALIZE) => {
+                let error =
+                    HostError::InvalidRequest("`initialize` was already received; send it once per session".into());
+                self.client.respond(&id, Err(error));
+            }
+            (Phase::Uninitialized, _) => self.client.respond(&id, Err(HostError::NotInitialized)),
+            (Phase::Running(_), method::SHUTDOWN) => {
+                self.phase = Phase::ShutDown;
+                self.shutdown_received = true;
+                self.client.respond(&id, Ok(Value::Null));
+            }
+            (Phase::Running(session), _) => {
+                let Some(handler) = self.registry.get(&method) else {
+                    self.client.respond(&id, Err(HostError::MethodNotFound(method)));
+                    return;
+                };
+                let session = session.clone();
+                let client = self.client.clone();
+                self.spawn(id, method, move |id, cancel| {
+                    handler(RequestContext { id, cancel, client, session }, params)
+                });
+            }
+        }
+    }
+
+    /// `initialize` runs inline: LSP clients send nothing else until it is
+    /// answered, and a client that pipelines requests behind it must find the
+    /// session started rather than get -32002.
+    async fn initialize(&mut self, id: RequestId, params: Option<Value>) {
+        let outcome = match parse_params(params) {
+            Ok(params) => lifecycle::initialize(&self.launch, &self.registry, params, self.root.clone()).await,
+            Err(error) => Err(error),
+        };
+        let result = outcome.and_then(|(session, result)| {
+            self.phase = Phase::Running(session);
+            serde_json::to_value(result)
+                .map_err(|error| HostError::Internal(format!("the initialize result does not serialize: {error}")))
+        });
+        self.client.respond(&id, result);
+    }
+
+    /// Runs one request in its own task; it answers unless cancelled first.
+    fn spawn<F, Fut>(&self, id: RequestId, method: String, work: F)
+    where
+        F: FnOnce(RequestId, CancellationToken) -> Fut,
+        Fut: Future<Output = Result<Value, HostError>> + Send + 'static,
+    {
+        let token = self.root.child_token();
+        lock(&self.in_flight).insert(id.clone(), token.clone());
+        let work = AssertUnwindSafe(work(id.clone(), token.clone())).catch_unwind();
+        let in_flight = self.in_flight.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let outcome = tokio::select! {
+                biased;
+                () = token.cancelled() => return,
+                outcome = work => outcome,
+            };
+            let result = outcome.unwrap_or_else(|_panic| {
+                tracing::error!(%id, %method, "handler panicked");
+                Err(HostError::Internal(format!("the handler of `{method}` failed unexpectedly; see the host's log")))
+            });
+            if lock(&in_flight).remove(&id).is_some() {
+                client.respond(&id, result);
+            }
+        });
+    }
+
+    fn on_notification(&mut self, name: &str, params: Option<Value>) -> Option<u8> {
+        match name {
+            method::EXIT => return Some(self.exit_code()),
+            method::INITIALIZED => tracing::debug!("client initialized"),
+            method::CANCEL_REQUEST => self.cancel(params),
+            // LSP: `$/` notifications the host does not know are ignored silently.
+            other if other.starts_with("$/") => tracing::debug!(method = other, "ignored optional notification"),
+            other => tracing::warn!(method = other, "ignored unknown notification"),
+        }
+        None
+    }
+
+    fn cancel(&mut self, params: Option<Value>) {
+        let id = match parse_params::<CancelParams>(params).map(|params| params.id) {
+            Ok(Value::String(id)) => RequestId::String(id),
+            Ok(Value::Number(id)) => RequestId::Number(id),
+            Ok(other) => return tracing::warn!(id = %other, "ignored $/cancelRequest: `id` is not a string or number"),
+            Err(error) => return tracing::warn!(%error, "ignored a malformed $/cancelRequest"),
+        };
+        let Some(token) = lock(&self.in_flight).remove(&id) else {
+            return tracing::debug!(%id, "$/cancelRequest for a request no longer in flight");
+        };
+        token.cancel();
+        self.client.respond(&id, Err(HostError::Cancelled { partial: None }));
+    }
+}
+
+/// A poisoned lock still holds consistent data here (every critical section is one map or enum update).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

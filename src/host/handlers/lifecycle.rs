@@ -1,0 +1,48 @@
+//! `initialize`: starts the [`Session`]. (`shutdown`, `exit` and
+//! `$/cancelRequest` are state changes the dispatcher makes itself.)
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::error::HostResult;
+use crate::host::registry::Registry;
+use crate::host::{LaunchConfig, Session, backend};
+use crate::protocol::{InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method};
+
+/// Builds the session from the effective options and describes this build.
+pub async fn initialize(
+    launch: &LaunchConfig,
+    registry: &Registry,
+    params: InitializeParams,
+    shutdown: CancellationToken,
+) -> HostResult<(Arc<Session>, InitializeResult)> {
+    let options = params.initialization_options.unwrap_or_default().or(launch.options.clone());
+    let backend = backend::connect(launch, &options).await?;
+    let mut methods = vec![method::INITIALIZE.to_string(), method::SHUTDOWN.to_string()];
+    methods.extend(registry.methods().map(str::to_string));
+    let result = InitializeResult {
+        protocol_version: PROTOCOL_VERSION.to_string(),
+        server_info: ServerInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        capabilities: ServerCapabilities {
+            methods,
+            notifications: registry.notifications().iter().map(|name| name.to_string()).collect(),
+            features: registry.features().iter().map(|name| name.to_string()).collect(),
+        },
+        backend: backend.describe(),
+    };
+    if let Some(client) = &params.client_info {
+        tracing::info!(client = %client.name, version = ?client.version, "initialize");
+    }
+    let session = Session {
+        options,
+        client_info: params.client_info,
+        client_capabilities: params.capabilities.unwrap_or_default(),
+        backend,
+        shutdown,
+    };
+    Ok((Arc::new(session), result))
+}

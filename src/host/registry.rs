@@ -1,0 +1,189 @@
+//! The method registry: one typed handler per method, and what a handler is given.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::session::Session;
+use crate::error::{FieldError, HostError, HostResult};
+use crate::transport::{ClientHandle, RequestId};
+
+/// What a handler gets besides its params.
+#[derive(Clone)]
+pub struct RequestContext {
+    /// The JSON-RPC id of the request (notifications it causes carry it as `requestId`).
+    pub id: RequestId,
+    /// Cancelled by `$/cancelRequest` or the end of the session. The handler's
+    /// future is dropped on cancellation; watch the token only to stop work
+    /// the handler spawned itself.
+    pub cancel: CancellationToken,
+    /// Notifications and requests to the client.
+    pub client: ClientHandle,
+    pub session: Arc<Session>,
+}
+
+type HandlerFuture = Pin<Box<dyn Future<Output = HostResult<Value>> + Send>>;
+type Handler = Arc<dyn Fn(RequestContext, Option<Value>) -> HandlerFuture + Send + Sync>;
+
+/// Request methods by name, and what the host announces in `initialize`.
+#[derive(Default)]
+pub struct Registry {
+    handlers: BTreeMap<&'static str, Handler>,
+    notifications: Vec<&'static str>,
+    features: Vec<&'static str>,
+}
+
+impl Registry {
+    /// Serves `method` with `handler`; its params are parsed with [`parse_params`].
+    pub fn add<P, R, F, Fut>(&mut self, method: &'static str, handler: F)
+    where
+        P: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        F: Fn(RequestContext, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HostResult<R>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: Handler = Arc::new(move |context, params| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let params = parse_params::<P>(params)?;
+                let result = handler(context, params).await?;
+                serde_json::to_value(result)
+                    .map_err(|error| HostError::Internal(format!("the result does not serialize to JSON: {error}")))
+            })
+        });
+        let previous = self.handlers.insert(method, erased);
+        assert!(previous.is_none(), "method `{method}` is registered twice");
+    }
+
+    /// Announces a notification the host may send (`capabilities.notifications`).
+    pub fn sends(&mut self, notification: &'static str) {
+        self.notifications.push(notification);
+    }
+
+    /// Announces a named feature (`capabilities.features`).
+    pub fn feature(&mut self, feature: &'static str) {
+        self.features.push(feature);
+    }
+
+    pub(super) fn get(&self, method: &str) -> Option<Handler> {
+        self.handlers.get(method).cloned()
+    }
+
+    /// Registered request methods, sorted.
+    pub fn methods(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.handlers.keys().copied()
+    }
+
+    pub fn notifications(&self) -> &[&'static str] {
+        &self.notifications
+    }
+
+    pub fn features(&self) -> &[&'static str] {
+        &self.features
+    }
+}
+
+/// Params of a method that takes none (`{}`); unknown fields are refused.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyParams {}
+
+/// Parses a request's params into `P`. Missing params count as `{}`; errors
+/// become -32602 with the JSON path of the bad field (`messages[0].content`).
+pub fn parse_params<P: DeserializeOwned>(params: Option<Value>) -> HostResult<P> {
+    let value = match params {
+        None => Value::Object(Default::default()),
+        Some(Value::Array(_)) => {
+            return Err(HostError::InvalidParams {
+                summary: "params must be an object of named fields, not an array".into(),
+                errors: vec![FieldError::new("", "expected an object of named fields, found an array")],
+            });
+        }
+        Some(value) => value,
+    };
+    serde_path_to_error::deserialize::<_, P>(value).map_err(|error| {
+        let mut path = error.path().to_string();
+        if path == "." {
+            path.clear();
+        }
+        let message = error.inner().to_string();
+        // serde reports a missing field at its parent; point at the field itself.
+        if let Some(field) = quoted_field(&message, "missing field `") {
+            path = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+        }
+        let summary = if path.is_empty() { message.clone() } else { format!("`{path}`: {message}") };
+        HostError::InvalidParams { summary, errors: vec![FieldError::new(path, message)] }
+    })
+}
+
+/// The name inside the backticks after `prefix`, if the message starts with it.
+fn quoted_field<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix)?.split('`').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Message {
+        role: String,
+        content: Vec<Block>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Block {
+        text: String,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Params {
+        model_id: String,
+        messages: Vec<Message>,
+    }
+
+    fn field_error(params: Value) -> FieldError {
+        match parse_params::<Params>(Some(params)) {
+            Err(HostError::InvalidParams { mut errors, .. }) => errors.remove(0),
+            other => panic!("expected invalid params, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_name_the_bad_field() {
+        let error = field_error(json!({"modelId": "m", "messages": [{"role": "user", "content": [{"text": 5}]}]}));
+        assert_eq!(error.path, "messages[0].content[0].text");
+        assert_eq!(error.message, "invalid type: integer `5`, expected a string");
+        let error = field_error(json!({"messages": []}));
+        assert_eq!(error, FieldError::new("modelId", "missing field `modelId`"));
+        let error = field_error(json!({"modelId": "m", "messages": [{"role": "user", "content": [{"txt": "a"}]}]}));
+        assert_eq!(error.path, "messages[0].content[0].txt");
+    }
+
+    #[test]
+    fn valid_params_parse() {
+        let params: Params =
+            parse_params(Some(json!({"modelId": "m", "messages": [{"role": "user", "content": [{"text": "hi"}]}]})))
+                .expect("valid params");
+        assert_eq!((params.model_id.as_str(), params.messages[0].role.as_str()), ("m", "user"));
+        assert_eq!(params.messages[0].content[0].text, "hi");
+    }
+
+    #[test]
+    fn missing_params_are_an_empty_object() {
+        assert!(parse_params::<EmptyParams>(None).is_ok());
+        assert!(parse_params::<EmptyParams>(Some(json!([]))).is_err());
+        assert!(parse_params::<EmptyParams>(Some(json!({"x": 1}))).is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! JSON-RPC 2.0 messages: classifying an incoming body and building outgoing
+//! ones. Knows nothing of methods.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::error::HostError;
+
+/// A JSON-RPC id: a string or a number, as the peer sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    Number(serde_json::Number),
+    String(String),
+}
+
+impl RequestId {
+    /// The id as JSON, for params that refer to a request (`requestId`).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Number(number) => Value::Number(number.clone()),
+            Self::String(string) => Value::String(string.clone()),
+        }
+    }
+
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Number(number) => Some(Self::Number(number.clone())),
+            Value::String(string) => Some(Self::String(string.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(number: i64) -> Self {
+        Self::Number(number.into())
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(number) => write!(f, "{number}"),
+            Self::String(string) => write!(f, "\"{string}\""),
+        }
+    }
+}
+
+/// A JSON-RPC error object as a peer sent it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    pub code: i64,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+/// A well-formed incoming message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Request { id: RequestId, method: String, params: Option<Value> },
+    Notification { method: String, params: Option<Value> },
+    Response { id: RequestId, result: Result<Value, ErrorObject> },
+}
+
+/// Why a body is not a usable message.
+#[derive(Debug)]
+pub enum Rejected {
+    /// Answer with this error; `id` is `None` when no id could be read.
+    Answer { id: Option<RequestId>, error: Box<HostError> },
+    /// A malformed response: JSON-RPC forbids answering a response, so log it.
+    Ignore(String),
+}
+
+impl Rejected {
+    fn answer(id: Option<RequestId>, error: HostError) -> Self {
+        Self::Answer { id, error: Box::new(error) }
+    }
+}
+
+/// Classifies one message body.
+pub fn parse(body: &[u8]) -> Result<Incoming, Rejected> {
+    let text = std::str::from_utf8(body).map_err(|error| {
+        Rejected::answer(
+            None,
+            HostError::Parse(format!(
+                "the message is not valid UTF-8 (bad byte at offset {}); send UTF-8 JSON",
+                error.valid_up_to()
+            )),
+        )
+    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|error| Rejected::answer(None, HostError::Parse(format!("the message is not valid JSON: {error}"))))?;
+    let object = match value {
+        Value::Object(object) => object,
+        Value::Array(_) => {
+            return Err(Rejected::answer(
+                None,
+                HostError::InvalidRequest("batches are not supported; send each message on its own".into()),
+            ));
+        }
+        other => {
+            return Err(Rejected::answer(
+                None,
+                HostError::InvalidRequest(format!("a JSON-RPC message must be an object, not {}", json_kind(&other))),
+            ));
+        }
+    };
+    classify(object)
+}
+
+fn classify(mut object: Map<String, Value>) -> Result<Incoming, Rejected> {
+    let raw_id = object.remove("id");
+    let id = raw_id.as_ref().and_then(RequestId::from_value);
+    let is_response = !object.contains_key("method") && (object.contains_key("result") || object.contains_key("error"));
+    if is_response {
+        return classify_response(object, raw_id, id);
+    }
+    let invalid = |message: String| Rejected::answer(id.clone(), HostError::InvalidRequest(message));
+    match object.get("jsonrpc") {
+        Some(Value::String(version)) if version == "2.0" => {}
+        Some(other) => return Err(invalid(format!("`jsonrpc` must be \"2.0\", not {other}"))),
+        None => return Err(invalid("`jsonrpc` is missing; it must be \"2.0\"".into())),
+    }
+    let method = match object.remove("method") {
+        Some(Value::String(method)) => method,
+        Some(other) => return Err(invalid(format!("`method` must be a string, not {}", json_kind(&other)))),
+        None => {
+            return Err(invalid(
+                "the message has neither `method` (a request or notification) nor `result`/`error` (a response)".into(),
+            ));
+        }
+    };
+    let params = match object.remove("params") {
+        // LSP clients send `"params": null` for `shutdown` and `exit`; it means none.
+        None | Some(Value::Null) => None,
+        Some(params @ (Value::Object(_) | Value::Array(_))) => Some(params),
+        Some(other) => {
+            return Err(invalid(format!(
+                "`params` of `{method}` must be an object or an array, not {}",
+                json_kind(&other)
+            )));
+        }
+    };
+    match (raw_id, id) {
+        (None, _) => Ok(Incoming::Notification { method, params }),
+        (Some(_), Some(id)) => Ok(Incoming::Request { id, method, params }),
+        (Some(raw), None) => Err(Rejected::answer(
+            None,
+            HostError::InvalidRequest(format!(
+                "`id` of `{method}` must be a string or a number, not {}",
+                json_kind(&raw)
+            )),
+        )),
+    }
+}
+
+fn classify_response(
+    mut object: Map<String, Value>,
+    raw_id: Option<Value>,
+    id: Option<RequestId>,
+) -> Result<Incoming, Rejected> {
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(Rejected::Ignore("a response without `jsonrpc: \"2.0\"`".into()));
+    }
+    let Some(id) = id else {
+        let error = object.get("error").map(Value::to_string).unwrap_or_default();
+        return Err(Rejected::Ignore(format!(
+            "a response with id {} (the client could not read one of our messages?) {error}",
+            raw_id.map_or_else(|| "missing".to_string(), |raw| raw.to_string())
+        )));
+    };
+    let result = match (object.remove("result"), object.remove("error")) {
+        (Some(result), None) => Ok(result),
+        (None, Some(error)) => Err(serde_json::from_value::<ErrorObject>(error.clone()).map_err(|_| {
+            Rejected::Ignore(format!(
+                "the response to {id} has an `error` that is not a JSON-RPC error object: {error}"
+            ))
+        })?),
+        _ => return Err(Rejected::Ignore(format!("the response to {id} has both `result` and `error`"))),
+    };
+    Ok(Incoming::Response { id, result })
+}
+
+/// "a string", "an array", … for error messages.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The body of a success response.
+pub fn success(id: &RequestId, result: Value) -> Vec<u8> {
+    to_bytes(&json!({ "jsonrpc": "2.0", "id": id, "result": result }))
+}
+
+/// The body of an error response; `id` is null when the request's id is unknown.
+pub fn failure(id: Option<&RequestId>, error: &HostError) -> Vec<u8> {
+    to_bytes(&json!({ "jsonrpc": "2.0", "id": id, "error": error.to_error_object() }))
+}
+
+/// The body of a request from the host.
+pub fn request(id: &RequestId, method: &str, params: Value) -> Vec<u8> {
+    to_bytes(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
+}
+
+/// The body of a notification from the host.
+pub fn notification(method: &str, params: Value) -> Vec<u8> {
+    to_bytes(&json!({ "jsonrpc": "2.0", "method": method, "params": params }))
+}
+
+fn to_bytes(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).expect("a serde_json::Value always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::code;
+
+    fn answer(body: &str) -> (Option<RequestId>, i64) {
+        match parse(body.as_bytes()) {
+            Err(Rejected::Answer { id, error }) => (id, error.code()),
+            other => panic!("{body}: expected an error answer, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn classifies_the_three_kinds() {
+        assert_eq!(
+            parse(br#"{"jsonrpc":"2.0","id":"a","method":"m","params":{}}"#).unwrap(),
+            Incoming::Request { id: RequestId::String("a".into()), method: "m".into(), params: Some(json!({})) }
+        );
+        assert_eq!(
+            parse(br#"{"jsonrpc":"2.0","method":"n"}"#).unwrap(),
+            Incoming::Notification { method: "n".into(), params: None }
+        );
+        assert_eq!(
+            parse(br#"{"jsonrpc":"2.0","id":7,"error":{"code":1,"message":"no"}}"#).unwrap(),
+            Incoming::Response { id: 7.into(), result: Err(ErrorObject { code: 1, message: "no".into(), data: None }) }
+        );
+    }
+
+    #[test]
+    fn invalid_messages_get_the_right_code_and_id() {
+        assert_eq!(answer("{"), (None, code::PARSE_ERROR));
+        assert_eq!(answer("[]"), (None, code::INVALID_REQUEST));
+        assert_eq!(answer("3"), (None, code::INVALID_REQUEST));
+        assert_eq!(answer(r#"{"jsonrpc":"1.0","id":3,"method":"m"}"#), (Some(3.into()), code::INVALID_REQUEST));
+        assert_eq!(answer(r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#), (None, code::INVALID_REQUEST));
+        assert_eq!(answer(r#"{"jsonrpc":"2.0","id":[1],"method":"m"}"#), (None, code::INVALID_REQUEST));
+        assert_eq!(
+            answer(r#"{"jsonrpc":"2.0","id":1,"params":3,"method":"m"}"#),
+            (Some(1.into()), code::INVALID_REQUEST)
+        );
+        assert!(
+            matches!(parse(b"\xff"), Err(Rejected::Answer { id: None, error }) if matches!(*error, HostError::Parse(_)))
+        );
+    }
+
+    #[test]
+    fn malformed_responses_are_ignored() {
+        assert!(matches!(
+            parse(br#"{"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"x"}}"#),
+            Err(Rejected::Ignore(_))
+        ));
+        assert!(matches!(parse(br#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#), Err(Rejected::Ignore(_))));
+    }
+}
