@@ -10,6 +10,8 @@ use axum::body::Body;
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::reply::{Shaping, exception_payload};
+
 fn encode(kind: &'static str, type_header: &'static str, type_name: &str, payload: &Value) -> Bytes {
     let message = Message::new(Bytes::from(payload.to_string()))
         .add_header(Header::new(type_header, HeaderValue::String(type_name.to_owned().into())))
@@ -72,6 +74,41 @@ pub fn body(frames: Vec<Timed>, ending: Ending) -> Body {
         }
     });
     Body::from_stream(stream)
+}
+
+/// A planned event: its frame, and whether it is a delta (the events `tokenDelayMs` spaces out).
+pub struct Event {
+    pub delta: bool,
+    pub frame: Bytes,
+}
+
+/// The body for `events` shaped by a script: delays before deltas, a cut or an exception frame.
+pub fn shaped_body(events: Vec<Event>, shaping: &Shaping) -> Body {
+    let mut deltas_seen = 0usize;
+    let mut timed: Vec<Timed> = events
+        .into_iter()
+        .map(|event| {
+            let delay = match (event.delta, deltas_seen) {
+                (false, _) => Duration::ZERO,
+                (true, 0) => shaping.first_token_delay,
+                (true, _) => shaping.token_delay,
+            };
+            deltas_seen += usize::from(event.delta);
+            Timed { delay, frame: event.frame }
+        })
+        .collect();
+    let exception = shaping
+        .stream_exception
+        .as_ref()
+        .map(|exception| Ending::Exception(exception_frame(&exception.kind, &exception_payload(exception))));
+    let ending = match shaping.cut_after_events {
+        Some(limit) => {
+            timed.truncate(limit);
+            exception.unwrap_or(Ending::Cut)
+        }
+        None => exception.unwrap_or(Ending::Clean),
+    };
+    body(timed, ending)
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
 //! Guardrails defined by the script: blocked words, matched case-insensitively, and the assessment
 //! shapes Bedrock reports for them (BEDROCK_WIRE.md §2 "Guardrail trace", §7).
 
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::errors::ApiError;
+use super::script::Facts;
+use super::server::Call;
+use super::validation;
 
 pub const DEFAULT_BLOCKED_MESSAGE: &str = "Sorry, the model cannot answer this question.";
 
@@ -70,6 +74,69 @@ pub fn assessment(matches: &[String]) -> Value {
     let words: Vec<Value> =
         matches.iter().map(|word| json!({"match": word, "action": "BLOCKED", "detected": true})).collect();
     json!({"wordPolicy": {"customWords": words}})
+}
+
+/// ApplyGuardrail: checks the texts given against the script's definition of the guardrail.
+pub fn apply(call: &Call<'_>, identifier: &str, version: &str) -> Result<Response, ApiError> {
+    let version_ok = version == "DRAFT"
+        || (version.len() <= 8
+            && version.starts_with(|c: char| ('1'..='9').contains(&c))
+            && version.chars().all(|c| c.is_ascii_digit()));
+    if !version_ok {
+        return Err(ApiError::member(
+            "guardrailVersion",
+            "Member must satisfy regular expression pattern: ([1-9][0-9]{0,7})|(DRAFT)",
+        ));
+    }
+    let request = validation::json_object(&call.body)?;
+    let source = validation::string("source", request.get("source"))?;
+    validation::one_of("source", source, &["INPUT", "OUTPUT"])?;
+    if let Some(scope) = request.get("outputScope").filter(|scope| !scope.is_null()) {
+        validation::one_of("outputScope", validation::string("outputScope", Some(scope))?, &["INTERVENTIONS", "FULL"])?;
+    }
+    let mut texts = Vec::new();
+    let mut images = 0u64;
+    for (index, block) in validation::array("content", request.get("content"), 1)?.iter().enumerate() {
+        let path = format!("content[{index}]");
+        match validation::union(&path, block, &["text", "image"])? {
+            ("text", inner) => texts.push(validation::string(&format!("{path}.text.text"), inner.get("text"))?),
+            _ => images += 1,
+        }
+    }
+    call.state.decide(&Facts {
+        operation: "ApplyGuardrail",
+        model_id: None,
+        last_user_text: None,
+        after_tool_result: false,
+        answers: false,
+    })?;
+    let script = call.state.script();
+    let (_, def) = lookup(script.guardrails(), identifier, version)?;
+    let matches = def.matches(&texts.join("\n"));
+    let characters: u64 = texts.iter().map(|text| text.chars().count() as u64).sum();
+    let intervened = !matches.is_empty();
+    let mut response = json!({
+        "action": if intervened { "GUARDRAIL_INTERVENED" } else { "NONE" },
+        "outputs": if intervened { json!([{"text": def.blocked_message()}]) } else { json!([]) },
+        "assessments": [assessment(&matches)],
+        "usage": {
+            "topicPolicyUnits": 0,
+            "contentPolicyUnits": 0,
+            "wordPolicyUnits": characters.div_ceil(1000),
+            "sensitiveInformationPolicyUnits": 0,
+            "sensitiveInformationPolicyFreeUnits": 0,
+            "contextualGroundingPolicyUnits": 0,
+            "contentPolicyImageUnits": 0,
+        },
+        "guardrailCoverage": {
+            "textCharacters": {"guarded": characters, "total": characters},
+            "images": {"guarded": 0, "total": images},
+        },
+    });
+    if intervened {
+        response["actionReason"] = json!("Guardrail blocked.");
+    }
+    Ok(axum::Json(response).into_response())
 }
 
 #[cfg(test)]

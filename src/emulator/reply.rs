@@ -30,7 +30,9 @@ impl Block {
         })?;
         let (key, inner) = object.iter().next().expect("checked: one key");
         match key.as_str() {
-            "text" => inner.as_str().map(|text| Block::Text(text.to_owned())).ok_or_else(|| "`text` must be a string".into()),
+            "text" => {
+                inner.as_str().map(|text| Block::Text(text.to_owned())).ok_or_else(|| "`text` must be a string".into())
+            }
             "toolUse" => {
                 let name = inner.get("name").and_then(Value::as_str).ok_or("`toolUse.name` must be a string")?;
                 let id = match inner.get("toolUseId") {
@@ -43,7 +45,8 @@ impl Block {
             }
             "reasoningContent" => {
                 let reasoning = inner.get("reasoningText").ok_or("`reasoningContent` needs `reasoningText`")?;
-                let text = reasoning.get("text").and_then(Value::as_str).ok_or("`reasoningText.text` must be a string")?;
+                let text =
+                    reasoning.get("text").and_then(Value::as_str).ok_or("`reasoningText.text` must be a string")?;
                 let signature = reasoning.get("signature").and_then(Value::as_str).map(str::to_owned);
                 Ok(Block::Reasoning { text: text.to_owned(), signature })
             }
@@ -221,11 +224,15 @@ pub fn compose(prompt: &Prompt, scripted: Option<Arc<ScriptedReply>>, guardrail:
     let mut guardrail_intervened = false;
     if let Some(guardrail) = guardrail {
         let input_matches = guardrail.def.matches(&prompt.last_user_text);
-        let output_matches = if input_matches.is_empty() { guardrail.def.matches(&text_of(&blocks)) } else { Vec::new() };
+        let output_matches =
+            if input_matches.is_empty() { guardrail.def.matches(&text_of(&blocks)) } else { Vec::new() };
         let mut trace = Map::new();
         trace.insert("inputAssessment".into(), json!({ &guardrail.id: guardrails::assessment(&input_matches) }));
         if input_matches.is_empty() {
-            trace.insert("outputAssessments".into(), json!({ &guardrail.id: [guardrails::assessment(&output_matches)] }));
+            trace.insert(
+                "outputAssessments".into(),
+                json!({ &guardrail.id: [guardrails::assessment(&output_matches)] }),
+            );
         }
         if !input_matches.is_empty() || !output_matches.is_empty() {
             guardrail_intervened = true;

@@ -164,7 +164,10 @@ impl Script {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
         let file: ScriptFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
             let path = error.path().to_string();
-            ScriptError { path: if path == "." { "script".into() } else { path }, message: error.into_inner().to_string() }
+            ScriptError {
+                path: if path == "." { "script".into() } else { path },
+                message: error.into_inner().to_string(),
+            }
         })?;
         Script::try_from(file)
     }
@@ -197,7 +200,9 @@ impl From<Script> for ScriptFile {
 fn regex(path: String, pattern: &Option<String>) -> Result<Option<Regex>, ScriptError> {
     pattern
         .as_deref()
-        .map(|pattern| Regex::new(pattern).map_err(|error| ScriptError { path, message: format!("invalid regex: {error}") }))
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|error| ScriptError { path, message: format!("invalid regex: {error}") })
+        })
         .transpose()
 }
 
@@ -330,7 +335,13 @@ mod tests {
     use super::*;
 
     fn facts(operation: &'static str) -> Facts<'static> {
-        Facts { operation, model_id: Some("anthropic.claude"), last_user_text: Some("hi"), after_tool_result: false, answers: true }
+        Facts {
+            operation,
+            model_id: Some("anthropic.claude"),
+            last_user_text: Some("hi"),
+            after_tool_result: false,
+            answers: true,
+        }
     }
 
     #[test]

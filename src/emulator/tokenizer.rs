@@ -60,12 +60,14 @@ pub fn word_pieces(text: &str) -> Vec<&str> {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut previous_space = false;
+    let mut piece_has_word = false;
     for (index, c) in text.char_indices() {
         let space = c.is_whitespace();
-        if !space && previous_space && index > start {
+        if !space && previous_space && piece_has_word {
             pieces.push(&text[start..index]);
             start = index;
         }
+        piece_has_word |= !space;
         previous_space = space;
     }
     if start < text.len() || pieces.is_empty() {
@@ -97,7 +99,7 @@ mod tests {
     fn counts_words_and_punctuation_runs() {
         assert_eq!(count("Hello, world!"), 4);
         assert_eq!(count("  "), 0);
-        assert_eq!(count("a...b c_d ?!"), 4);
+        assert_eq!(count("a...b c_d ?!"), 5);
         assert_eq!(count("{\"city\":\"Paris\"}"), 5);
     }
 

@@ -82,7 +82,9 @@ pub fn union<'a>(path: &str, value: &'a Value, known: &[&str]) -> Checked<(&'a s
     match members.as_slice() {
         [] => Err(ApiError::member(path, &format!("Union must set exactly one member of {known:?}, found none"))),
         [(key, inner)] if known.contains(&key.as_str()) => Ok((key.as_str(), inner)),
-        [(key, _)] => Err(ApiError::member(path, &format!("`{key}` is not a member of this union; use one of {known:?}"))),
+        [(key, _)] => {
+            Err(ApiError::member(path, &format!("`{key}` is not a member of this union; use one of {known:?}")))
+        }
         many => {
             let keys: Vec<&str> = many.iter().map(|(key, _)| key.as_str()).collect();
             Err(ApiError::member(path, &format!("Union must set exactly one member, found {keys:?}")))
@@ -121,7 +123,9 @@ pub fn model_id(model_id: &str) -> Checked {
         return Err(ApiError::validation(format!("The provided model identifier is invalid: `{model_id}`.")));
     }
     if model_id.starts_with("arn:") && model_id.split(':').count() < 6 {
-        return Err(ApiError::validation(format!("The provided model identifier is invalid: `{model_id}` is not an ARN.")));
+        return Err(ApiError::validation(format!(
+            "The provided model identifier is invalid: `{model_id}` is not an ARN."
+        )));
     }
     Ok(())
 }
@@ -245,7 +249,10 @@ pub fn system(prefix: &str, system: Option<&Value>) -> Checked {
         let block_path = format!("{path}[{index}]");
         let (key, inner) = union(&block_path, block, SYSTEM_BLOCKS)?;
         if key == "text" && string(&join(&block_path, "text"), Some(inner))?.is_empty() {
-            return Err(ApiError::member(&join(&block_path, "text"), "Member must have length greater than or equal to 1"));
+            return Err(ApiError::member(
+                &join(&block_path, "text"),
+                "Member must have length greater than or equal to 1",
+            ));
         }
     }
     Ok(())
@@ -255,7 +262,11 @@ pub fn tool_config(prefix: &str, tool_config: Option<&Value>, messages: Option<&
     let path = join(prefix, "toolConfig");
     let Some(config) = tool_config.filter(|value| !value.is_null()) else {
         let uses_tools = messages.and_then(Value::as_array).into_iter().flatten().any(|message| {
-            message["content"].as_array().into_iter().flatten().any(|block| block.get("toolUse").is_some() || block.get("toolResult").is_some())
+            message["content"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|block| block.get("toolUse").is_some() || block.get("toolResult").is_some())
         });
         if uses_tools {
             return Err(ApiError::validation(format!(
@@ -277,7 +288,8 @@ pub fn tool_config(prefix: &str, tool_config: Option<&Value>, messages: Option<&
         }
         if key == "toolSpec" {
             let schema_path = join(&spec_path, "inputSchema");
-            let schema = inner.get("inputSchema").ok_or_else(|| ApiError::member(&schema_path, "Member must not be null"))?;
+            let schema =
+                inner.get("inputSchema").ok_or_else(|| ApiError::member(&schema_path, "Member must not be null"))?;
             union(&schema_path, schema, &["json"])?;
         }
     }
@@ -295,7 +307,10 @@ pub fn inference_config(config: Option<&Value>) -> Checked {
     if let Some(max) = fields.get("maxTokens").filter(|value| !value.is_null())
         && max.as_i64().is_none_or(|max| max < 1)
     {
-        return Err(ApiError::member("inferenceConfig.maxTokens", "Member must be an integer greater than or equal to 1"));
+        return Err(ApiError::member(
+            "inferenceConfig.maxTokens",
+            "Member must be an integer greater than or equal to 1",
+        ));
     }
     number_in("inferenceConfig.temperature", fields.get("temperature"), 0.0, 1.0)?;
     number_in("inferenceConfig.topP", fields.get("topP"), 0.0, 1.0)?;
@@ -325,7 +340,11 @@ pub fn guardrail_config(config: Option<&Value>, stream: bool) -> Checked {
                 "Member is only accepted by ConverseStream",
             ));
         }
-        one_of("guardrailConfig.streamProcessingMode", string("guardrailConfig.streamProcessingMode", Some(mode))?, &["sync", "async"])?;
+        one_of(
+            "guardrailConfig.streamProcessingMode",
+            string("guardrailConfig.streamProcessingMode", Some(mode))?,
+            &["sync", "async"],
+        )?;
     }
     Ok(())
 }
@@ -358,11 +377,17 @@ mod tests {
             (json!({}), "'messages'"),
             (json!({"messages": []}), "'messages'"),
             (json!({"messages": [{"role": "user", "content": []}]}), "'messages[0].content'"),
-            (json!({"messages": [{"role": "user", "content": [{"text": "a", "image": {}}]}]}), "'messages[0].content[0]'"),
+            (
+                json!({"messages": [{"role": "user", "content": [{"text": "a", "image": {}}]}]}),
+                "'messages[0].content[0]'",
+            ),
             (json!({"messages": [{"role": "user", "content": [{}]}]}), "'messages[0].content[0]'"),
             (json!({"messages": [{"role": "user", "content": [{"picture": {}}]}]}), "`picture` is not a member"),
             (json!({"messages": [user("a")], "inferenceConfig": {"maxTokens": 0}}), "'inferenceConfig.maxTokens'"),
-            (json!({"messages": [user("a")], "inferenceConfig": {"temperature": 1.5}}), "'inferenceConfig.temperature'"),
+            (
+                json!({"messages": [user("a")], "inferenceConfig": {"temperature": 1.5}}),
+                "'inferenceConfig.temperature'",
+            ),
             (json!({"messages": [user("a")], "inferenceConfig": {"topP": -0.1}}), "'inferenceConfig.topP'"),
             (json!({"messages": [user("a")], "toolConfig": {"tools": []}}), "'toolConfig.tools'"),
         ];
@@ -375,10 +400,12 @@ mod tests {
     #[test]
     fn tool_results_must_answer_the_preceding_tool_use() {
         let tools = json!({"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]});
-        let tool_use = json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "tu1", "name": "t", "input": {}}}]});
+        let tool_use =
+            json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "tu1", "name": "t", "input": {}}}]});
         let result = |id: &str| json!({"role": "user", "content": [{"toolResult": {"toolUseId": id, "content": [{"text": "ok"}]}}]});
         assert_eq!(check(json!({"messages": [user("a"), tool_use, result("tu1")], "toolConfig": tools})), Ok(()));
-        let message = check(json!({"messages": [user("a"), tool_use, result("tu2")], "toolConfig": tools})).unwrap_err();
+        let message =
+            check(json!({"messages": [user("a"), tool_use, result("tu2")], "toolConfig": tools})).unwrap_err();
         assert!(message.contains("messages[2].content[0].toolResult.toolUseId"), "{message}");
         let message = check(json!({"messages": [result("tu1")], "toolConfig": tools})).unwrap_err();
         assert!(message.contains("does not answer"), "{message}");
