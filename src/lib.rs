@@ -9,6 +9,7 @@
 //! - `host`: dispatch, lifecycle and one handler per method.
 //! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
 //! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
+//! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
@@ -17,12 +18,21 @@ pub mod emulator;
 pub mod error;
 mod logging;
 pub mod protocol;
+pub mod schema;
 
 pub use error::{FieldError, HostError, HostResult};
 
 use std::process::ExitCode;
 
 use cli::{Cli, Command};
+
+/// `bedrock-host schema --out DIR`.
+fn write_schemas(dir: &std::path::Path) -> anyhow::Result<()> {
+    let written = schema::write_schemas(dir)
+        .map_err(|error| anyhow::anyhow!("cannot write the schemas into {}: {error}", dir.display()))?;
+    println!("wrote {} schema files into {}", written.len(), dir.display());
+    Ok(())
+}
 
 /// Runs the command the user asked for; the binary is this call and nothing more.
 pub fn run(cli: Cli) -> ExitCode {
@@ -45,7 +55,7 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
             Some(Command::Ask(_)) => Err(anyhow::anyhow!("`ask` is not available yet in this build")),
-            Some(Command::Schema(_)) => Err(anyhow::anyhow!("`schema` is not available yet in this build")),
+            Some(Command::Schema(args)) => write_schemas(&args.out).map(|()| ExitCode::SUCCESS),
             None => Err(anyhow::anyhow!("the stdio server is not available yet in this build")),
         }
     });
