@@ -9,6 +9,7 @@
 //! - [`host`]: dispatch, lifecycle and one handler per method.
 //! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
 //! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
+//! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
@@ -22,6 +23,7 @@ pub mod error;
 pub mod host;
 mod logging;
 pub mod protocol;
+pub mod schema;
 pub mod tools;
 pub mod transport;
 
@@ -30,6 +32,14 @@ pub use error::{FieldError, HostError, HostResult};
 use std::process::ExitCode;
 
 use cli::{Cli, Command};
+
+/// `bedrock-host schema --out DIR`.
+fn write_schemas(dir: &std::path::Path) -> anyhow::Result<()> {
+    let written = schema::write_schemas(dir)
+        .map_err(|error| anyhow::anyhow!("cannot write the schemas into {}: {error}", dir.display()))?;
+    println!("wrote {} schema files into {}", written.len(), dir.display());
+    Ok(())
+}
 
 /// Runs the command the user asked for; the binary is this call and nothing more.
 pub fn run(cli: Cli) -> ExitCode {
@@ -52,7 +62,7 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
             Some(Command::Ask(_)) => Err(anyhow::anyhow!("`ask` is not available yet in this build")),
-            Some(Command::Schema(_)) => Err(anyhow::anyhow!("`schema` is not available yet in this build")),
+            Some(Command::Schema(args)) => write_schemas(&args.out).map(|()| ExitCode::SUCCESS),
             None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),
         }
     });

@@ -1,1 +1,356 @@
-//! Params and results of every PROTOCOL.md method (filled by the protocol work).
+//! Params and results of the stateless Bedrock methods (`bedrock/*`) and the
+//! catalog methods (`bedrock/listModels`, `cost/estimate`), PROTOCOL.md
+//! "Stateless Bedrock operations". Request bodies are Bedrock's own shapes
+//! from [`super::bedrock`]; where a method adds a member (`stream`, `watch`)
+//! the params repeat the Bedrock members instead of using `#[serde(flatten)]`,
+//! because flattening would lose the field path of an invalid-params error and
+//! the check for unknown fields; a test keeps the two member lists equal.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::bedrock::{
+    AsyncInvokeOutputDataConfig, ConverseRequest, ConverseResponse, CountTokensInput, GuardrailConfiguration,
+    InferenceConfiguration, Message, OutputConfig, PerformanceConfiguration, PromptVariableValues, ServiceTier,
+    StartAsyncInvokeRequest, SystemContentBlock, Tag, ToolConfiguration,
+};
+
+/// Params of methods that take none: an empty object (or no params at all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyParams {}
+
+// ---------------------------------------------------------------------------
+// bedrock/listModels
+
+/// `bedrock/listModels` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListModelsResult {
+    /// Every model in the host's catalog.
+    pub models: Vec<ModelInfo>,
+}
+
+/// A model of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    /// The base model id, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`.
+    pub id: String,
+    /// A display name, e.g. `Claude 3.5 Haiku`.
+    pub name: String,
+    /// The model's provider, e.g. `Anthropic`.
+    pub provider: String,
+    /// Cross-region inference-profile ids by geography.
+    pub inference_profiles: InferenceProfiles,
+    /// The most input tokens the model accepts.
+    pub context_window: u32,
+    /// The most tokens the model generates in one response.
+    pub max_output_tokens: u32,
+    /// On-demand prices.
+    pub pricing: Pricing,
+    /// What the model supports.
+    pub supports: ModelSupports,
+    /// Short names that resolve to this model (`haiku`, …).
+    pub aliases: Vec<String>,
+}
+
+/// Inference-profile ids of a model, by geography; absent where the model has none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceProfiles {
+    /// The `us.` profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub us: Option<String>,
+    /// The `eu.` profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eu: Option<String>,
+    /// The `apac.` profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apac: Option<String>,
+    /// The `global.` profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global: Option<String>,
+}
+
+/// On-demand prices of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pricing {
+    /// Price of one million input tokens.
+    pub input_per_million: f64,
+    /// Price of one million output tokens.
+    pub output_per_million: f64,
+    /// ISO 4217 currency code; `USD`.
+    pub currency: String,
+    /// The date (YYYY-MM-DD) the prices were taken from the AWS price list.
+    pub as_of: String,
+}
+
+/// What a model supports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSupports {
+    /// ConverseStream.
+    pub streaming: bool,
+    /// Tool use.
+    pub tools: bool,
+    /// Image content blocks.
+    pub images: bool,
+    /// Document content blocks.
+    pub documents: bool,
+    /// Reasoning (extended thinking) content.
+    pub reasoning: bool,
+    /// Guardrails.
+    pub guardrails: bool,
+}
+
+// ---------------------------------------------------------------------------
+// bedrock/converse
+
+/// `bedrock/converse` params: Converse's request plus `stream`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConverseParams {
+    /// A model id, inference-profile id, ARN or catalog alias (`sonnet`, `haiku`, …).
+    pub model_id: String,
+    /// The conversation so far; optional only when a prompt resource supplies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<Message>>,
+    /// The system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<Vec<SystemContentBlock>>,
+    /// Inference parameters (maxTokens, temperature, topP, stopSequences).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<InferenceConfiguration>,
+    /// Tools the model may call; the client runs them (this method does not loop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<ToolConfiguration>,
+    /// A guardrail to apply; overrides the host's default guardrailConfig.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_config: Option<GuardrailConfiguration>,
+    /// Model-specific request members, passed through as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<Value>,
+    /// Values for the variables of a prompt resource (with a prompt ARN as modelId).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_variables: Option<BTreeMap<String, PromptVariableValues>>,
+    /// JSON Pointers (at most 10) of model response members to return in additionalModelResponseFields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_response_field_paths: Option<Vec<String>>,
+    /// 1–16 key/value pairs recorded in invocation logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_metadata: Option<BTreeMap<String, String>>,
+    /// Latency-optimized inference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config: Option<PerformanceConfiguration>,
+    /// The service tier to run on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    /// Structured (JSON Schema) output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<OutputConfig>,
+    /// Call ConverseStream and send each event as a `converse/event` notification
+    /// before the result. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+impl ConverseParams {
+    /// Splits the params into Bedrock's request and whether to stream.
+    pub fn into_request(self) -> (ConverseRequest, bool) {
+        let request = ConverseRequest {
+            model_id: self.model_id,
+            messages: self.messages,
+            system: self.system,
+            inference_config: self.inference_config,
+            tool_config: self.tool_config,
+            guardrail_config: self.guardrail_config,
+            additional_model_request_fields: self.additional_model_request_fields,
+            prompt_variables: self.prompt_variables,
+            additional_model_response_field_paths: self.additional_model_response_field_paths,
+            request_metadata: self.request_metadata,
+            performance_config: self.performance_config,
+            service_tier: self.service_tier,
+            output_config: self.output_config,
+        };
+        (request, self.stream.unwrap_or(false))
+    }
+}
+
+/// `bedrock/converse` result: Converse's response (assembled from the events
+/// when streaming) plus its cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseResult {
+    /// Bedrock's response, member for member.
+    #[serde(flatten)]
+    pub response: ConverseResponse,
+    /// What the call cost, from the catalog's prices and the usage.
+    pub cost_usd: f64,
+    /// True when the host answered from its response cache without calling Bedrock.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+}
+
+// ---------------------------------------------------------------------------
+// bedrock/invokeModel
+
+/// `bedrock/invokeModel` params.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InvokeModelParams {
+    /// A model id, inference-profile id, ARN or catalog alias.
+    pub model_id: String,
+    /// The model-native request body, as JSON.
+    pub body: Value,
+    /// The request body's MIME type. Default `application/json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The MIME type wanted for the response. Default `application/json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
+    /// A guardrail id or ARN to apply (needs guardrailVersion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_identifier: Option<String>,
+    /// The guardrail's version number or `DRAFT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_version: Option<String>,
+    /// Whether the response body carries the guardrail trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<InvokeModelTrace>,
+    /// Call InvokeModelWithResponseStream and send each chunk as an `invoke/chunk`
+    /// notification; the result is then `{chunks}`. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+/// InvokeModel's `X-Amzn-Bedrock-Trace` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InvokeModelTrace {
+    Enabled,
+    Disabled,
+    EnabledFull,
+}
+
+/// `bedrock/invokeModel` result: the body, or with `stream: true` the chunk count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum InvokeModelResult {
+    /// Without `stream`.
+    Body(InvokeModelBody),
+    /// With `stream: true`.
+    Streamed(InvokeModelStreamed),
+}
+
+/// The model's response to `bedrock/invokeModel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeModelBody {
+    /// The model-native response body, parsed as JSON.
+    pub body: Value,
+    /// The response body's MIME type.
+    pub content_type: String,
+    /// The guardrail's action (`INTERVENED` or `NONE`) when a guardrail was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_action: Option<String>,
+}
+
+/// The result of a streamed `bedrock/invokeModel`; the chunks went out as `invoke/chunk`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeModelStreamed {
+    /// How many `invoke/chunk` notifications were sent.
+    pub chunks: u32,
+}
+
+// ---------------------------------------------------------------------------
+// bedrock/countTokens
+
+/// `bedrock/countTokens` params: CountTokens' request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CountTokensParams {
+    /// A model id, inference-profile id, ARN or alias; profiles are mapped to their base model id.
+    pub model_id: String,
+    /// What to count: `{converse: {messages, system?, toolConfig?}}` or `{invokeModel: {body}}`.
+    pub input: CountTokensInput,
+}
+
+/// `bedrock/countTokens` and `conversation/countTokens` result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CountTokensResult {
+    /// The input tokens the model would read.
+    pub input_tokens: u32,
+}
+
+// ---------------------------------------------------------------------------
+// bedrock/startAsyncInvoke
+
+/// `bedrock/startAsyncInvoke` params: StartAsyncInvoke's request plus `watch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartAsyncInvokeParams {
+    /// Idempotency token (`[!-~]{1,256}`); a UUID is filled in when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_token: Option<String>,
+    /// The model to run, e.g. `amazon.nova-reel-v1:0`.
+    pub model_id: String,
+    /// The model-native input, any JSON.
+    pub model_input: Value,
+    /// Where the job writes its output.
+    pub output_data_config: AsyncInvokeOutputDataConfig,
+    /// Tags for the job (at most 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    /// Poll the job and send `async/status` notifications until it ends. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<bool>,
+}
+
+impl StartAsyncInvokeParams {
+    /// Splits the params into Bedrock's request and whether to watch the job.
+    pub fn into_request(self) -> (StartAsyncInvokeRequest, bool) {
+        let request = StartAsyncInvokeRequest {
+            client_request_token: self.client_request_token,
+            model_id: self.model_id,
+            model_input: self.model_input,
+            output_data_config: self.output_data_config,
+            tags: self.tags,
+        };
+        (request, self.watch.unwrap_or(false))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// cost/estimate
+
+/// `cost/estimate` params.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CostEstimateParams {
+    /// A model id, inference-profile id, ARN or catalog alias.
+    pub model_id: String,
+    /// Input tokens to price.
+    pub input_tokens: u64,
+    /// Output tokens to price.
+    pub output_tokens: u64,
+}
+
+/// `cost/estimate` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CostEstimateResult {
+    /// Cost of the input tokens.
+    pub input_cost_usd: f64,
+    /// Cost of the output tokens.
+    pub output_cost_usd: f64,
+    /// inputCostUsd + outputCostUsd.
+    pub total_cost_usd: f64,
+    /// The prices used.
+    pub pricing: Pricing,
+}

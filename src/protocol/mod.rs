@@ -7,11 +7,18 @@
 //! in [`bedrock`] and are used unchanged inside the method types: one
 //! vocabulary, Bedrock Converse's.
 
+pub mod agent;
 pub mod bedrock;
 pub mod lifecycle;
 pub mod methods;
+pub mod notifications;
+mod table;
 
+pub use agent::*;
 pub use lifecycle::*;
+pub use methods::*;
+pub use notifications::*;
+pub use table::{Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, protocol_method};
 
 /// Method and notification names, exactly as PROTOCOL.md spells them.
 pub mod method {

@@ -1,0 +1,509 @@
+//! Params and results of the agent-host methods (`tool/*`, `conversation/*`,
+//! `usage/get`) and the TurnResult of a conversation turn, PROTOCOL.md
+//! "Agent host: tools and conversations".
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use super::bedrock::{
+    ContentBlock, GuardrailConfiguration, GuardrailTraceAssessment, InferenceConfiguration, Message,
+    SystemContentBlock, TokenUsage, ToolChoice, ToolResultContentBlock, ToolResultStatus, ToolUseId,
+};
+
+/// The id of a conversation the host keeps.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ConversationId(pub String);
+
+impl fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A block type that has a plain-text form, so a bare string can stand for one block.
+pub trait TextBlock {
+    fn from_text(text: String) -> Self;
+}
+
+impl TextBlock for ContentBlock {
+    fn from_text(text: String) -> Self {
+        ContentBlock::Text(text)
+    }
+}
+
+impl TextBlock for SystemContentBlock {
+    fn from_text(text: String) -> Self {
+        SystemContentBlock::Text(text)
+    }
+}
+
+impl TextBlock for ToolResultContentBlock {
+    fn from_text(text: String) -> Self {
+        ToolResultContentBlock::Text(text)
+    }
+}
+
+/// A string (shorthand for one text block) or an array of blocks.
+///
+/// Deserialized by hand rather than `#[serde(untagged)]` so that an error
+/// inside the array keeps its path and message instead of becoming "did not
+/// match any variant".
+#[derive(Debug, Clone, PartialEq)]
+pub enum StringOrBlocks<B> {
+    Text(String),
+    Blocks(Vec<B>),
+}
+
+impl<B: TextBlock> StringOrBlocks<B> {
+    /// The blocks this stands for; a string becomes one text block.
+    pub fn into_blocks(self) -> Vec<B> {
+        match self {
+            StringOrBlocks::Text(text) => vec![B::from_text(text)],
+            StringOrBlocks::Blocks(blocks) => blocks,
+        }
+    }
+}
+
+impl<B: Serialize> Serialize for StringOrBlocks<B> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StringOrBlocks::Text(text) => serializer.serialize_str(text),
+            StringOrBlocks::Blocks(blocks) => blocks.serialize(serializer),
+        }
+    }
+}
+
+impl<'de, B: Deserialize<'de> + JsonSchema> Deserialize<'de> for StringOrBlocks<B> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StringOrBlocksVisitor<B>(PhantomData<B>);
+
+        impl<'de, B: Deserialize<'de> + JsonSchema> Visitor<'de> for StringOrBlocksVisitor<B> {
+            type Value = StringOrBlocks<B>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a string or an array of {} objects", B::schema_name())
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(StringOrBlocks::Text(text.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(StringOrBlocks::Text(text))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(block) = seq.next_element()? {
+                    blocks.push(block);
+                }
+                Ok(StringOrBlocks::Blocks(blocks))
+            }
+        }
+
+        deserializer.deserialize_any(StringOrBlocksVisitor(PhantomData))
+    }
+}
+
+impl<B: JsonSchema> JsonSchema for StringOrBlocks<B> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("StringOr{}Array", B::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let items = generator.subschema_for::<B>();
+        json_schema!({
+            "anyOf": [
+                {"type": "string", "description": "Shorthand for one text block."},
+                {"type": "array", "items": items}
+            ]
+        })
+    }
+}
+
+/// The system prompt: a string or SystemContentBlocks.
+pub type SystemPrompt = StringOrBlocks<SystemContentBlock>;
+/// A user message's content: a string or ContentBlocks.
+pub type UserContent = StringOrBlocks<ContentBlock>;
+/// A tool's answer: a string or ToolResultContentBlocks.
+pub type ToolCallContent = StringOrBlocks<ToolResultContentBlock>;
+
+// ---------------------------------------------------------------------------
+// tool/register, tool/unregister, tool/list
+
+/// A tool the client runs, as registered with `tool/register`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolSpec {
+    /// The name the model calls it by (`[a-zA-Z0-9_-]{1,64}`).
+    pub name: String,
+    /// What the tool does, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A JSON Schema object describing the tool's input.
+    pub input_schema: Value,
+}
+
+/// `tool/register` params.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolRegisterParams {
+    /// The tools; a name registered again is replaced.
+    pub tools: Vec<ToolSpec>,
+}
+
+/// `tool/register` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolRegisterResult {
+    /// The names registered, in the order given.
+    pub registered: Vec<String>,
+}
+
+/// `tool/unregister` params.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolUnregisterParams {
+    /// The names of the tools to remove.
+    pub names: Vec<String>,
+}
+
+/// `tool/unregister` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolUnregisterResult {
+    /// The names that were registered and now are not.
+    pub unregistered: Vec<String>,
+}
+
+/// `tool/list` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolListResult {
+    /// Every registered tool.
+    pub tools: Vec<ToolSpec>,
+}
+
+// ---------------------------------------------------------------------------
+// conversation/*
+
+/// Which registered tools a conversation offers the model: `"all"` or a list of names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolSelection {
+    All,
+    Named(Vec<String>),
+}
+
+impl Serialize for ToolSelection {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ToolSelection::All => serializer.serialize_str("all"),
+            ToolSelection::Named(names) => names.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolSelection {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ToolSelectionVisitor;
+
+        impl<'de> Visitor<'de> for ToolSelectionVisitor {
+            type Value = ToolSelection;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#""all" or an array of registered tool names"#)
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                if text == "all" {
+                    Ok(ToolSelection::All)
+                } else {
+                    Err(E::custom(format!(
+                        r#"tools must be "all" or an array of tool names, not the string "{text}"; for one tool write ["{text}"]"#
+                    )))
+                }
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element()? {
+                    names.push(name);
+                }
+                Ok(ToolSelection::Named(names))
+            }
+        }
+
+        deserializer.deserialize_any(ToolSelectionVisitor)
+    }
+}
+
+impl JsonSchema for ToolSelection {
+    fn schema_name() -> Cow<'static, str> {
+        "ToolSelection".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Which registered tools the conversation offers: \"all\" or a list of names.",
+            "anyOf": [
+                {"const": "all"},
+                {"type": "array", "items": {"type": "string"}}
+            ]
+        })
+    }
+}
+
+/// `conversation/create` params.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationCreateParams {
+    /// A model id, inference-profile id, ARN or alias; default: the host's defaultModelId.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<String>,
+    /// The system prompt: a string or SystemContentBlocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemPrompt>,
+    /// Inference parameters for every turn (a turn may override them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<InferenceConfiguration>,
+    /// Which registered tools to offer; default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolSelection>,
+    /// How the model chooses among the tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// A guardrail for every turn; overrides the host's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_config: Option<GuardrailConfiguration>,
+    /// Model-specific request members for every turn, passed through as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<Value>,
+    /// A title for `conversation/list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// The result of methods that create a conversation (`conversation/create`, `conversation/fork`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationIdResult {
+    /// The new conversation's id.
+    pub conversation_id: ConversationId,
+}
+
+/// `conversation/send` params.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationSendParams {
+    /// The conversation to continue.
+    pub conversation_id: ConversationId,
+    /// The new user message: a string or ContentBlocks.
+    pub content: UserContent,
+    /// Use ConverseStream and send `converse/event` notifications. Default true.
+    #[serde(default = "default_true")]
+    pub stream: bool,
+    /// The most model calls in this turn's tool loop; default the host's maxToolIterations (10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tool_iterations: Option<u32>,
+    /// Inference parameters for this turn only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<InferenceConfiguration>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The result of `conversation/send`: what one turn did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnResult {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// This turn's number, from 1.
+    pub turn: u32,
+    /// The last model call's stopReason, or `tool_iterations_exhausted` when the loop hit maxToolIterations.
+    pub stop_reason: String,
+    /// What this turn appended after the user message: assistant messages and toolResult user messages.
+    pub messages: Vec<Message>,
+    /// The tool calls made, in the model's order.
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// How many model calls the turn made.
+    pub iterations: u32,
+    /// Tokens of this turn, summed over its model calls.
+    pub usage: TokenUsage,
+    /// Tokens of the conversation so far, this turn included.
+    pub cumulative_usage: TokenUsage,
+    /// What this turn cost.
+    pub cost_usd: f64,
+    /// What the conversation has cost so far, this turn included.
+    pub cumulative_cost_usd: f64,
+    /// Present when a guardrail intervened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<TurnGuardrail>,
+    /// Timings measured by the host.
+    pub metrics: TurnMetrics,
+}
+
+/// One tool call of a turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCallRecord {
+    /// The toolUse block's id.
+    pub tool_use_id: ToolUseId,
+    /// The tool's name.
+    pub name: String,
+    /// The input the model gave.
+    pub input: Value,
+    /// `error` when the tool failed, timed out or is not registered.
+    pub status: ToolResultStatus,
+    /// How long the client took to answer, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// A guardrail's intervention in a turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnGuardrail {
+    /// `INTERVENED`.
+    pub action: String,
+    /// The guardrail trace, when guardrailConfig.trace is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<GuardrailTraceAssessment>,
+}
+
+/// Timings of a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnMetrics {
+    /// From the request to the end of the turn, in milliseconds.
+    pub latency_ms: u64,
+    /// From the request to the first text delta, in milliseconds; absent without streaming or text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+}
+
+/// Params of methods that name one conversation (`conversation/get`, `conversation/delete`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationIdParams {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+}
+
+/// `conversation/get` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationGetResult {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The model it talks to, as given at creation.
+    pub model_id: String,
+    /// The system prompt as blocks; empty when there is none.
+    pub system: Vec<SystemContentBlock>,
+    /// The whole history, oldest first.
+    pub messages: Vec<Message>,
+    /// Tokens of all its turns.
+    pub usage: TokenUsage,
+    /// What all its turns cost.
+    pub cost_usd: f64,
+    /// Its title, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339; when the last turn completed.
+    pub updated_at: String,
+}
+
+/// `conversation/list` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationListResult {
+    /// Every conversation, most recently updated first.
+    pub conversations: Vec<ConversationSummary>,
+}
+
+/// One line of `conversation/list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// Its title, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The model it talks to.
+    pub model_id: String,
+    /// How many turns completed.
+    pub turns: u32,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// `conversation/fork` params.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationForkParams {
+    /// The conversation to copy.
+    pub conversation_id: ConversationId,
+    /// Copy only the first this many messages (for edit-and-retry); default all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_count: Option<u32>,
+}
+
+/// `conversation/delete` result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDeleteResult {
+    /// Always true; an unknown id is a -32003 error instead.
+    pub deleted: bool,
+}
+
+/// `conversation/countTokens` params.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationCountTokensParams {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// A user message to count as the next turn's; without it, the history alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<UserContent>,
+}
+
+// ---------------------------------------------------------------------------
+// usage/get
+
+/// `usage/get` result: totals for this host process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageGetResult {
+    /// Over every model.
+    pub total: UsageTotals,
+    /// By model id as sent to Bedrock (aliases resolved).
+    pub by_model: BTreeMap<String, UsageTotals>,
+}
+
+/// Token and cost totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageTotals {
+    /// How many model calls succeeded.
+    pub calls: u64,
+    /// Tokens summed over those calls.
+    pub usage: TokenUsage,
+    /// Their cost.
+    pub cost_usd: f64,
+}
