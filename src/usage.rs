@@ -1,0 +1,77 @@
+//! Token and cost totals for this host process (`usage/get`), by model and
+//! overall, and the cost of one call from the catalog's prices.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::catalog::{self, BilledTokens};
+use crate::conversation::add_usage;
+use crate::protocol::bedrock::TokenUsage;
+use crate::protocol::{UsageGetResult, UsageTotals};
+
+/// The cost of `usage` on `model_id`; 0 when the catalog has no price for
+/// the model (an ARN of a custom model, say).
+pub fn cost_usd(model_id: &str, region: &str, usage: &TokenUsage) -> f64 {
+    let tokens = BilledTokens {
+        input: u64::from(usage.input_tokens),
+        output: u64::from(usage.output_tokens),
+        cache_read: u64::from(usage.cache_read_input_tokens.unwrap_or(0)),
+        cache_write: u64::from(usage.cache_write_input_tokens.unwrap_or(0)),
+    };
+    catalog::cost_for(model_id, region, tokens).map_or(0.0, |cost| cost.total_usd)
+}
+
+#[derive(Debug, Default)]
+pub struct UsageLedger {
+    by_model: Mutex<BTreeMap<String, UsageTotals>>,
+}
+
+impl UsageLedger {
+    /// Records one model call.
+    pub fn record(&self, model_id: &str, usage: &TokenUsage, cost_usd: f64) {
+        let mut by_model = self.by_model.lock().expect("usage lock poisoned");
+        let totals = by_model.entry(model_id.to_string()).or_default();
+        totals.calls += 1;
+        add_usage(&mut totals.usage, usage);
+        totals.cost_usd += cost_usd;
+    }
+
+    pub fn snapshot(&self) -> UsageGetResult {
+        let by_model = self.by_model.lock().expect("usage lock poisoned").clone();
+        let mut total = UsageTotals::default();
+        for totals in by_model.values() {
+            total.calls += totals.calls;
+            add_usage(&mut total.usage, &totals.usage);
+            total.cost_usd += totals.cost_usd;
+        }
+        UsageGetResult { total, by_model }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_add_up_by_model_and_overall() {
+        let ledger = UsageLedger::default();
+        let usage = |i, o| TokenUsage { input_tokens: i, output_tokens: o, total_tokens: i + o, ..Default::default() };
+        ledger.record("a", &usage(10, 5), 0.25);
+        ledger.record("a", &usage(1, 1), 0.25);
+        ledger.record("b", &usage(100, 0), 1.0);
+        let snapshot = ledger.snapshot();
+        assert_eq!(snapshot.by_model["a"].calls, 2);
+        assert_eq!(snapshot.by_model["a"].usage.total_tokens, 17);
+        assert_eq!(snapshot.total.calls, 3);
+        assert_eq!(snapshot.total.usage.input_tokens, 111);
+        assert!((snapshot.total.cost_usd - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cost_uses_catalog_prices() {
+        // Haiku 4.5: $1 in, $5 out per million.
+        let usage = TokenUsage { input_tokens: 1_000_000, output_tokens: 200_000, total_tokens: 1_200_000, ..Default::default() };
+        assert!((cost_usd("haiku", "us-east-1", &usage) - 2.0).abs() < 1e-9);
+        assert_eq!(cost_usd("arn:aws:bedrock:us-east-1:1:custom-model/x", "us-east-1", &usage), 0.0);
+    }
+}
