@@ -38,7 +38,11 @@ fn cancel_answers_at_once_and_suppresses_the_late_answer() {
     host.notify("$/cancelRequest", json!({"id": short}));
     assert_eq!(
         host.recv(),
-        json!({"jsonrpc": "2.0", "id": long, "error": {"code": -32800, "message": "request cancelled"}})
+        json!({
+            "jsonrpc": "2.0",
+            "id": long,
+            "error": {"code": -32800, "message": "request cancelled", "data": {"partial": {"sleepingMs": 60_000}}}
+        })
     );
     assert_eq!(host.recv()["error"]["code"], -32800);
     // Cancelling again, or a finished request, changes nothing.

@@ -24,8 +24,10 @@ pub struct SleepResult {
     pub slept: u64,
 }
 
-/// `test/sleep {ms}` → `{slept: ms}` after `ms` milliseconds; cancellable.
-pub async fn sleep(_ctx: RequestContext, params: SleepParams) -> HostResult<SleepResult> {
+/// `test/sleep {ms}` → `{slept: ms}` after `ms` milliseconds; cancellable,
+/// and then answers -32800 with `data.partial: {sleepingMs: ms}`.
+pub async fn sleep(ctx: RequestContext, params: SleepParams) -> HostResult<SleepResult> {
+    ctx.partial.set(json!({ "sleepingMs": params.ms }));
     tokio::time::sleep(Duration::from_millis(params.ms)).await;
     Ok(SleepResult { slept: params.ms })
 }
