@@ -24,10 +24,8 @@ pub struct SleepResult {
     pub slept: u64,
 }
 
-/// `test/sleep {ms}` → `{slept: ms}` after `ms` milliseconds; cancellable,
-/// and then answers -32800 with `data.partial: {sleepingMs: ms}`.
-pub async fn sleep(ctx: RequestContext, params: SleepParams) -> HostResult<SleepResult> {
-    ctx.partial.set(json!({ "sleepingMs": params.ms }));
+/// `test/sleep {ms}` → `{slept: ms}` after `ms` milliseconds; cancellable.
+pub async fn sleep(_ctx: RequestContext, params: SleepParams) -> HostResult<SleepResult> {
     tokio::time::sleep(Duration::from_millis(params.ms)).await;
     Ok(SleepResult { slept: params.ms })
 }
@@ -48,8 +46,10 @@ fn default_timeout_ms() -> u64 {
 
 /// `test/askClient {method, params, timeoutMs}` sends a request to the client
 /// → `{result}` with its answer, `{error}` with its error object, or
-/// `{timedOut: true}`.
+/// `{timedOut: true}`. Cancelled while waiting, it answers -32800 with
+/// `data.partial: {asked: method}`.
 pub async fn ask_client(ctx: RequestContext, params: AskClientParams) -> HostResult<Value> {
+    ctx.partial.set(json!({ "asked": params.method }));
     let timeout = Duration::from_millis(params.timeout_ms);
     match ctx.client.request(&params.method, params.params, timeout).await {
         Ok(result) => Ok(json!({ "result": result })),
