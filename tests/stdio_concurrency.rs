@@ -110,6 +110,7 @@ fn cancelling_a_request_cancels_its_request_to_the_client() {
     seen.sort_by_key(|m| m.get("method").is_some());
     assert_eq!(seen[0]["id"], ask);
     assert_eq!(seen[0]["error"]["code"], -32800);
+    assert_eq!(seen[0]["error"]["data"], json!({"partial": {"asked": "client/slow"}}), "what the handler recorded");
     assert_eq!(seen[1], json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": asked["id"]}}));
     host.finish();
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::handlers::{self, lifecycle};
-use super::registry::{Registry, RequestContext};
+use super::registry::{Handler, PartialResult, Registry, RequestContext};
 use super::session::Session;
 use super::{LaunchConfig, parse_params};
 use crate::error::HostError;
@@ -33,7 +33,20 @@ enum Phase {
 
 /// Requests in flight by id: whoever removes an entry sends that request's
 /// one response (the finished task, or `$/cancelRequest`).
-type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
+type InFlight = Arc<Mutex<HashMap<RequestId, InFlightRequest>>>;
+
+struct InFlightRequest {
+    cancel: CancellationToken,
+    partial: PartialResult,
+}
+
+impl InFlightRequest {
+    /// Cancels the request's task; the error that answers it instead.
+    fn cancel(self) -> HostError {
+        self.cancel.cancel();
+        HostError::Cancelled { partial: self.partial.take() }
+    }
+}
 
 pub(super) struct Dispatcher {
     launch: Arc<LaunchConfig>,
@@ -93,9 +106,8 @@ impl Dispatcher {
     /// -32800, background work stops, and the connection closes.
     pub(super) fn stop(&mut self) {
         let cancelled: Vec<_> = lock(&self.in_flight).drain().collect();
-        for (id, token) in cancelled {
-            token.cancel();
-            self.client.respond(&id, Err(HostError::Cancelled { partial: None }));
+        for (id, request) in cancelled {
+            self.client.respond(&id, Err(request.cancel()));
         }
         self.root.cancel();
         self.client.close();
@@ -134,10 +146,7 @@ impl Dispatcher {
                     return;
                 };
                 let session = session.clone();
-                let client = self.client.clone();
-                self.spawn(id, method, move |id, cancel| {
-                    handler(RequestContext { id, cancel, client, session }, params)
-                });
+                self.spawn(id, method, params, handler, session);
             }
         }
     }
@@ -159,20 +168,21 @@ impl Dispatcher {
     }
 
     /// Runs one request in its own task; it answers unless cancelled first.
-    fn spawn<F, Fut>(&self, id: RequestId, method: String, work: F)
-    where
-        F: FnOnce(RequestId, CancellationToken) -> Fut,
-        Fut: Future<Output = Result<Value, HostError>> + Send + 'static,
-    {
-        let token = self.root.child_token();
-        lock(&self.in_flight).insert(id.clone(), token.clone());
-        let work = AssertUnwindSafe(work(id.clone(), token.clone())).catch_unwind();
+    fn spawn(&self, id: RequestId, method: String, params: Option<Value>, handler: Handler, session: Arc<Session>) {
+        let cancel = self.root.child_token();
+        let partial = PartialResult::default();
+        let request = InFlightRequest { cancel: cancel.clone(), partial: partial.clone() };
+        lock(&self.in_flight).insert(id.clone(), request);
+        let context =
+            RequestContext { id: id.clone(), cancel: cancel.clone(), partial, client: self.client.clone(), session };
+        let work = AssertUnwindSafe(handler(context, params)).catch_unwind();
         let in_flight = self.in_flight.clone();
         let client = self.client.clone();
         tokio::spawn(async move {
             let outcome = tokio::select! {
                 biased;
-                () = token.cancelled() => return,
+                // Whoever cancelled has answered; dropping `work` stops the handler.
+                () = cancel.cancelled() => return,
                 outcome = work => outcome,
             };
             let result = outcome.unwrap_or_else(|_panic| {
@@ -204,11 +214,10 @@ impl Dispatcher {
             Ok(other) => return tracing::warn!(id = %other, "ignored $/cancelRequest: `id` is not a string or number"),
             Err(error) => return tracing::warn!(%error, "ignored a malformed $/cancelRequest"),
         };
-        let Some(token) = lock(&self.in_flight).remove(&id) else {
+        let Some(request) = lock(&self.in_flight).remove(&id) else {
             return tracing::debug!(%id, "$/cancelRequest for a request no longer in flight");
         };
-        token.cancel();
-        self.client.respond(&id, Err(HostError::Cancelled { partial: None }));
+        self.client.respond(&id, Err(request.cancel()));
     }
 }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 
-pub use registry::{EmptyParams, Registry, RequestContext, parse_params};
+pub use registry::{EmptyParams, PartialResult, Registry, RequestContext, parse_params};
 pub use session::Session;
 
 use crate::cli::{CommonArgs, ServerArgs};

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,13 +23,32 @@ pub struct RequestContext {
     /// future is dropped on cancellation; watch the token only to stop work
     /// the handler spawned itself.
     pub cancel: CancellationToken,
+    /// What the request produced so far; sent as `data.partial` if it is cancelled.
+    pub partial: PartialResult,
     /// Notifications and requests to the client.
     pub client: ClientHandle,
     pub session: Arc<Session>,
 }
 
+/// A slot for what a request has produced so far (e.g. a turn's text), so
+/// that its -32800 answer can carry `data.partial` although the handler's
+/// future is dropped on cancellation.
+#[derive(Clone, Default)]
+pub struct PartialResult(Arc<Mutex<Option<Value>>>);
+
+impl PartialResult {
+    /// Replaces what was recorded.
+    pub fn set(&self, produced: Value) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(produced);
+    }
+
+    pub(super) fn take(&self) -> Option<Value> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
 type HandlerFuture = Pin<Box<dyn Future<Output = HostResult<Value>> + Send>>;
-type Handler = Arc<dyn Fn(RequestContext, Option<Value>) -> HandlerFuture + Send + Sync>;
+pub(super) type Handler = Arc<dyn Fn(RequestContext, Option<Value>) -> HandlerFuture + Send + Sync>;
 
 /// Request methods by name, and what the host announces in `initialize`.
 #[derive(Default)]

@@ -218,7 +218,7 @@ fn to_json(method: &str, params: impl Serialize) -> Result<Value, ClientRequestE
         .map_err(|error| ClientRequestError::Serialize { method: method.to_string(), message: error.to_string() })
 }
 
-/// Writes every queued message, framed, until [`ClientHandle::close`] or a
+/// Writes every queued message, framed, until the session ends (`ClientHandle::close`) or a
 /// write error (the client stopped reading). Flushes whenever the queue is empty.
 pub async fn write_loop<W: AsyncWrite + Unpin>(mut output: W, framing: Framing, queue: OutboundQueue) {
     let OutboundQueue(mut receiver) = queue;

@@ -46,8 +46,10 @@ fn default_timeout_ms() -> u64 {
 
 /// `test/askClient {method, params, timeoutMs}` sends a request to the client
 /// → `{result}` with its answer, `{error}` with its error object, or
-/// `{timedOut: true}`.
+/// `{timedOut: true}`. Cancelled while waiting, it answers -32800 with
+/// `data.partial: {asked: method}`.
 pub async fn ask_client(ctx: RequestContext, params: AskClientParams) -> HostResult<Value> {
+    ctx.partial.set(json!({ "asked": params.method }));
     let timeout = Duration::from_millis(params.timeout_ms);
     match ctx.client.request(&params.method, params.params, timeout).await {
         Ok(result) => Ok(json!({ "result": result })),
