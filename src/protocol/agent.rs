@@ -507,3 +507,73 @@ pub struct UsageTotals {
     /// Their cost.
     pub cost_usd: f64,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::protocol::parse_params;
+
+    #[test]
+    fn tools_must_be_all_or_a_list() {
+        let error = serde_json::from_value::<ToolSelection>(json!("get_weather")).unwrap_err().to_string();
+        assert!(error.contains(r#"for one tool write ["get_weather"]"#), "{error}");
+        let error = serde_json::from_value::<ToolSelection>(json!(3)).unwrap_err().to_string();
+        assert!(error.contains(r#""all" or an array of registered tool names"#), "{error}");
+        assert_eq!(serde_json::to_value(ToolSelection::All).unwrap(), json!("all"));
+    }
+
+    #[test]
+    fn an_error_inside_a_content_array_keeps_its_path() {
+        let params = json!({"conversationId": "c1", "content": [{"text": "a"}, {"image": {"format": "bmp"}}]});
+        let error = parse_params::<ConversationSendParams>(Some(params)).unwrap_err();
+        let crate::HostError::InvalidParams { errors, .. } = error else { panic!("{error:?}") };
+        assert_eq!(errors[0].path, "content[1].image.format");
+        assert!(errors[0].message.contains("unknown variant `bmp`"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn content_is_a_string_or_blocks_and_serializes_back_the_same() {
+        for content in [json!("hi"), json!([{"text": "hi"}, {"cachePoint": {"type": "default"}}])] {
+            let parsed: UserContent = serde_json::from_value(content.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&parsed).unwrap(), content);
+        }
+        let error = serde_json::from_value::<UserContent>(json!({"text": "hi"})).unwrap_err().to_string();
+        assert!(error.contains("a string or an array of ContentBlock objects"), "{error}");
+    }
+
+    #[test]
+    fn turn_result_has_protocol_md_member_names() {
+        let turn = TurnResult {
+            conversation_id: ConversationId("c1".into()),
+            turn: 1,
+            stop_reason: "end_turn".into(),
+            messages: vec![],
+            tool_calls: vec![ToolCallRecord {
+                tool_use_id: ToolUseId("t1".into()),
+                name: "get_weather".into(),
+                input: json!({"city": "Paris"}),
+                status: ToolResultStatus::Success,
+                duration_ms: 5,
+            }],
+            iterations: 2,
+            usage: TokenUsage { cache_read_input_tokens: Some(1), ..TokenUsage::default() },
+            cumulative_usage: TokenUsage::default(),
+            cost_usd: 0.1,
+            cumulative_cost_usd: 0.2,
+            guardrail: Some(TurnGuardrail { action: "INTERVENED".into(), trace: None }),
+            metrics: TurnMetrics { latency_ms: 10, first_token_ms: Some(3) },
+        };
+        assert_eq!(
+            serde_json::to_value(&turn).unwrap(),
+            json!({"conversationId": "c1", "turn": 1, "stopReason": "end_turn", "messages": [],
+                "toolCalls": [{"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}, "status": "success", "durationMs": 5}],
+                "iterations": 2,
+                "usage": {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0, "cacheReadInputTokens": 1},
+                "cumulativeUsage": {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0},
+                "costUsd": 0.1, "cumulativeCostUsd": 0.2, "guardrail": {"action": "INTERVENED"},
+                "metrics": {"latencyMs": 10, "firstTokenMs": 3}})
+        );
+    }
+}

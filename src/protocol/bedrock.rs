@@ -190,7 +190,9 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageBlock {
+    /// The image format.
     pub format: ImageFormat,
+    /// The image's bytes or S3 location.
     pub source: ImageSource,
     /// Set by Bedrock when it could not process the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +230,7 @@ pub struct S3Location {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBlock {
+    /// What went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -235,10 +238,12 @@ pub struct ErrorBlock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentBlock {
+    /// The document format; Bedrock infers it when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<DocumentFormat>,
     /// A name for the document (1–200 characters), shown to the model.
     pub name: String,
+    /// The document's bytes, S3 location, text or structured content.
     pub source: DocumentSource,
     /// Context the model should know about the document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,13 +287,16 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CitationsConfig {
+    /// True to enable citations.
     pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VideoBlock {
+    /// The video format.
     pub format: VideoFormat,
+    /// The video's bytes or S3 location.
     pub source: VideoSource,
 }
 
@@ -318,7 +326,9 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AudioBlock {
+    /// The audio format.
     pub format: AudioFormat,
+    /// The audio's bytes or S3 location.
     pub source: AudioSource,
     /// Set by Bedrock when it could not process the audio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +368,7 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolUseBlock {
+    /// The id of the tool call; the toolResult carries it back.
     pub tool_use_id: ToolUseId,
     /// The tool's name (`[a-zA-Z0-9_-]{1,64}`).
     pub name: String,
@@ -374,9 +385,12 @@ pub struct ToolUseBlock {
 pub struct ToolResultBlock {
     /// The toolUseId of the call this answers.
     pub tool_use_id: ToolUseId,
+    /// The result: JSON, text, media or search results.
     pub content: Vec<ToolResultContentBlock>,
+    /// `error` tells the model the tool failed; default `success`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ToolResultStatus>,
+    /// The result type of a server tool, when Bedrock sets one.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
@@ -413,7 +427,9 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GuardrailConverseTextBlock {
+    /// The text to evaluate.
     pub text: String,
+    /// How the guardrail treats this text in contextual grounding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualifiers: Option<Vec<GuardrailContentQualifier>>,
 }
@@ -429,7 +445,9 @@ pub enum GuardrailContentQualifier {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GuardrailConverseImageBlock {
+    /// `png` or `jpeg`.
     pub format: GuardrailImageFormat,
+    /// The image's bytes.
     pub source: GuardrailImageSource,
 }
 
@@ -485,6 +503,7 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReasoningTextBlock {
+    /// The reasoning text.
     pub text: String,
     /// Verifies the reasoning on later turns; send it back unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -495,8 +514,10 @@ pub struct ReasoningTextBlock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CitationsContentBlock {
+    /// The generated text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<CitationGeneratedContent>>,
+    /// The citations that support the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citations: Option<Vec<Citation>>,
 }
@@ -511,13 +532,16 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Citation {
+    /// The title of the cited source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The cited source, e.g. a document name or URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// The cited passages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_content: Option<Vec<CitationSourceContent>>,
+    /// Where the cited passage is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<CitationLocation>,
 }
@@ -543,8 +567,10 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebLocation {
+    /// The web page's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The web page's domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
@@ -553,10 +579,13 @@ pub struct WebLocation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentCharLocation {
+    /// Which document of the request, from 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_index: Option<u32>,
+    /// The range's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<u32>,
+    /// The range's end (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<u32>,
 }
@@ -565,10 +594,13 @@ pub struct DocumentCharLocation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentPageLocation {
+    /// Which document of the request, from 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_index: Option<u32>,
+    /// The range's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<u32>,
+    /// The range's end (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<u32>,
 }
@@ -577,10 +609,13 @@ pub struct DocumentPageLocation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentChunkLocation {
+    /// Which document of the request, from 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_index: Option<u32>,
+    /// The range's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<u32>,
+    /// The range's end (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<u32>,
 }
@@ -589,10 +624,13 @@ pub struct DocumentChunkLocation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchResultLocation {
+    /// Which search result of the request, from 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_result_index: Option<u32>,
+    /// The range's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<u32>,
+    /// The range's end (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<u32>,
 }
@@ -601,9 +639,13 @@ pub struct SearchResultLocation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchResultBlock {
+    /// Where the result came from, e.g. a URL.
     pub source: String,
+    /// The result's title.
     pub title: String,
+    /// The result's text passages.
     pub content: Vec<SearchResultContentBlock>,
+    /// Whether the model may cite this result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citations: Option<CitationsConfig>,
 }
@@ -611,6 +653,7 @@ pub struct SearchResultBlock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchResultContentBlock {
+    /// A passage of the result.
     pub text: String,
 }
 
@@ -648,6 +691,7 @@ pub struct InferenceConfiguration {
 pub struct ToolConfiguration {
     /// At least one tool.
     pub tools: Vec<Tool>,
+    /// How the model chooses tools; default `auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
 }
@@ -665,9 +709,12 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolSpecification {
+    /// The name the model calls the tool by (`[a-zA-Z0-9_-]{1,64}`).
     pub name: String,
+    /// What the tool does, for the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The JSON Schema of the tool's input.
     pub input_schema: ToolInputSchema,
     /// Ask the model to follow the schema strictly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -685,6 +732,7 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SystemTool {
+    /// The system tool's name.
     pub name: String,
 }
 
@@ -711,6 +759,7 @@ pub struct AnyToolChoice {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecificToolChoice {
+    /// The tool the model must call.
     pub name: String,
 }
 
@@ -722,6 +771,7 @@ pub struct GuardrailConfiguration {
     pub guardrail_identifier: String,
     /// A version number or `DRAFT`.
     pub guardrail_version: String,
+    /// `enabled`, `disabled` (default) or `enabled_full`: whether the response carries the guardrail trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<GuardrailTrace>,
     /// ConverseStream only: evaluate chunks before (`sync`) or alongside (`async`) sending them.
@@ -754,6 +804,7 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PerformanceConfiguration {
+    /// `standard` or `optimized` (latency-optimized inference).
     pub latency: PerformanceConfigLatency,
 }
 
@@ -767,6 +818,7 @@ pub enum PerformanceConfigLatency {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceTier {
+    /// `priority`, `default`, `flex` or `reserved`.
     #[serde(rename = "type")]
     pub kind: ServiceTierType,
 }
@@ -784,6 +836,7 @@ pub enum ServiceTierType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutputConfig {
+    /// The format the text output must have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_format: Option<OutputFormat>,
     /// `low`, `medium`, `high`, `xhigh` or `max`.
@@ -797,6 +850,7 @@ pub struct OutputFormat {
     /// Always `json_schema`.
     #[serde(rename = "type")]
     pub kind: OutputFormatType,
+    /// The structure the output must follow.
     pub structure: OutputFormatStructure,
 }
 
@@ -818,8 +872,10 @@ bedrock_union! {
 pub struct JsonSchemaDefinition {
     /// The JSON Schema, serialized as a string (Bedrock's choice, not ours).
     pub schema: String,
+    /// A name for the schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What the output is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -837,10 +893,13 @@ pub struct ConverseRequest {
     /// The system prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<Vec<SystemContentBlock>>,
+    /// Inference parameters (maxTokens, temperature, topP, stopSequences).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_config: Option<InferenceConfiguration>,
+    /// The tools the model may call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<ToolConfiguration>,
+    /// A guardrail to apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_config: Option<GuardrailConfiguration>,
     /// Model-specific request members, passed through as JSON.
@@ -855,10 +914,13 @@ pub struct ConverseRequest {
     /// 1–16 key/value pairs recorded in invocation logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_metadata: Option<BTreeMap<String, String>>,
+    /// Latency-optimized inference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance_config: Option<PerformanceConfiguration>,
+    /// The service tier to run on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<ServiceTier>,
+    /// Structured (JSON Schema) output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_config: Option<OutputConfig>,
 }
@@ -869,20 +931,26 @@ pub struct ConverseRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConverseResponse {
+    /// What the model produced.
     pub output: ConverseOutput,
     /// `end_turn`, `tool_use`, `max_tokens`, `stop_sequence`, `guardrail_intervened`,
     /// `content_filtered`, `malformed_model_output`, `malformed_tool_use`,
     /// `model_context_window_exceeded`, or a newer value passed through.
     pub stop_reason: String,
+    /// Token counts of the call.
     pub usage: TokenUsage,
+    /// Bedrock's timing of the call.
     pub metrics: ConverseMetrics,
     /// The model response members named by additionalModelResponseFieldPaths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_model_response_fields: Option<Value>,
+    /// The guardrail and prompt-router trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<ConverseTrace>,
+    /// Latency-optimized inference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance_config: Option<PerformanceConfiguration>,
+    /// The service tier to run on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<ServiceTier>,
 }
@@ -898,8 +966,11 @@ bedrock_union! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenUsage {
+    /// Input tokens read by the model.
     pub input_tokens: u32,
+    /// Tokens the model generated.
     pub output_tokens: u32,
+    /// Input plus output tokens.
     pub total_tokens: u32,
     /// Input tokens read from the prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -917,6 +988,7 @@ pub struct TokenUsage {
 pub struct CacheDetail {
     /// `5m` or `1h`.
     pub ttl: String,
+    /// Input tokens written with this TTL.
     pub input_tokens: u32,
 }
 
@@ -933,6 +1005,7 @@ pub struct ConverseTrace {
     /// Present when guardrailConfig.trace is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail: Option<GuardrailTraceAssessment>,
+    /// Present when a prompt router chose the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_router: Option<PromptRouterTrace>,
 }
@@ -961,6 +1034,7 @@ pub struct GuardrailTraceAssessment {
     /// Output assessments by guardrail id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_assessments: Option<BTreeMap<String, Vec<GuardrailAssessment>>>,
+    /// Why the guardrail acted, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_reason: Option<String>,
 }
@@ -968,21 +1042,28 @@ pub struct GuardrailTraceAssessment {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailAssessment {
+    /// Denied-topic findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic_policy: Option<GuardrailTopicPolicyAssessment>,
+    /// Content-filter findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_policy: Option<GuardrailContentPolicyAssessment>,
+    /// Word-filter findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub word_policy: Option<GuardrailWordPolicyAssessment>,
+    /// Sensitive-information findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive_information_policy: Option<GuardrailSensitiveInformationPolicyAssessment>,
+    /// Contextual-grounding findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contextual_grounding_policy: Option<GuardrailContextualGroundingPolicyAssessment>,
     /// Automated-reasoning findings, passed through as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated_reasoning_policy: Option<Value>,
+    /// Latency, usage and coverage of the guardrail call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation_metrics: Option<GuardrailInvocationMetrics>,
+    /// Which guardrail produced this assessment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_guardrail_details: Option<AppliedGuardrailDetails>,
 }
@@ -990,6 +1071,7 @@ pub struct GuardrailAssessment {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailTopicPolicyAssessment {
+    /// The denied topics found.
     #[serde(default)]
     pub topics: Vec<GuardrailTopic>,
 }
@@ -997,12 +1079,14 @@ pub struct GuardrailTopicPolicyAssessment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailTopic {
+    /// The denied topic's name.
     pub name: String,
     /// `DENY`.
     #[serde(rename = "type")]
     pub kind: String,
     /// `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1010,6 +1094,7 @@ pub struct GuardrailTopic {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailContentPolicyAssessment {
+    /// The filters that matched.
     #[serde(default)]
     pub filters: Vec<GuardrailContentFilter>,
 }
@@ -1022,10 +1107,12 @@ pub struct GuardrailContentFilter {
     pub kind: String,
     /// `NONE`, `LOW`, `MEDIUM` or `HIGH`.
     pub confidence: String,
+    /// `NONE`, `LOW`, `MEDIUM` or `HIGH`: the configured strength.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_strength: Option<String>,
     /// `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1033,8 +1120,10 @@ pub struct GuardrailContentFilter {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailWordPolicyAssessment {
+    /// Matches of the guardrail's own word list.
     #[serde(default)]
     pub custom_words: Vec<GuardrailCustomWord>,
+    /// Matches of AWS-managed word lists.
     #[serde(default)]
     pub managed_word_lists: Vec<GuardrailManagedWord>,
 }
@@ -1042,9 +1131,12 @@ pub struct GuardrailWordPolicyAssessment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailCustomWord {
+    /// The text that matched.
     #[serde(rename = "match")]
     pub matched: String,
+    /// `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1052,12 +1144,15 @@ pub struct GuardrailCustomWord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailManagedWord {
+    /// The text that matched.
     #[serde(rename = "match")]
     pub matched: String,
     /// `PROFANITY`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1065,8 +1160,10 @@ pub struct GuardrailManagedWord {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailSensitiveInformationPolicyAssessment {
+    /// Personal information found.
     #[serde(default)]
     pub pii_entities: Vec<GuardrailPiiEntityFilter>,
+    /// Matches of the guardrail's regular expressions.
     #[serde(default)]
     pub regexes: Vec<GuardrailRegexFilter>,
 }
@@ -1074,6 +1171,7 @@ pub struct GuardrailSensitiveInformationPolicyAssessment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailPiiEntityFilter {
+    /// The text that matched.
     #[serde(rename = "match")]
     pub matched: String,
     /// The PII type, e.g. `EMAIL`.
@@ -1081,6 +1179,7 @@ pub struct GuardrailPiiEntityFilter {
     pub kind: String,
     /// `ANONYMIZED`, `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1088,13 +1187,18 @@ pub struct GuardrailPiiEntityFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailRegexFilter {
+    /// The regular expression's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The text that matched.
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     pub matched: Option<String>,
+    /// The regular expression that matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
+    /// `ANONYMIZED`, `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1102,6 +1206,7 @@ pub struct GuardrailRegexFilter {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailContextualGroundingPolicyAssessment {
+    /// The filters that matched.
     #[serde(default)]
     pub filters: Vec<GuardrailContextualGroundingFilter>,
 }
@@ -1112,9 +1217,13 @@ pub struct GuardrailContextualGroundingFilter {
     /// `GROUNDING` or `RELEVANCE`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The configured threshold, 0..1.
     pub threshold: f64,
+    /// The measured score, 0..1.
     pub score: f64,
+    /// `BLOCKED` or `NONE`.
     pub action: String,
+    /// Whether the policy found this in the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<bool>,
 }
@@ -1125,8 +1234,10 @@ pub struct GuardrailInvocationMetrics {
     /// Milliseconds the guardrail took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_processing_latency: Option<u64>,
+    /// Guardrail units billed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<GuardrailUsage>,
+    /// How much of the content the guardrail evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_coverage: Option<GuardrailCoverage>,
 }
@@ -1134,14 +1245,19 @@ pub struct GuardrailInvocationMetrics {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppliedGuardrailDetails {
+    /// The guardrail's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_id: Option<String>,
+    /// The guardrail's version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_version: Option<String>,
+    /// The guardrail's ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_arn: Option<String>,
+    /// Where the guardrail came from, e.g. `REQUEST`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_origin: Option<Vec<String>>,
+    /// `SELF` or `CROSS_ACCOUNT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_ownership: Option<String>,
 }
@@ -1150,16 +1266,25 @@ pub struct AppliedGuardrailDetails {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailUsage {
+    /// Denied-topic units.
     pub topic_policy_units: u32,
+    /// Content-filter units.
     pub content_policy_units: u32,
+    /// Word-filter units.
     pub word_policy_units: u32,
+    /// Sensitive-information units.
     pub sensitive_information_policy_units: u32,
+    /// Sensitive-information units that are free of charge.
     pub sensitive_information_policy_free_units: u32,
+    /// Contextual-grounding units.
     pub contextual_grounding_policy_units: u32,
+    /// Content-filter units for images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_policy_image_units: Option<u32>,
+    /// Automated-reasoning policy units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated_reasoning_policy_units: Option<u32>,
+    /// Automated-reasoning policies evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated_reasoning_policies: Option<u32>,
 }
@@ -1167,8 +1292,10 @@ pub struct GuardrailUsage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailCoverage {
+    /// Text characters evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_characters: Option<GuardrailCoverageCount>,
+    /// Images evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<GuardrailCoverageCount>,
 }
@@ -1177,8 +1304,10 @@ pub struct GuardrailCoverage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailCoverageCount {
+    /// How much the guardrail evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guarded: Option<u32>,
+    /// How much there was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u32>,
 }
@@ -1201,6 +1330,7 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageStartEvent {
+    /// Always `assistant`.
     pub role: ConversationRole,
 }
 
@@ -1208,7 +1338,9 @@ pub struct MessageStartEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentBlockStartEvent {
+    /// The position of the block in the message, from 0.
     pub content_block_index: u32,
+    /// What kind of block starts.
     pub start: ContentBlockStart,
 }
 
@@ -1224,8 +1356,11 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolUseBlockStart {
+    /// The id of the tool call.
     pub tool_use_id: ToolUseId,
+    /// The tool's name.
     pub name: String,
+    /// `server_tool_use` for tools Bedrock runs itself.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
@@ -1233,9 +1368,12 @@ pub struct ToolUseBlockStart {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolResultBlockStart {
+    /// The id of the tool call this answers.
     pub tool_use_id: ToolUseId,
+    /// The result type of a server tool.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
@@ -1243,13 +1381,16 @@ pub struct ToolResultBlockStart {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageBlockStart {
+    /// The image format, e.g. `png`.
     pub format: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentBlockDeltaEvent {
+    /// The position of the block in the message, from 0.
     pub content_block_index: u32,
+    /// The piece.
     pub delta: ContentBlockDelta,
 }
 
@@ -1284,12 +1425,16 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CitationsDelta {
+    /// The title of the cited source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The cited source, e.g. a document name or URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The cited passages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_content: Option<Vec<CitationSourceContentDelta>>,
+    /// Where the cited passage is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<CitationLocation>,
 }
@@ -1297,6 +1442,7 @@ pub struct CitationsDelta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CitationSourceContentDelta {
+    /// A piece of a cited passage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
@@ -1312,8 +1458,10 @@ bedrock_union! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageBlockDelta {
+    /// A piece of the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ImageSource>,
+    /// Set when Bedrock could not produce the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBlock>,
 }
@@ -1321,6 +1469,7 @@ pub struct ImageBlockDelta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentBlockStopEvent {
+    /// The position of the block in the message, from 0.
     pub content_block_index: u32,
 }
 
@@ -1329,6 +1478,7 @@ pub struct ContentBlockStopEvent {
 pub struct MessageStopEvent {
     /// As ConverseResponse.stopReason.
     pub stop_reason: String,
+    /// The model response members named by additionalModelResponseFieldPaths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_model_response_fields: Option<Value>,
 }
@@ -1337,12 +1487,17 @@ pub struct MessageStopEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConverseStreamMetadataEvent {
+    /// Token counts of the call.
     pub usage: TokenUsage,
+    /// Bedrock's timing of the call.
     pub metrics: ConverseMetrics,
+    /// The guardrail and prompt-router trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<ConverseTrace>,
+    /// Latency-optimized inference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance_config: Option<PerformanceConfiguration>,
+    /// The service tier to run on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<ServiceTier>,
 }
@@ -1361,12 +1516,16 @@ bedrock_union! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConverseTokensRequest {
+    /// The conversation to count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<Message>>,
+    /// The system prompt to count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<Vec<SystemContentBlock>>,
+    /// The tools to count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<ToolConfiguration>,
+    /// Model-specific request members, passed through as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_model_request_fields: Option<Value>,
 }
@@ -1388,8 +1547,11 @@ pub struct ApplyGuardrailRequest {
     pub guardrail_identifier: String,
     /// A version number or `DRAFT`.
     pub guardrail_version: String,
+    /// `INPUT` (a user prompt) or `OUTPUT` (a model response).
     pub source: GuardrailContentSource,
+    /// The content to evaluate.
     pub content: Vec<GuardrailConverseContentBlock>,
+    /// `INTERVENTIONS` (default) or `FULL`: how much of the assessment to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_scope: Option<GuardrailOutputScope>,
 }
@@ -1411,14 +1573,18 @@ pub enum GuardrailOutputScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyGuardrailResponse {
+    /// Guardrail units billed.
     pub usage: GuardrailUsage,
     /// `GUARDRAIL_INTERVENED` or `NONE`.
     pub action: String,
+    /// Why the guardrail acted, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_reason: Option<String>,
     /// The masked or blocked text; empty when action is `NONE`.
     pub outputs: Vec<GuardrailOutputContent>,
+    /// One assessment per guardrail.
     pub assessments: Vec<GuardrailAssessment>,
+    /// How much of the content the guardrail evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_coverage: Option<GuardrailCoverage>,
 }
@@ -1426,6 +1592,7 @@ pub struct ApplyGuardrailResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailOutputContent {
+    /// The masked or blocked text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
@@ -1439,10 +1606,13 @@ pub struct StartAsyncInvokeRequest {
     /// Idempotency token (`[!-~]{1,256}`); the SDK fills a UUID when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_request_token: Option<String>,
+    /// The model to run, e.g. `amazon.nova-reel-v1:0`.
     pub model_id: String,
     /// The model-native input, any JSON.
     pub model_input: Value,
+    /// Where the job writes its output.
     pub output_data_config: AsyncInvokeOutputDataConfig,
+    /// Tags for the job (at most 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
@@ -1459,8 +1629,10 @@ bedrock_union! {
 pub struct AsyncInvokeS3OutputDataConfig {
     /// `s3://bucket/prefix`.
     pub s3_uri: String,
+    /// The KMS key that encrypts the output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+    /// The account id that owns the bucket, when it is not the caller's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_owner: Option<String>,
 }
@@ -1468,7 +1640,9 @@ pub struct AsyncInvokeS3OutputDataConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tag {
+    /// The tag's key.
     pub key: String,
+    /// The tag's value.
     pub value: String,
 }
 
@@ -1482,6 +1656,7 @@ pub struct StartAsyncInvokeResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetAsyncInvokeRequest {
+    /// The job's ARN, as StartAsyncInvoke returned it.
     pub invocation_arn: String,
 }
 
@@ -1489,13 +1664,17 @@ pub struct GetAsyncInvokeRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AsyncInvokeSummary {
+    /// The job's ARN.
     pub invocation_arn: String,
+    /// The ARN of the model the job runs.
     pub model_arn: String,
+    /// The idempotency token the job was started with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_request_token: Option<String>,
     /// `InProgress`, `Completed` or `Failed` (absent only in list summaries, where Bedrock may omit it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Why the job failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
     /// RFC 3339.
@@ -1506,6 +1685,7 @@ pub struct AsyncInvokeSummary {
     /// RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
+    /// Where the job writes its output.
     pub output_data_config: AsyncInvokeOutputDataConfig,
 }
 
@@ -1521,6 +1701,7 @@ pub struct ListAsyncInvokesRequest {
     /// RFC 3339; only jobs submitted before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_time_before: Option<String>,
+    /// Only jobs in this status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_equals: Option<AsyncInvokeStatus>,
     /// 1–1000.
@@ -1529,8 +1710,10 @@ pub struct ListAsyncInvokesRequest {
     /// The nextToken of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+    /// Always `SubmissionTime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<SortAsyncInvocationBy>,
+    /// `Ascending` or `Descending`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<SortOrder>,
 }
@@ -1559,6 +1742,7 @@ pub struct ListAsyncInvokesResponse {
     /// Present when there is another page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+    /// The jobs of this page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub async_invoke_summaries: Option<Vec<AsyncInvokeSummary>>,
 }

@@ -354,3 +354,89 @@ pub struct CostEstimateResult {
     /// The prices used.
     pub pricing: Pricing,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use schemars::schema_for;
+    use serde_json::json;
+
+    use super::*;
+    use crate::protocol::bedrock::{ConverseMetrics, ConverseOutput, TokenUsage};
+
+    fn property_names(schema: schemars::Schema) -> BTreeSet<String> {
+        schema.as_value()["properties"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn converse_params_are_converse_request_plus_stream() {
+        let mut expected = property_names(schema_for!(ConverseRequest));
+        expected.insert("stream".into());
+        assert_eq!(property_names(schema_for!(ConverseParams)), expected);
+    }
+
+    #[test]
+    fn start_async_invoke_params_are_the_request_plus_watch() {
+        let mut expected = property_names(schema_for!(StartAsyncInvokeRequest));
+        expected.insert("watch".into());
+        assert_eq!(property_names(schema_for!(StartAsyncInvokeParams)), expected);
+    }
+
+    #[test]
+    fn into_request_keeps_every_member() {
+        let params: ConverseParams = serde_json::from_value(json!({
+            "modelId": "m", "messages": [], "system": [{"text": "s"}], "inferenceConfig": {"maxTokens": 5},
+            "toolConfig": {"tools": [{"systemTool": {"name": "t"}}]},
+            "guardrailConfig": {"guardrailIdentifier": "g", "guardrailVersion": "1"},
+            "additionalModelRequestFields": {"a": 1}, "promptVariables": {"v": {"text": "x"}},
+            "additionalModelResponseFieldPaths": ["/x"], "requestMetadata": {"k": "v"},
+            "performanceConfig": {"latency": "standard"}, "serviceTier": {"type": "priority"},
+            "outputConfig": {"effort": "low"}, "stream": true
+        }))
+        .unwrap();
+        let mut expected = serde_json::to_value(&params).unwrap();
+        expected.as_object_mut().unwrap().remove("stream");
+        let (request, stream) = params.into_request();
+        assert!(stream);
+        assert_eq!(serde_json::to_value(request).unwrap(), expected);
+    }
+
+    #[test]
+    fn converse_result_is_the_response_plus_cost() {
+        let result = ConverseResult {
+            response: ConverseResponse {
+                output: ConverseOutput::Message(Message {
+                    role: crate::protocol::bedrock::ConversationRole::Assistant,
+                    content: vec![],
+                }),
+                stop_reason: "end_turn".into(),
+                usage: TokenUsage { input_tokens: 1, output_tokens: 2, total_tokens: 3, ..TokenUsage::default() },
+                metrics: ConverseMetrics { latency_ms: 4 },
+                additional_model_response_fields: None,
+                trace: None,
+                performance_config: None,
+                service_tier: None,
+            },
+            cost_usd: 0.5,
+            cached: false,
+        };
+        let expected = json!({"output": {"message": {"role": "assistant", "content": []}}, "stopReason": "end_turn",
+            "usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3}, "metrics": {"latencyMs": 4}, "costUsd": 0.5});
+        assert_eq!(serde_json::to_value(&result).unwrap(), expected);
+        let cached = ConverseResult { cached: true, ..result };
+        assert_eq!(serde_json::to_value(&cached).unwrap()["cached"], true);
+    }
+
+    #[test]
+    fn invoke_model_result_is_the_body_or_the_chunk_count() {
+        let body: InvokeModelResult =
+            serde_json::from_value(json!({"body": {"completion": "hi"}, "contentType": "application/json"})).unwrap();
+        assert!(matches!(body, InvokeModelResult::Body(_)));
+        let streamed: InvokeModelResult = serde_json::from_value(json!({"chunks": 3})).unwrap();
+        assert_eq!(streamed, InvokeModelResult::Streamed(InvokeModelStreamed { chunks: 3 }));
+        let trace: InvokeModelParams =
+            serde_json::from_value(json!({"modelId": "m", "body": {}, "trace": "ENABLED_FULL"})).unwrap();
+        assert_eq!(trace.trace, Some(InvokeModelTrace::EnabledFull));
+    }
+}

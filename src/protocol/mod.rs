@@ -64,3 +64,76 @@ pub mod method {
 
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";
+
+/// Deserializes a request's params into `T`; absent or `null` params read as
+/// `{}`. A failure is an invalid-params error naming the bad field's path,
+/// e.g. `messages[0].content[1].toolUse.name`.
+pub fn parse_params<T: serde::de::DeserializeOwned>(params: Option<serde_json::Value>) -> crate::HostResult<T> {
+    let params = match params {
+        None | Some(serde_json::Value::Null) => serde_json::Value::Object(serde_json::Map::new()),
+        Some(params) => params,
+    };
+    serde_path_to_error::deserialize(params).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        if path == "." {
+            crate::HostError::InvalidParams {
+                summary: message.clone(),
+                errors: vec![crate::FieldError::new("", message)],
+            }
+        } else {
+            crate::HostError::invalid_field(path, message)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::HostError;
+
+    fn invalid(params: serde_json::Value) -> (String, String) {
+        match parse_params::<ConverseParams>(Some(params)) {
+            Err(HostError::InvalidParams { errors, .. }) => (errors[0].path.clone(), errors[0].message.clone()),
+            other => panic!("expected invalid params, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_nested_field_is_named_by_its_path() {
+        let (path, message) = invalid(json!({"modelId": "m", "messages": [{"role": "user", "content": [
+            {"text": "ok"}, {"toolUse": {"toolUseId": "a", "name": 3, "input": {}}}]}]}));
+        assert_eq!(path, "messages[0].content[1].toolUse.name");
+        assert!(message.contains("expected a string"), "{message}");
+    }
+
+    #[test]
+    fn a_two_key_content_block_is_named_by_its_path() {
+        let (path, message) = invalid(
+            json!({"modelId": "m", "messages": [{"role": "user", "content": [{"text": "a", "cachePoint": {"type": "default"}}]}]}),
+        );
+        // A parsed object iterates its keys sorted, so `cachePoint` comes first.
+        assert_eq!(path, "messages[0].content[0]");
+        assert!(message.contains("both `cachePoint` and `text`"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_params_field_is_rejected_by_name() {
+        let (_, message) = invalid(json!({"modelId": "m", "strem": true}));
+        assert!(message.contains("unknown field `strem`"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_field_is_reported_at_the_root() {
+        let (path, message) = invalid(json!({"messages": []}));
+        assert_eq!((path.as_str(), message.as_str()), ("", "missing field `modelId`"));
+    }
+
+    #[test]
+    fn absent_params_read_as_an_empty_object() {
+        assert_eq!(parse_params::<EmptyParams>(None).unwrap(), EmptyParams {});
+        assert!(parse_params::<EmptyParams>(Some(json!({"x": 1}))).is_err());
+    }
+}

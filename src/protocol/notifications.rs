@@ -114,3 +114,34 @@ pub struct ToolCallResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ToolResultStatus>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn request_ids_are_numbers_or_strings() {
+        assert_eq!(serde_json::from_value::<RequestId>(json!(7)).unwrap(), RequestId::Number(7));
+        assert_eq!(serde_json::from_value::<RequestId>(json!("a")).unwrap(), RequestId::String("a".into()));
+    }
+
+    #[test]
+    fn async_status_carries_the_job_members_at_top_level() {
+        let params = json!({"requestId": 3,
+            "invocationArn": "arn:aws:bedrock:us-east-1:123456789012:async-invoke/abcdef123456",
+            "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-reel-v1:0", "status": "InProgress",
+            "submitTime": "2025-01-02T03:04:05Z", "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/p"}}});
+        let parsed: AsyncStatusParams = serde_json::from_value(params.clone()).unwrap();
+        assert_eq!(parsed.invocation.status.as_deref(), Some("InProgress"));
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), params);
+    }
+
+    #[test]
+    fn a_tool_call_result_rejects_unknown_members() {
+        let error =
+            serde_json::from_value::<ToolCallResult>(json!({"content": "x", "isError": true})).unwrap_err().to_string();
+        assert!(error.contains("unknown field `isError`"), "{error}");
+    }
+}

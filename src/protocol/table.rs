@@ -49,8 +49,11 @@ pub type SchemaFn = fn() -> Schema;
 /// One method or notification of the protocol.
 #[derive(Debug, Clone, Copy)]
 pub struct ProtocolMethod {
+    /// The method name, as in [`super::method`].
     pub name: &'static str,
+    /// Who sends it.
     pub direction: Direction,
+    /// Request or notification.
     pub kind: MessageKind,
     /// The params' schema; `None` when the message takes no params.
     pub params: Option<SchemaFn>,
