@@ -23,9 +23,12 @@ pub mod error;
 pub mod host;
 mod logging;
 pub mod protocol;
+mod response_cache;
 pub mod schema;
 pub mod tools;
 pub mod transport;
+pub mod turn;
+pub mod usage;
 
 pub use error::{FieldError, HostError, HostResult};
 

@@ -1,21 +1,33 @@
-//! The seam where the Bedrock backend is created at `initialize`: the
-//! in-process emulator with `--emulator`, the real AWS endpoint otherwise.
-//! Today it records where calls will go, for `initialize`'s `backend`; the
-//! Bedrock work adds the SDK client (and starts the emulator) in [`connect`].
+//! Where Bedrock calls go, created at `initialize`: the in-process emulator
+//! with `--emulator` (static test credentials, no AWS account), the real
+//! Bedrock Runtime otherwise (aws-config's whole default chain).
 
-use crate::error::HostResult;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::bedrock::{BedrockGateway, GatewaySettings};
+use crate::emulator::{self, EmulatorConfig, RunningEmulator, Script};
+use crate::error::{HostError, HostResult};
 use crate::host::LaunchConfig;
 use crate::protocol::{self, BackendKind, HostOptions};
 
-/// Region used when neither options, flags nor AWS variables name one.
+/// Region used when neither options, flags, AWS variables nor profiles name one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// Credentials the in-process emulator is called with: it accepts any.
+const EMULATOR_ACCESS_KEY_ID: &str = "AKIDBEDROCKHOSTEMULATOR";
+const EMULATOR_SECRET_ACCESS_KEY: &str = "bedrock-host-emulator-secret";
+
 /// Where Bedrock calls go.
-#[derive(Debug, Clone)]
 pub struct BedrockBackend {
     pub kind: BackendKind,
+    /// The region calls go to; aliases resolve for it. Empty when none was
+    /// found (then every call answers -32004 with a hint).
     pub region: String,
     pub endpoint_url: Option<String>,
+    pub gateway: BedrockGateway,
+    /// Kept alive for the session; stopped when the session is dropped.
+    pub emulator: Option<Arc<RunningEmulator>>,
 }
 
 impl BedrockBackend {
@@ -25,14 +37,46 @@ impl BedrockBackend {
     }
 }
 
+/// Reads and checks an emulator script file.
+pub fn load_script(path: &std::path::Path) -> HostResult<Script> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        HostError::InvalidRequest(format!("cannot read the emulator script {}: {error}", path.display()))
+    })?;
+    Script::from_json(&text).map_err(|error| {
+        HostError::InvalidRequest(format!("the emulator script {} is not valid: {error}", path.display()))
+    })
+}
+
 /// Builds the backend for a session from the effective options.
 pub async fn connect(launch: &LaunchConfig, options: &HostOptions) -> HostResult<BedrockBackend> {
-    let kind = if launch.emulator { BackendKind::Emulator } else { BackendKind::Bedrock };
-    let region = options
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .unwrap_or_else(|| DEFAULT_REGION.to_string());
-    Ok(BedrockBackend { kind, region, endpoint_url: options.endpoint_url.clone() })
+    let mut settings = GatewaySettings {
+        region: options.region.clone(),
+        profile: options.profile.clone(),
+        endpoint_url: options.endpoint_url.clone(),
+        max_attempts: options.max_attempts,
+        retry_mode: options.retry_mode,
+        request_timeout: options.request_timeout_ms.map(Duration::from_millis),
+        static_credentials: None,
+    };
+    let mut running_emulator = None;
+    if launch.emulator {
+        let mut config = EmulatorConfig::loopback();
+        config.script = launch.emulator_script.as_deref().map(load_script).transpose()?;
+        let emulator = emulator::start(config)
+            .await
+            .map_err(|error| HostError::Internal(format!("the in-process emulator did not start: {error:#}")))?;
+        settings.endpoint_url = Some(emulator.base_url().to_string());
+        settings.region = settings.region.or_else(|| Some(DEFAULT_REGION.to_string()));
+        settings.static_credentials = Some((EMULATOR_ACCESS_KEY_ID.into(), EMULATOR_SECRET_ACCESS_KEY.into()));
+        running_emulator = Some(Arc::new(emulator));
+    }
+    let gateway = BedrockGateway::new(settings).await?;
+    let region = gateway.region().unwrap_or_default().to_string();
+    Ok(BedrockBackend {
+        kind: if launch.emulator { BackendKind::Emulator } else { BackendKind::Bedrock },
+        region,
+        endpoint_url: gateway.endpoint_url().map(str::to_owned),
+        gateway,
+        emulator: running_emulator,
+    })
 }

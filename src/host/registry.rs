@@ -34,16 +34,33 @@ pub struct RequestContext {
 /// that its -32800 answer can carry `data.partial` although the handler's
 /// future is dropped on cancellation.
 #[derive(Clone, Default)]
-pub struct PartialResult(Arc<Mutex<Option<Value>>>);
+pub struct PartialResult(Arc<Mutex<Option<PartialSource>>>);
+
+/// A long stream would make a fresh snapshot per event quadratic, so a
+/// handler may instead hand over a function that builds the snapshot only
+/// when a cancellation needs it.
+enum PartialSource {
+    Value(Value),
+    Snapshot(Arc<dyn Fn() -> Value + Send + Sync>),
+}
 
 impl PartialResult {
     /// Replaces what was recorded.
     pub fn set(&self, produced: Value) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(produced);
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(PartialSource::Value(produced));
+    }
+
+    /// Records a function that builds what was produced, called at most once, on cancellation.
+    pub fn set_snapshot(&self, snapshot: Arc<dyn Fn() -> Value + Send + Sync>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(PartialSource::Snapshot(snapshot));
     }
 
     pub(super) fn take(&self) -> Option<Value> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+        let source = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        source.map(|source| match source {
+            PartialSource::Value(value) => value,
+            PartialSource::Snapshot(snapshot) => snapshot(),
+        })
     }
 }
 

@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::conversation::ConversationStore;
 use crate::error::HostResult;
 use crate::host::registry::Registry;
 use crate::host::{LaunchConfig, Session, backend};
-use crate::protocol::{InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method};
+use crate::protocol::{HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method};
+use crate::response_cache::ResponseCache;
+use crate::tools::ToolRegistry;
+use crate::usage::UsageLedger;
 
 /// Builds the session from the effective options and describes this build.
 pub async fn initialize(
@@ -37,12 +41,24 @@ pub async fn initialize(
     if let Some(client) = &params.client_info {
         tracing::info!(client = %client.name, version = ?client.version, "initialize");
     }
+    // initializationOptions' responseCache wins over --response-cache-entries; 0 entries is off.
+    let cache_entries =
+        session_options_cache_entries(&options).unwrap_or(launch.response_cache_entries);
+    let response_cache = (cache_entries > 0).then(|| ResponseCache::new(cache_entries));
     let session = Session {
         options,
         client_info: params.client_info,
         client_capabilities: params.capabilities.unwrap_or_default(),
         backend,
+        conversations: ConversationStore::default(),
+        tools: ToolRegistry::default(),
+        usage: UsageLedger::default(),
+        response_cache,
         shutdown,
     };
     Ok((Arc::new(session), result))
+}
+
+fn session_options_cache_entries(options: &HostOptions) -> Option<usize> {
+    options.response_cache.as_ref().map(|cache| cache.max_entries)
 }

@@ -1,0 +1,41 @@
+//! `tool/register`, `tool/unregister`, `tool/list`.
+
+use crate::error::HostResult;
+use crate::host::{EmptyParams, RequestContext};
+use crate::protocol::{
+    ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolSpec, ToolUnregisterParams, ToolUnregisterResult,
+};
+use crate::tools::ToolDefinition;
+
+pub async fn tool_register(ctx: RequestContext, params: ToolRegisterParams) -> HostResult<ToolRegisterResult> {
+    let definitions = params
+        .tools
+        .into_iter()
+        .map(|tool| ToolDefinition {
+            name: tool.name,
+            description: tool.description.unwrap_or_default(),
+            input_schema: tool.input_schema,
+        })
+        .collect();
+    let registered = ctx.session.tools.register(definitions)?;
+    Ok(ToolRegisterResult { registered })
+}
+
+pub async fn tool_unregister(ctx: RequestContext, params: ToolUnregisterParams) -> HostResult<ToolUnregisterResult> {
+    Ok(ToolUnregisterResult { unregistered: ctx.session.tools.unregister(&params.names) })
+}
+
+pub async fn tool_list(ctx: RequestContext, _params: EmptyParams) -> HostResult<ToolListResult> {
+    let tools = ctx
+        .session
+        .tools
+        .list()
+        .iter()
+        .map(|tool| ToolSpec {
+            name: tool.definition.name.clone(),
+            description: Some(tool.definition.description.clone()).filter(|d| !d.is_empty()),
+            input_schema: tool.definition.input_schema.clone(),
+        })
+        .collect();
+    Ok(ToolListResult { tools })
+}
