@@ -640,3 +640,35 @@ async fn many_concurrent_streams() {
     }
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn stream_operations_fail_before_streaming_and_invoke_stream_exceptions() {
+    let script = json!({"rules": [
+        {"when": {"operation": "ConverseStream"}, "times": 1, "fail": {"error": "ThrottlingException"}},
+        {"when": {"operation": "InvokeModelWithResponseStream"}, "respond": {"streamException": {"type": "modelTimeoutException", "message": "slow"}}}]});
+    let emulator = emulator_with(Some(&script.to_string())).await;
+    let client = client(&emulator, 1);
+    let error = client.converse_stream().model_id(MODEL).messages(user("hi")).send().await.unwrap_err();
+    assert!(error.into_service_error().is_throttling_exception());
+
+    let body = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]});
+    let output = client
+        .invoke_model_with_response_stream()
+        .model_id(MODEL)
+        .body(Blob::new(body.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let mut stream = output.body;
+    let mut chunks = 0;
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(30), stream.recv()).await.unwrap() {
+            Ok(Some(_)) => chunks += 1,
+            Ok(None) => panic!("the stream should end with the scripted exception"),
+            Err(error) => break error.into_service_error(),
+        }
+    };
+    assert!(chunks >= 5, "all chunks come before the exception: {chunks}");
+    assert!(error.is_model_timeout_exception(), "{error:?}");
+    emulator.shutdown().await;
+}
