@@ -672,3 +672,47 @@ async fn stream_operations_fail_before_streaming_and_invoke_stream_exceptions() 
     assert!(error.is_model_timeout_exception(), "{error:?}");
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn after_tool_result_rules_answer_the_tool_loop() {
+    let script = json!({"rules": [
+        {"when": {"afterToolResult": true}, "respond": {"content": [{"text": "It is sunny."}]}},
+        {"when": {"lastUserText": "weather"}, "respond": {"content": [{"toolUse": {"toolUseId": "tu1", "name": "get_weather", "input": {"city": "Paris"}}}]}}]});
+    let emulator = emulator_with(Some(&script.to_string())).await;
+    let client = client(&emulator, 1);
+    let tools = ToolConfiguration::builder()
+        .tools(Tool::ToolSpec(
+            ToolSpecification::builder()
+                .name("get_weather")
+                .input_schema(ToolInputSchema::Json(Document::Object(Default::default())))
+                .build()
+                .unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let first =
+        client.converse().model_id(MODEL).messages(user("weather?")).tool_config(tools.clone()).send().await.unwrap();
+    assert_eq!(first.stop_reason(), &StopReason::ToolUse);
+    let assistant = first.output().unwrap().as_message().unwrap().clone();
+    let tool_use = assistant.content()[0].as_tool_use().unwrap();
+    assert_eq!((tool_use.tool_use_id(), tool_use.name()), ("tu1", "get_weather"));
+    let result = aws_sdk_bedrockruntime::types::ToolResultBlock::builder()
+        .tool_use_id("tu1")
+        .content(aws_sdk_bedrockruntime::types::ToolResultContentBlock::Text("22C".into()))
+        .build()
+        .unwrap();
+    let answer =
+        Message::builder().role(ConversationRole::User).content(ContentBlock::ToolResult(result)).build().unwrap();
+    let second = client
+        .converse()
+        .model_id(MODEL)
+        .messages(user("weather?"))
+        .messages(assistant)
+        .messages(answer)
+        .tool_config(tools)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text_of(&second), "It is sunny.");
+    emulator.shutdown().await;
+}
