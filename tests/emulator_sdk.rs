@@ -716,3 +716,21 @@ async fn after_tool_result_rules_answer_the_tool_loop() {
     assert_eq!(text_of(&second), "It is sunny.");
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn scripted_raw_body_and_usage_override() {
+    let script = json!({"rules": [
+        {"when": {"operation": "^InvokeModel$"}, "respond": {"body": {"custom": [1, 2, 3]}}},
+        {"when": {"operation": "^Converse$"}, "respond": {"content": [{"text": "fixed"}], "stopReason": "max_tokens",
+            "usage": {"inputTokens": 11, "outputTokens": 22}}}]});
+    let emulator = emulator_with(Some(&script.to_string())).await;
+    let client = client(&emulator, 1);
+    let output = client.invoke_model().model_id(MODEL).body(Blob::new(r#"{"anything": true}"#)).send().await.unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(output.body().as_ref()).unwrap(), json!({"custom": [1, 2, 3]}));
+    let output = client.converse().model_id(MODEL).messages(user("hi")).send().await.unwrap();
+    assert_eq!(text_of(&output), "fixed");
+    assert_eq!(output.stop_reason(), &StopReason::MaxTokens);
+    let usage = output.usage().unwrap();
+    assert_eq!((usage.input_tokens(), usage.output_tokens(), usage.total_tokens()), (11, 22, 33));
+    emulator.shutdown().await;
+}
