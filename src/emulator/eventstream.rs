@@ -13,11 +13,13 @@ use serde_json::Value;
 use super::reply::{Shaping, exception_payload};
 
 fn encode(kind: &'static str, type_header: &'static str, type_name: &str, payload: &Value) -> Bytes {
-    let message = Message::new(Bytes::from(payload.to_string()))
+    let payload = Bytes::from(payload.to_string());
+    let capacity = payload.len() + 96;
+    let message = Message::new(payload)
         .add_header(Header::new(type_header, HeaderValue::String(type_name.to_owned().into())))
         .add_header(Header::new(":content-type", HeaderValue::String("application/json".into())))
         .add_header(Header::new(":message-type", HeaderValue::String(kind.into())));
-    let mut buffer = Vec::with_capacity(payload.to_string().len() + 96);
+    let mut buffer = Vec::with_capacity(capacity);
     write_message_to(&message, &mut buffer).expect("emulator frames have short headers and payloads under 16 MiB");
     Bytes::from(buffer)
 }

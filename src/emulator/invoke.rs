@@ -232,11 +232,8 @@ fn anthropic_events(model_id: &str, reply: &Reply, latency_ms: u64, guardrail: O
                     .map(|piece| json!({"type": "text_delta", "text": piece}))
                     .collect(),
             ),
-            Block::ToolUse { name, .. } => {
-                let input = match block.to_anthropic()["input"].to_string() {
-                    text if text.is_empty() => "{}".to_owned(),
-                    text => text,
-                };
+            Block::ToolUse { name, input, .. } => {
+                let input = input.to_string();
                 let pieces = tokenizer::split_even(&input, (input.len() / 16).max(2));
                 (
                     json!({"type": "tool_use", "id": block.tool_use_id(), "name": name, "input": {}}),

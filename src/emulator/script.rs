@@ -128,7 +128,7 @@ pub struct Fail {
 }
 
 /// A checked script: regexes compiled, content blocks parsed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(try_from = "ScriptFile", into = "ScriptFile")]
 pub struct Script {
     file: ScriptFile,
@@ -182,12 +182,6 @@ impl Script {
 
     pub fn rule_count(&self) -> usize {
         self.rules.len()
-    }
-}
-
-impl Default for Script {
-    fn default() -> Self {
-        Script { file: ScriptFile::default(), rules: Vec::new() }
     }
 }
 

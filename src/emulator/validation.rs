@@ -398,6 +398,20 @@ mod tests {
     }
 
     #[test]
+    fn model_ids_and_arns() {
+        for good in [
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "us.amazon.nova-pro-v1:0",
+            "arn:aws:bedrock:us-east-1:1:inference-profile/x",
+        ] {
+            assert!(model_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "has space", "-leading", "arn:aws:bedrock", "a?b"] {
+            assert!(model_id(bad).unwrap_err().message.contains("model identifier is invalid"), "{bad}");
+        }
+    }
+
+    #[test]
     fn tool_results_must_answer_the_preceding_tool_use() {
         let tools = json!({"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]});
         let tool_use =
