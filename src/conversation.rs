@@ -11,25 +11,15 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::{HostError, HostResult};
+pub use crate::protocol::ConversationId;
 use crate::protocol::bedrock::{
     ContentBlock, ConversationRole, GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock,
     TokenUsage, ToolChoice,
 };
 
-/// `conv_` followed by 32 hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConversationId(pub String);
-
-impl ConversationId {
-    fn fresh() -> Self {
-        Self(format!("conv_{}", uuid::Uuid::new_v4().simple()))
-    }
-}
-
-impl std::fmt::Display for ConversationId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A fresh id: `conv_` followed by 32 hex digits.
+fn fresh_id() -> ConversationId {
+    ConversationId(format!("conv_{}", uuid::Uuid::new_v4().simple()))
 }
 
 /// Which registered tools a conversation offers the model.
@@ -164,7 +154,7 @@ impl ConversationStore {
     pub fn create(&self, settings: ConversationSettings) -> HostResult<ConversationId> {
         let now = OffsetDateTime::now_utc();
         self.insert(Conversation {
-            id: ConversationId::fresh(),
+            id: fresh_id(),
             settings,
             messages: Vec::new(),
             turns: 0,
@@ -235,7 +225,7 @@ impl ConversationStore {
             })
             .count() as u32;
         self.insert(Conversation {
-            id: ConversationId::fresh(),
+            id: fresh_id(),
             settings: source.settings,
             messages,
             turns,

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
 use crate::bedrock::{BedrockGateway, CallOptions, RetryNotice};
 use crate::conversation::add_usage;
-use crate::error::{HostError, HostResult};
+use crate::error::HostResult;
 use crate::protocol::bedrock::{
     ContentBlock, ConversationRole, ConverseOutput, ConverseRequest, ConverseResponse, ConverseTrace, Message,
     TokenUsage, Tool, ToolConfiguration, ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,

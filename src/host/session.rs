@@ -8,6 +8,7 @@ use super::backend::BedrockBackend;
 use crate::catalog;
 use crate::conversation::ConversationStore;
 use crate::error::{HostError, HostResult};
+use crate::protocol::bedrock::GuardrailConfiguration;
 use crate::protocol::{ClientCapabilities, ClientInfo, HostOptions};
 use crate::response_cache::ResponseCache;
 use crate::tools::ToolRegistry;
@@ -58,6 +59,17 @@ impl Session {
             ));
         }
         Ok(catalog::resolve_model_id(requested, self.region()))
+    }
+
+    /// HostOptions.guardrailConfig, applied to every call that names no guardrail.
+    pub fn default_guardrail(&self) -> HostResult<Option<GuardrailConfiguration>> {
+        let Some(value) = &self.options.guardrail_config else { return Ok(None) };
+        serde_json::from_value(value.clone()).map(Some).map_err(|error| {
+            HostError::invalid_field(
+                "initializationOptions.guardrailConfig",
+                format!("is not a Bedrock guardrailConfig ({error}); expected {{\"guardrailIdentifier\": \"…\", \"guardrailVersion\": \"1\", \"trace\"?: \"enabled\"}}"),
+            )
+        })
     }
 
     pub fn tool_call_timeout(&self) -> Duration {

@@ -1,0 +1,293 @@
+//! The stateless Bedrock operations (`bedrock/*`) and the catalog methods
+//! (`bedrock/listModels`, `cost/estimate`), one-to-one with Bedrock Runtime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+
+use crate::bedrock::{BedrockGateway, CallOptions, InvokeModelRequest};
+use crate::catalog::{self, BilledTokens, MODELS, ModelEntry, PRICES_AS_OF};
+use crate::error::{HostError, HostResult};
+use crate::host::{EmptyParams, RequestContext};
+use crate::protocol::bedrock::{
+    ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, ListAsyncInvokesRequest,
+    ListAsyncInvokesResponse, StartAsyncInvokeResponse,
+};
+use crate::protocol::{
+    AsyncStatusParams, ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams,
+    CountTokensResult, InferenceProfiles, InvokeChunkParams, InvokeModelBody, InvokeModelParams, InvokeModelResult,
+    InvokeModelStreamed, InvokeModelTrace, ListModelsResult, ModelInfo, ModelSupports, Pricing, StartAsyncInvokeParams,
+    method,
+};
+use crate::transport::ClientHandle;
+use crate::turn::{self, Notifier, SharedProgress};
+use crate::usage::cost_usd;
+
+fn model_info(entry: &ModelEntry) -> ModelInfo {
+    ModelInfo {
+        id: entry.id.to_string(),
+        name: entry.name.to_string(),
+        provider: entry.provider.to_string(),
+        inference_profiles: InferenceProfiles {
+            us: entry.profiles.us.map(str::to_string),
+            eu: entry.profiles.eu.map(str::to_string),
+            apac: entry.profiles.apac.map(str::to_string),
+            global: entry.profiles.global.map(str::to_string),
+        },
+        context_window: entry.context_window,
+        max_output_tokens: entry.max_output_tokens,
+        pricing: pricing(entry),
+        supports: ModelSupports {
+            streaming: entry.supports.streaming,
+            tools: entry.supports.tools,
+            images: entry.supports.images,
+            documents: entry.supports.documents,
+            reasoning: entry.supports.reasoning,
+            guardrails: entry.supports.guardrails,
+        },
+        aliases: entry.aliases.iter().map(|alias| alias.to_string()).collect(),
+    }
+}
+
+fn pricing(entry: &ModelEntry) -> Pricing {
+    Pricing {
+        input_per_million: entry.pricing.input_per_million,
+        output_per_million: entry.pricing.output_per_million,
+        currency: "USD".to_string(),
+        as_of: PRICES_AS_OF.to_string(),
+    }
+}
+
+pub async fn list_models(_ctx: RequestContext, _params: EmptyParams) -> HostResult<ListModelsResult> {
+    Ok(ListModelsResult { models: MODELS.iter().map(model_info).collect() })
+}
+
+pub async fn cost_estimate(ctx: RequestContext, params: CostEstimateParams) -> HostResult<CostEstimateResult> {
+    let region = ctx.session.region();
+    let entry = catalog::find_model(&params.model_id, region).ok_or_else(|| {
+        HostError::invalid_field(
+            "modelId",
+            format!(
+                "the catalog has no price for `{}`; use a model from bedrock/listModels (an id, profile id or alias)",
+                params.model_id
+            ),
+        )
+    })?;
+    let cost =
+        entry.pricing.cost(BilledTokens { input: params.input_tokens, output: params.output_tokens, ..Default::default() });
+    Ok(CostEstimateResult {
+        input_cost_usd: cost.input_usd,
+        output_cost_usd: cost.output_usd,
+        total_cost_usd: cost.total_usd,
+        pricing: pricing(entry),
+    })
+}
+
+pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult<ConverseResult> {
+    let session = &ctx.session;
+    let (mut request, stream) = params.into_request();
+    let model_id = session.resolve_model(Some(&request.model_id))?;
+    request.model_id = model_id.clone();
+    if request.guardrail_config.is_none() {
+        request.guardrail_config = session.default_guardrail()?;
+    }
+    let cache = session.response_cache.as_ref().filter(|_| !stream);
+    if let Some(response) = cache.and_then(|cache| cache.get(&model_id, &request)) {
+        return Ok(ConverseResult { response, cost_usd: 0.0, cached: true });
+    }
+    let notifier = Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
+    let progress: SharedProgress = Arc::default();
+    let snapshot_source = progress.clone();
+    ctx.partial.set_snapshot(Arc::new(move || {
+        snapshot_source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).snapshot()
+    }));
+    let outcome = turn::call_model(&session.backend.gateway, &model_id, &request, stream, 1, &notifier, &progress)
+        .await
+        .map_err(|error| {
+            error.with_partial(progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner).snapshot())
+        })?;
+    let response = outcome.assembled.response;
+    let cost = cost_usd(&model_id, session.region(), &response.usage);
+    session.usage.record(&model_id, &response.usage, cost);
+    turn::report_guardrail(&notifier, &response);
+    if let Some(cache) = cache {
+        cache.put(&model_id, &request, response.clone());
+    }
+    Ok(ConverseResult { response, cost_usd: cost, cached: false })
+}
+
+/// A chunk as the client sees it: JSON when it parses, else base64.
+fn chunk_value(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(BASE64.encode(bytes)))
+}
+
+/// `amazon-bedrock-guardrailAction` of a native body, when Bedrock put one there.
+fn guardrail_action(body: &Value) -> Option<String> {
+    body.get("amazon-bedrock-guardrailAction").and_then(Value::as_str).map(str::to_owned)
+}
+
+pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> HostResult<InvokeModelResult> {
+    let session = &ctx.session;
+    let model_id = session.resolve_model(Some(&params.model_id))?;
+    if params.guardrail_identifier.is_some() != params.guardrail_version.is_some() {
+        return Err(HostError::invalid_field(
+            if params.guardrail_identifier.is_some() { "guardrailVersion" } else { "guardrailIdentifier" },
+            "guardrailIdentifier and guardrailVersion go together; give both or neither",
+        ));
+    }
+    let body = serde_json::to_vec(&params.body).expect("a JSON value serializes");
+    let request = InvokeModelRequest {
+        body: body.into(),
+        content_type: Some(params.content_type.unwrap_or_else(|| "application/json".to_string())),
+        accept: Some(params.accept.unwrap_or_else(|| "application/json".to_string())),
+        guardrail_identifier: params.guardrail_identifier,
+        guardrail_version: params.guardrail_version,
+        trace: params.trace.map(|trace| {
+            match trace {
+                InvokeModelTrace::Enabled => "ENABLED",
+                InvokeModelTrace::Disabled => "DISABLED",
+                InvokeModelTrace::EnabledFull => "ENABLED_FULL",
+            }
+            .to_string()
+        }),
+        ..InvokeModelRequest::default()
+    };
+    let notifier = Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
+    let options = CallOptions::default();
+    if !params.stream.unwrap_or(false) {
+        let response = session.backend.gateway.invoke_model(&model_id, request, &options).await?;
+        let body = chunk_value(&response.body);
+        return Ok(InvokeModelResult::Body(InvokeModelBody {
+            guardrail_action: guardrail_action(&body),
+            body,
+            content_type: response.content_type,
+        }));
+    }
+    let mut chunks = session.backend.gateway.invoke_model_stream(&model_id, request, &options).await?;
+    let mut count = 0u32;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk_value(&chunk?);
+        if guardrail_action(&chunk).as_deref() == Some("INTERVENED") {
+            notifier.client.notify(
+                method::CONVERSE_GUARDRAIL,
+                crate::protocol::ConverseGuardrailParams {
+                    request_id: notifier.request_id.clone(),
+                    conversation_id: None,
+                    action: "INTERVENED".to_string(),
+                    stop_reason: "guardrail_intervened".to_string(),
+                    trace: None,
+                },
+            ).ok();
+        }
+        notifier
+            .client
+            .notify(method::INVOKE_CHUNK, InvokeChunkParams { request_id: notifier.request_id.clone(), index: count, chunk })
+            .ok();
+        count += 1;
+    }
+    Ok(InvokeModelResult::Streamed(InvokeModelStreamed { chunks: count }))
+}
+
+pub async fn count_tokens(ctx: RequestContext, params: CountTokensParams) -> HostResult<CountTokensResult> {
+    let session = &ctx.session;
+    // CountTokens takes base model ids only: `us.anthropic…` and aliases are mapped back.
+    let base_model = catalog::base_model_id(&session.resolve_model(Some(&params.model_id))?, session.region());
+    let input_tokens = session.backend.gateway.count_tokens(&base_model, &params.input, &CallOptions::default()).await?;
+    Ok(CountTokensResult { input_tokens })
+}
+
+pub async fn apply_guardrail(ctx: RequestContext, params: ApplyGuardrailRequest) -> HostResult<ApplyGuardrailResponse> {
+    ctx.session.backend.gateway.apply_guardrail(&params, &CallOptions::default()).await
+}
+
+pub async fn get_async_invoke(ctx: RequestContext, params: GetAsyncInvokeRequest) -> HostResult<AsyncInvokeSummary> {
+    ctx.session.backend.gateway.get_async_invoke(&params.invocation_arn, &CallOptions::default()).await
+}
+
+pub async fn list_async_invokes(
+    ctx: RequestContext,
+    params: ListAsyncInvokesRequest,
+) -> HostResult<ListAsyncInvokesResponse> {
+    ctx.session.backend.gateway.list_async_invokes(&params, &CallOptions::default()).await
+}
+
+pub async fn start_async_invoke(
+    ctx: RequestContext,
+    params: StartAsyncInvokeParams,
+) -> HostResult<StartAsyncInvokeResponse> {
+    let session = &ctx.session;
+    let (mut request, watch) = params.into_request();
+    request.model_id = session.resolve_model(Some(&request.model_id))?;
+    let started = session.backend.gateway.start_async_invoke(&request, &CallOptions::default()).await?;
+    if watch {
+        // The watcher outlives this request: it belongs to the session and ends with it.
+        let watcher = AsyncWatcher {
+            gateway: session.backend.gateway.clone(),
+            client: ctx.client.clone(),
+            request_id: turn::wire_request_id(&ctx.id),
+            invocation_arn: started.invocation_arn.clone(),
+        };
+        let shutdown = session.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = watcher.run() => {}
+            }
+        });
+    }
+    Ok(started)
+}
+
+/// Polls one async job and reports each status change (`async/status`)
+/// until it is Completed or Failed.
+struct AsyncWatcher {
+    gateway: BedrockGateway,
+    client: ClientHandle,
+    request_id: crate::protocol::RequestId,
+    invocation_arn: String,
+}
+
+/// First and longest pause between polls: quick for short jobs, gentle for
+/// the hours-long ones Bedrock allows.
+const FIRST_POLL: Duration = Duration::from_millis(100);
+const LONGEST_POLL: Duration = Duration::from_secs(30);
+/// A watcher gives up after this many failed polls in a row.
+const POLL_FAILURES_ALLOWED: u32 = 5;
+
+impl AsyncWatcher {
+    async fn run(self) {
+        let mut delay = FIRST_POLL;
+        let mut last_status: Option<String> = None;
+        let mut failures = 0;
+        loop {
+            match self.gateway.get_async_invoke(&self.invocation_arn, &CallOptions::default()).await {
+                Ok(summary) => {
+                    failures = 0;
+                    let status = summary.status.clone();
+                    if status != last_status {
+                        last_status = status.clone();
+                        let params = AsyncStatusParams { request_id: self.request_id.clone(), invocation: summary };
+                        if self.client.notify(method::ASYNC_STATUS, params).is_err() {
+                            return;
+                        }
+                    }
+                    if matches!(status.as_deref(), Some("Completed" | "Failed")) {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    failures += 1;
+                    tracing::warn!(arn = %self.invocation_arn, %error, failures, "polling an async invocation failed");
+                    if failures >= POLL_FAILURES_ALLOWED {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(LONGEST_POLL);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! `conversation/*` and `usage/get`: stateful turns over Converse with the
+//! tool-use loop.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::conversation::{Conversation, ConversationSettings, ToolSelection, rfc3339};
+use crate::error::{HostError, HostResult};
+use crate::host::{EmptyParams, RequestContext, Session};
+use crate::protocol::bedrock::{
+    ContentBlock, ConversationRole, ConverseRequest, ConverseTokensRequest, CountTokensInput, Message,
+    ToolConfiguration, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
+};
+use crate::protocol::{
+    self, ConversationCountTokensParams, ConversationCreateParams, ConversationDeleteResult, ConversationForkParams,
+    ConversationGetResult, ConversationIdParams, ConversationIdResult, ConversationListResult, ConversationSendParams,
+    ConversationSummary, CountTokensResult, TurnMetrics, TurnResult, UsageGetResult,
+};
+use crate::turn::{self, LoopSettings, Notifier, SharedProgress, TurnProgress};
+
+pub async fn conversation_create(
+    ctx: RequestContext,
+    params: ConversationCreateParams,
+) -> HostResult<ConversationIdResult> {
+    let session = &ctx.session;
+    let model_id = match params.model_id {
+        Some(model_id) if model_id.trim().is_empty() => {
+            return Err(HostError::invalid_field(
+                "modelId",
+                "is empty; give a model id, inference-profile id, ARN or alias such as `sonnet`, or leave it out for the default",
+            ));
+        }
+        Some(model_id) => model_id,
+        None => session.options.default_model_id.clone().unwrap_or_else(|| super::super::session::FALLBACK_MODEL.into()),
+    };
+    let tools = match params.tools {
+        None => ToolSelection::None,
+        Some(protocol::ToolSelection::All) => ToolSelection::All,
+        Some(protocol::ToolSelection::Named(names)) => {
+            for (index, name) in names.iter().enumerate() {
+                if session.tools.get(name).is_none() {
+                    return Err(HostError::invalid_field(
+                        format!("tools[{index}]"),
+                        format!("`{name}` is not a registered tool; register it first with tool/register"),
+                    ));
+                }
+            }
+            ToolSelection::Named(names)
+        }
+    };
+    let settings = ConversationSettings {
+        model_id,
+        system: params.system.map(|system| system.into_blocks()).unwrap_or_default(),
+        inference_config: params.inference_config,
+        tools,
+        tool_choice: params.tool_choice,
+        guardrail_config: params.guardrail_config,
+        additional_model_request_fields: params.additional_model_request_fields,
+        title: params.title,
+    };
+    let id = session.conversations.create(settings)?;
+    Ok(ConversationIdResult { conversation_id: id })
+}
+
+/// The toolConfig a conversation sends now: its selection of the tools
+/// registered at this moment. A named tool unregistered since is an error
+/// (the model would be told about a tool nobody can run).
+fn conversation_tools(session: &Session, conversation: &Conversation) -> HostResult<Option<ToolConfiguration>> {
+    let tools = match &conversation.settings.tools {
+        ToolSelection::None => return Ok(None),
+        ToolSelection::All => session.tools.list(),
+        ToolSelection::Named(names) => names
+            .iter()
+            .map(|name| {
+                session.tools.get(name).ok_or_else(|| HostError::NotFound { kind: "tool", id: name.clone() })
+            })
+            .collect::<HostResult<Vec<_>>>()?,
+    };
+    Ok(turn::tool_config(&tools, conversation.settings.tool_choice.clone()))
+}
+
+/// The request a turn starts from: history plus `new_messages`, the
+/// conversation's system blocks and configuration.
+fn base_request(
+    session: &Session,
+    conversation: &Conversation,
+    model_id: &str,
+    new_messages: &[Message],
+    inference_override: Option<crate::protocol::bedrock::InferenceConfiguration>,
+) -> HostResult<ConverseRequest> {
+    let mut messages = conversation.messages.clone();
+    messages.extend_from_slice(new_messages);
+    Ok(ConverseRequest {
+        model_id: model_id.to_string(),
+        messages: Some(messages),
+        system: Some(conversation.settings.system.clone()).filter(|system| !system.is_empty()),
+        inference_config: inference_override.or_else(|| conversation.settings.inference_config.clone()),
+        tool_config: None,
+        guardrail_config: match &conversation.settings.guardrail_config {
+            Some(config) => Some(config.clone()),
+            None => session.default_guardrail()?,
+        },
+        additional_model_request_fields: conversation.settings.additional_model_request_fields.clone(),
+        ..ConverseRequest::default()
+    })
+}
+
+/// The user message a send adds. toolUse blocks left unanswered (a manual
+/// loop that forgot one, or a turn stopped by the iteration limit) get an
+/// error toolResult first, because Bedrock refuses a toolUse without its result.
+fn user_message(conversation: &Conversation, content: Vec<ContentBlock>) -> HostResult<Message> {
+    if content.is_empty() {
+        return Err(HostError::invalid_field(
+            "content",
+            "is empty; send a string or at least one content block such as {\"text\": \"…\"}",
+        ));
+    }
+    let unanswered = turn::unanswered_tool_uses(conversation.messages.last(), &content);
+    let mut blocks: Vec<ContentBlock> = unanswered
+        .into_iter()
+        .map(|tool_use_id| {
+            ContentBlock::ToolResult(ToolResultBlock {
+                tool_use_id,
+                content: vec![ToolResultContentBlock::Text(
+                    "not run: the previous turn ended before this tool was called".to_string(),
+                )],
+                status: Some(ToolResultStatus::Error),
+                kind: None,
+            })
+        })
+        .collect();
+    blocks.extend(content);
+    Ok(Message { role: ConversationRole::User, content: blocks })
+}
+
+pub async fn conversation_send(ctx: RequestContext, params: ConversationSendParams) -> HostResult<TurnResult> {
+    let started = Instant::now();
+    let session = ctx.session.clone();
+    let id = params.conversation_id.0.clone();
+    let permit = session.conversations.begin_turn(&id)?;
+    let conversation = session.conversations.get(&id)?;
+    let new_message = user_message(&conversation, params.content.into_blocks())?;
+    let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
+    let base = base_request(&session, &conversation, &model_id, std::slice::from_ref(&new_message), params.inference_config)?;
+
+    let progress: SharedProgress = Arc::default();
+    let snapshot_source = progress.clone();
+    ctx.partial.set_snapshot(Arc::new(move || {
+        snapshot_source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).snapshot()
+    }));
+    let notifier = Notifier {
+        client: ctx.client.clone(),
+        request_id: turn::wire_request_id(&ctx.id),
+        conversation_id: Some(params.conversation_id.clone()),
+    };
+    let settings = LoopSettings {
+        model_id: model_id.clone(),
+        region: session.region().to_string(),
+        stream: params.stream,
+        max_iterations: params.max_tool_iterations.unwrap_or_else(|| session.max_tool_iterations()).max(1),
+        client_executes_tools: session.client_capabilities.tools,
+        tool_call_timeout: session.tool_call_timeout(),
+    };
+    let outcome = turn::run_loop(
+        &session.backend.gateway,
+        &session.tools,
+        &session.usage,
+        base,
+        || conversation_tools(&session, &conversation),
+        &settings,
+        &notifier,
+        &progress,
+    )
+    .await
+    .map_err(|error| error.with_partial(lock_progress(&progress).snapshot()))?;
+
+    let mut appended = vec![new_message];
+    appended.extend(outcome.messages.iter().cloned());
+    let updated = session.conversations.commit_turn(&id, &permit, appended, &outcome.usage, outcome.cost_usd)?;
+    Ok(TurnResult {
+        conversation_id: params.conversation_id,
+        turn: updated.turns,
+        stop_reason: outcome.stop_reason,
+        messages: outcome.messages,
+        tool_calls: outcome.tool_calls,
+        iterations: outcome.iterations,
+        usage: outcome.usage,
+        cumulative_usage: updated.usage,
+        cost_usd: outcome.cost_usd,
+        cumulative_cost_usd: updated.cost_usd,
+        guardrail: outcome.guardrail,
+        metrics: TurnMetrics { latency_ms: started.elapsed().as_millis() as u64, first_token_ms: outcome.first_token_ms },
+    })
+}
+
+fn lock_progress(progress: &SharedProgress) -> std::sync::MutexGuard<'_, TurnProgress> {
+    progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub async fn conversation_get(ctx: RequestContext, params: ConversationIdParams) -> HostResult<ConversationGetResult> {
+    let conversation = ctx.session.conversations.get(&params.conversation_id.0)?;
+    Ok(ConversationGetResult {
+        conversation_id: params.conversation_id,
+        model_id: conversation.settings.model_id.clone(),
+        system: conversation.settings.system.clone(),
+        title: Some(conversation.title()),
+        usage: conversation.usage,
+        cost_usd: conversation.cost_usd,
+        created_at: rfc3339(conversation.created_at),
+        updated_at: rfc3339(conversation.updated_at),
+        messages: conversation.messages,
+    })
+}
+
+pub async fn conversation_list(ctx: RequestContext, _params: EmptyParams) -> HostResult<ConversationListResult> {
+    let conversations = ctx
+        .session
+        .conversations
+        .list()
+        .into_iter()
+        .map(|conversation| ConversationSummary {
+            conversation_id: conversation.id.clone(),
+            title: Some(conversation.title()),
+            model_id: conversation.settings.model_id.clone(),
+            turns: conversation.turns,
+            updated_at: rfc3339(conversation.updated_at),
+        })
+        .collect();
+    Ok(ConversationListResult { conversations })
+}
+
+pub async fn conversation_fork(ctx: RequestContext, params: ConversationForkParams) -> HostResult<ConversationIdResult> {
+    let id = ctx.session.conversations.fork(&params.conversation_id.0, params.message_count.map(|n| n as usize))?;
+    Ok(ConversationIdResult { conversation_id: id })
+}
+
+pub async fn conversation_delete(
+    ctx: RequestContext,
+    params: ConversationIdParams,
+) -> HostResult<ConversationDeleteResult> {
+    ctx.session.conversations.delete(&params.conversation_id.0)?;
+    Ok(ConversationDeleteResult { deleted: true })
+}
+
+/// What the next turn would send, counted by CountTokens (which takes the
+/// base model id, not a profile).
+pub async fn conversation_count_tokens(
+    ctx: RequestContext,
+    params: ConversationCountTokensParams,
+) -> HostResult<CountTokensResult> {
+    let session = &ctx.session;
+    let conversation = session.conversations.get(&params.conversation_id.0)?;
+    let new_messages = match params.content {
+        Some(content) => vec![user_message(&conversation, content.into_blocks())?],
+        None => Vec::new(),
+    };
+    let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
+    let request = base_request(session, &conversation, &model_id, &new_messages, None)?;
+    let input = CountTokensInput::Converse(ConverseTokensRequest {
+        messages: request.messages,
+        system: request.system,
+        tool_config: conversation_tools(session, &conversation)?,
+        additional_model_request_fields: request.additional_model_request_fields,
+    });
+    let base_model = crate::catalog::base_model_id(&model_id, session.region());
+    let input_tokens = session.backend.gateway.count_tokens(&base_model, &input, &Default::default()).await?;
+    Ok(CountTokensResult { input_tokens })
+}
+
+pub async fn usage_get(ctx: RequestContext, _params: EmptyParams) -> HostResult<UsageGetResult> {
+    Ok(ctx.session.usage.snapshot())
+}
