@@ -33,7 +33,9 @@ impl Canned {
     /// A Bedrock exception as real Bedrock sends it (BEDROCK_WIRE.md §4).
     pub fn exception(status: u16, name: &str, message: &str) -> Self {
         let mut canned = Self::json(status, &serde_json::json!({ "message": message }).to_string());
-        canned.headers.push(("x-amzn-ErrorType".into(), format!("{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")));
+        canned
+            .headers
+            .push(("x-amzn-ErrorType".into(), format!("{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")));
         canned
     }
 

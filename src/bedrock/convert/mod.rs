@@ -55,3 +55,6 @@ fn to_i32(value: u32, path: &str) -> HostResult<i32> {
 fn to_u32(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests;
