@@ -80,7 +80,7 @@ where
 pub(crate) fn from_transport_error(error: &(dyn StdError + 'static), call: &CallContext) -> HostError {
     if let Some(credentials) = find_credentials_error(error) {
         return HostError::NoCredentials {
-            message: format!("{} could not be signed: {credentials}", call.operation),
+            message: format!("found no AWS credentials to sign {} with ({credentials})", call.operation),
             hint: CREDENTIALS_HINT.to_owned(),
         };
     }
