@@ -1,0 +1,330 @@
+//! The model's answer, whichever operation asks: the default reply (quote the last user text), a
+//! scripted one, and a guardrail's intervention on input or output, with usage from the tokenizer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::guardrails::{self, GuardrailDef};
+use super::script::{ScriptedReply, StreamException};
+use super::tokenizer;
+
+/// A block of the assistant's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Text(String),
+    ToolUse { id: Option<String>, name: String, input: Value },
+    Reasoning { text: String, signature: Option<String> },
+}
+
+fn fresh_tool_use_id() -> String {
+    format!("tooluse_{}", &uuid::Uuid::new_v4().simple().to_string()[..22])
+}
+
+impl Block {
+    /// Parses a Converse content block given in a script's `respond.content`.
+    pub fn from_script(value: &Value) -> Result<Block, String> {
+        let object = value.as_object().filter(|object| object.len() == 1).ok_or_else(|| {
+            "a content block is an object with exactly one key: `text`, `toolUse` or `reasoningContent`".to_owned()
+        })?;
+        let (key, inner) = object.iter().next().expect("checked: one key");
+        match key.as_str() {
+            "text" => {
+                inner.as_str().map(|text| Block::Text(text.to_owned())).ok_or_else(|| "`text` must be a string".into())
+            }
+            "toolUse" => {
+                let name = inner.get("name").and_then(Value::as_str).ok_or("`toolUse.name` must be a string")?;
+                let id = match inner.get("toolUseId") {
+                    None => None,
+                    Some(Value::String(id)) => Some(id.clone()),
+                    Some(_) => return Err("`toolUse.toolUseId` must be a string".into()),
+                };
+                let input = inner.get("input").cloned().unwrap_or_else(|| json!({}));
+                Ok(Block::ToolUse { id, name: name.to_owned(), input })
+            }
+            "reasoningContent" => {
+                let reasoning = inner.get("reasoningText").ok_or("`reasoningContent` needs `reasoningText`")?;
+                let text =
+                    reasoning.get("text").and_then(Value::as_str).ok_or("`reasoningText.text` must be a string")?;
+                let signature = reasoning.get("signature").and_then(Value::as_str).map(str::to_owned);
+                Ok(Block::Reasoning { text: text.to_owned(), signature })
+            }
+            other => Err(format!("`{other}` blocks cannot be scripted; use `text`, `toolUse` or `reasoningContent`")),
+        }
+    }
+
+    fn with_id(&self) -> Block {
+        match self {
+            Block::ToolUse { id: None, name, input } => {
+                Block::ToolUse { id: Some(fresh_tool_use_id()), name: name.clone(), input: input.clone() }
+            }
+            other => other.clone(),
+        }
+    }
+
+    pub fn tool_use_id(&self) -> &str {
+        match self {
+            Block::ToolUse { id: Some(id), .. } => id,
+            _ => "",
+        }
+    }
+
+    /// The block as Converse's `ContentBlock`.
+    pub fn to_converse(&self) -> Value {
+        match self {
+            Block::Text(text) => json!({"text": text}),
+            Block::ToolUse { name, input, .. } => {
+                json!({"toolUse": {"toolUseId": self.tool_use_id(), "name": name, "input": input}})
+            }
+            Block::Reasoning { text, signature } => {
+                let mut reasoning = Map::new();
+                reasoning.insert("text".into(), json!(text));
+                if let Some(signature) = signature {
+                    reasoning.insert("signature".into(), json!(signature));
+                }
+                json!({"reasoningContent": {"reasoningText": reasoning}})
+            }
+        }
+    }
+
+    /// The block in Anthropic's Messages response shape.
+    pub fn to_anthropic(&self) -> Value {
+        match self {
+            Block::Text(text) => json!({"type": "text", "text": text}),
+            Block::ToolUse { name, input, .. } => {
+                json!({"type": "tool_use", "id": self.tool_use_id(), "name": name, "input": input})
+            }
+            Block::Reasoning { text, signature } => {
+                json!({"type": "thinking", "thinking": text, "signature": signature.clone().unwrap_or_default()})
+            }
+        }
+    }
+
+    fn tokens(&self) -> u64 {
+        match self {
+            Block::Text(text) | Block::Reasoning { text, .. } => tokenizer::count(text),
+            Block::ToolUse { name, input, .. } => tokenizer::count(name) + tokenizer::count(&input.to_string()),
+        }
+    }
+}
+
+/// What the answer depends on, read from a Converse or an Anthropic request.
+#[derive(Debug, Clone, Default)]
+pub struct Prompt {
+    pub last_user_text: String,
+    /// Texts of the toolResult blocks in the last user message (JSON results as compact JSON).
+    pub tool_results: Vec<String>,
+    pub input_tokens: u64,
+    pub max_tokens: Option<u64>,
+    pub stop_sequences: Vec<String>,
+}
+
+impl Prompt {
+    pub fn after_tool_result(&self) -> bool {
+        !self.tool_results.is_empty()
+    }
+}
+
+/// A guardrail the request asked for.
+pub struct GuardrailUse {
+    pub id: String,
+    pub def: GuardrailDef,
+    pub trace: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub input: u64,
+    pub output: u64,
+    pub total: u64,
+}
+
+/// Stream shaping from the script.
+#[derive(Debug, Clone, Default)]
+pub struct Shaping {
+    pub first_token_delay: Duration,
+    pub token_delay: Duration,
+    pub cut_after_events: Option<usize>,
+    pub stream_exception: Option<StreamException>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub blocks: Vec<Block>,
+    pub stop_reason: String,
+    pub stop_sequence: Option<String>,
+    pub usage: Usage,
+    /// `trace.guardrail` when the request enabled the guardrail trace.
+    pub guardrail_trace: Option<Value>,
+    /// Whether a guardrail intervened (InvokeModel's `amazon-bedrock-guardrailAction`).
+    pub guardrail_intervened: bool,
+    pub shaping: Shaping,
+    /// A scripted raw InvokeModel body.
+    pub raw_body: Option<Value>,
+}
+
+/// The default answer: quote the last user text (or the tool results it answers), then honour
+/// stop sequences and `maxTokens`.
+fn default_blocks(prompt: &Prompt) -> (Vec<Block>, String, Option<String>) {
+    let mut text = if prompt.last_user_text.is_empty() && prompt.after_tool_result() {
+        format!("Tool result received: {}", prompt.tool_results.join("\n"))
+    } else {
+        format!("You said: {}", prompt.last_user_text)
+    };
+    let mut stop_reason = "end_turn";
+    let mut stop_sequence = None;
+    let earliest = prompt
+        .stop_sequences
+        .iter()
+        .filter(|sequence| !sequence.is_empty())
+        .filter_map(|sequence| text.find(sequence.as_str()).map(|at| (at, sequence)))
+        .min_by_key(|(at, _)| *at);
+    if let Some((at, sequence)) = earliest {
+        text.truncate(at);
+        stop_reason = "stop_sequence";
+        stop_sequence = Some(sequence.clone());
+    }
+    if let Some(max) = prompt.max_tokens
+        && let Some(cut) = tokenizer::truncate(&text, max)
+    {
+        text = cut.to_owned();
+        stop_reason = "max_tokens";
+        stop_sequence = None;
+    }
+    (vec![Block::Text(text)], stop_reason.to_owned(), stop_sequence)
+}
+
+fn text_of(blocks: &[Block]) -> String {
+    blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn compose(prompt: &Prompt, scripted: Option<Arc<ScriptedReply>>, guardrail: Option<&GuardrailUse>) -> Reply {
+    let respond = scripted.as_ref().map(|scripted| &scripted.respond);
+    let (mut blocks, mut stop_reason, mut stop_sequence) = match scripted.as_ref().and_then(|s| s.blocks.as_ref()) {
+        Some(blocks) => {
+            let blocks: Vec<Block> = blocks.iter().map(Block::with_id).collect();
+            let has_tool_use = blocks.iter().any(|block| matches!(block, Block::ToolUse { .. }));
+            (blocks, if has_tool_use { "tool_use" } else { "end_turn" }.to_owned(), None)
+        }
+        None => default_blocks(prompt),
+    };
+    if let Some(reason) = respond.and_then(|respond| respond.stop_reason.clone()) {
+        stop_reason = reason;
+    }
+
+    let mut guardrail_trace = None;
+    let mut guardrail_intervened = false;
+    if let Some(guardrail) = guardrail {
+        let input_matches = guardrail.def.matches(&prompt.last_user_text);
+        let output_matches =
+            if input_matches.is_empty() { guardrail.def.matches(&text_of(&blocks)) } else { Vec::new() };
+        let mut trace = Map::new();
+        trace.insert("inputAssessment".into(), json!({ &guardrail.id: guardrails::assessment(&input_matches) }));
+        if input_matches.is_empty() {
+            trace.insert(
+                "outputAssessments".into(),
+                json!({ &guardrail.id: [guardrails::assessment(&output_matches)] }),
+            );
+        }
+        if !input_matches.is_empty() || !output_matches.is_empty() {
+            guardrail_intervened = true;
+            blocks = vec![Block::Text(guardrail.def.blocked_message().to_owned())];
+            stop_reason = "guardrail_intervened".into();
+            stop_sequence = None;
+            trace.insert("actionReason".into(), json!("Guardrail blocked."));
+        }
+        if guardrail.trace {
+            guardrail_trace = Some(Value::Object(trace));
+        }
+    }
+
+    let computed_output: u64 = blocks.iter().map(Block::tokens).sum();
+    let overrides = respond.and_then(|respond| respond.usage.clone()).unwrap_or_default();
+    let input = overrides.input_tokens.unwrap_or(prompt.input_tokens);
+    let output = overrides.output_tokens.unwrap_or(computed_output);
+    let usage = Usage { input, output, total: overrides.total_tokens.unwrap_or(input + output) };
+
+    let shaping = respond
+        .map(|respond| Shaping {
+            first_token_delay: Duration::from_millis(respond.first_token_delay_ms.unwrap_or(0)),
+            token_delay: Duration::from_millis(respond.token_delay_ms.unwrap_or(0)),
+            cut_after_events: respond.cut_after_events,
+            stream_exception: respond.stream_exception.clone(),
+        })
+        .unwrap_or_default();
+    Reply {
+        blocks,
+        stop_reason,
+        stop_sequence,
+        usage,
+        guardrail_trace,
+        guardrail_intervened,
+        shaping,
+        raw_body: respond.and_then(|respond| respond.body.clone()),
+    }
+}
+
+/// The exception frame payload a script's `streamException` describes.
+pub fn exception_payload(exception: &StreamException) -> Value {
+    let mut payload = Map::new();
+    payload.insert("message".into(), json!(exception.message.as_deref().unwrap_or("The stream failed (scripted).")));
+    if exception.kind == "modelStreamErrorException" {
+        payload.insert("originalStatusCode".into(), json!(exception.original_status_code.unwrap_or(500)));
+        if let Some(original) = &exception.original_message {
+            payload.insert("originalMessage".into(), json!(original));
+        }
+    }
+    Value::Object(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt(text: &str) -> Prompt {
+        Prompt { last_user_text: text.into(), input_tokens: 3, ..Prompt::default() }
+    }
+
+    #[test]
+    fn default_reply_quotes_and_counts() {
+        let reply = compose(&prompt("hello there"), None, None);
+        assert_eq!(reply.blocks, vec![Block::Text("You said: hello there".into())]);
+        assert_eq!(reply.stop_reason, "end_turn");
+        assert_eq!(reply.usage, Usage { input: 3, output: 5, total: 8 });
+    }
+
+    #[test]
+    fn max_tokens_and_stop_sequences_cut_the_reply() {
+        let limited = compose(&Prompt { max_tokens: Some(2), ..prompt("a b c") }, None, None);
+        assert_eq!(limited.blocks, vec![Block::Text("You said".into())]);
+        assert_eq!(limited.stop_reason, "max_tokens");
+        let stopped = compose(&Prompt { stop_sequences: vec!["b".into()], ..prompt("a b c") }, None, None);
+        assert_eq!(stopped.blocks, vec![Block::Text("You said: a ".into())]);
+        assert_eq!(stopped.stop_reason, "stop_sequence");
+        assert_eq!(stopped.stop_sequence.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn guardrail_blocks_input_with_trace() {
+        let guardrail = GuardrailUse {
+            id: "gr".into(),
+            def: GuardrailDef { version: None, blocked_words: vec!["bad".into()], blocked_message: Some("No.".into()) },
+            trace: true,
+        };
+        let reply = compose(&prompt("a BAD idea"), None, Some(&guardrail));
+        assert_eq!(reply.stop_reason, "guardrail_intervened");
+        assert_eq!(reply.blocks, vec![Block::Text("No.".into())]);
+        assert_eq!(
+            reply.guardrail_trace.unwrap()["inputAssessment"]["gr"]["wordPolicy"]["customWords"][0],
+            json!({"match": "bad", "action": "BLOCKED", "detected": true})
+        );
+    }
+}

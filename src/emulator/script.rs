@@ -1,0 +1,377 @@
+//! Scripts (EMULATOR.md "Scripts"): rules tried in order, guardrail definitions and async settings,
+//! parsed from JSON with errors that name the rule index and key.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::errors::known_status;
+use super::guardrails::GuardrailDef;
+use super::reply::Block;
+
+/// A script could not be used; `path` is where in the JSON (`rules[2].when.operation`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ScriptError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The exception members a stream may end with (ConverseStream's five plus InvokeModel's modelTimeoutException).
+const STREAM_EXCEPTIONS: &[&str] = &[
+    "internalServerException",
+    "modelStreamErrorException",
+    "validationException",
+    "throttlingException",
+    "serviceUnavailableException",
+    "modelTimeoutException",
+];
+
+/// The script as written in JSON.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ScriptFile {
+    #[serde(default)]
+    rules: Vec<RuleFile>,
+    #[serde(default)]
+    guardrails: BTreeMap<String, GuardrailDef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    async_job_duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    when: WhenFile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    times: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    respond: Option<Respond>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail: Option<Fail>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WhenFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    operation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_user_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after_tool_result: Option<bool>,
+}
+
+/// What a matching rule answers instead of the default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Respond {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageOverride>,
+    /// InvokeModel's raw response body (sent as one chunk by the stream variant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_after_events: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_exception: Option<StreamException>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StreamException {
+    /// The lower-camel exception member, e.g. `modelStreamErrorException`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_status_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_message: Option<String>,
+}
+
+/// An error answer: `error` is the exception name; `status` defaults to the modelled one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fail {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A checked script: regexes compiled, content blocks parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "ScriptFile", into = "ScriptFile")]
+pub struct Script {
+    file: ScriptFile,
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    operation: Option<Regex>,
+    model_id: Option<Regex>,
+    last_user_text: Option<Regex>,
+    after_tool_result: Option<bool>,
+    times: Option<u32>,
+    action: Action,
+}
+
+/// What a rule does when it matches.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Respond(Arc<ScriptedReply>),
+    Fail(Fail),
+}
+
+/// A `respond` with its content parsed into blocks.
+#[derive(Debug, Clone)]
+pub struct ScriptedReply {
+    pub respond: Respond,
+    pub blocks: Option<Vec<Block>>,
+}
+
+impl Script {
+    pub fn from_json(text: &str) -> Result<Script, ScriptError> {
+        let deserializer = &mut serde_json::Deserializer::from_str(text);
+        let file: ScriptFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            ScriptError {
+                path: if path == "." { "script".into() } else { path },
+                message: error.into_inner().to_string(),
+            }
+        })?;
+        Script::try_from(file)
+    }
+
+    pub fn guardrails(&self) -> &BTreeMap<String, GuardrailDef> {
+        &self.file.guardrails
+    }
+
+    pub fn async_job_duration_ms(&self) -> Option<u64> {
+        self.file.async_job_duration_ms
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script { file: ScriptFile::default(), rules: Vec::new() }
+    }
+}
+
+impl From<Script> for ScriptFile {
+    fn from(script: Script) -> Self {
+        script.file
+    }
+}
+
+fn regex(path: String, pattern: &Option<String>) -> Result<Option<Regex>, ScriptError> {
+    pattern
+        .as_deref()
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|error| ScriptError { path, message: format!("invalid regex: {error}") })
+        })
+        .transpose()
+}
+
+impl TryFrom<ScriptFile> for Script {
+    type Error = ScriptError;
+
+    fn try_from(file: ScriptFile) -> Result<Self, ScriptError> {
+        let mut rules = Vec::with_capacity(file.rules.len());
+        for (index, rule) in file.rules.iter().enumerate() {
+            let at = |key: &str| format!("rules[{index}].{key}");
+            let action = match (&rule.respond, &rule.fail) {
+                (Some(respond), None) => Action::Respond(Arc::new(check_respond(&at("respond"), respond)?)),
+                (None, Some(fail)) => Action::Fail(check_fail(&at("fail"), fail)?),
+                _ => {
+                    return Err(ScriptError {
+                        path: format!("rules[{index}]"),
+                        message: "give exactly one of `respond` or `fail`".into(),
+                    });
+                }
+            };
+            rules.push(Rule {
+                operation: regex(at("when.operation"), &rule.when.operation)?,
+                model_id: regex(at("when.modelId"), &rule.when.model_id)?,
+                last_user_text: regex(at("when.lastUserText"), &rule.when.last_user_text)?,
+                after_tool_result: rule.when.after_tool_result,
+                times: rule.times,
+                action,
+            });
+        }
+        Ok(Script { file, rules })
+    }
+}
+
+fn check_fail(path: &str, fail: &Fail) -> Result<Fail, ScriptError> {
+    let status = match fail.status {
+        Some(status) if (400..=599).contains(&status) => status,
+        Some(status) => {
+            return Err(ScriptError {
+                path: format!("{path}.status"),
+                message: format!("{status} is not an error status; use 400-599"),
+            });
+        }
+        None => known_status(&fail.error).ok_or_else(|| ScriptError {
+            path: format!("{path}.status"),
+            message: format!("`{}` is not a modelled Bedrock exception, so give its status", fail.error),
+        })?,
+    };
+    if fail.error.is_empty() || !fail.error.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ScriptError {
+            path: format!("{path}.error"),
+            message: format!("`{}` is not an exception name such as ThrottlingException", fail.error),
+        });
+    }
+    Ok(Fail { status: Some(status), ..fail.clone() })
+}
+
+fn check_respond(path: &str, respond: &Respond) -> Result<ScriptedReply, ScriptError> {
+    if let Some(exception) = &respond.stream_exception
+        && !STREAM_EXCEPTIONS.contains(&exception.kind.as_str())
+    {
+        return Err(ScriptError {
+            path: format!("{path}.streamException.type"),
+            message: format!("`{}` is not a stream exception; use one of {STREAM_EXCEPTIONS:?}", exception.kind),
+        });
+    }
+    let blocks = respond
+        .content
+        .as_ref()
+        .map(|content| {
+            content
+                .iter()
+                .enumerate()
+                .map(|(index, block)| {
+                    Block::from_script(block)
+                        .map_err(|message| ScriptError { path: format!("{path}.content[{index}]"), message })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    Ok(ScriptedReply { respond: respond.clone(), blocks })
+}
+
+/// What the router knows about a request when it consults the script.
+pub struct Facts<'a> {
+    pub operation: &'static str,
+    pub model_id: Option<&'a str>,
+    pub last_user_text: Option<&'a str>,
+    pub after_tool_result: bool,
+    /// Whether the operation produces a model answer, so `respond` rules apply to it.
+    pub answers: bool,
+}
+
+/// The script in force and how often each rule has answered.
+pub struct ScriptState {
+    pub script: Arc<Script>,
+    used: Vec<u32>,
+}
+
+impl ScriptState {
+    pub fn new(script: Script) -> Self {
+        let used = vec![0; script.rule_count()];
+        ScriptState { script: Arc::new(script), used }
+    }
+
+    /// The first rule that matches and still has answers left; counts the answer.
+    pub fn decide(&mut self, facts: &Facts<'_>) -> Option<Action> {
+        let script = Arc::clone(&self.script);
+        for (rule, used) in script.rules.iter().zip(self.used.iter_mut()) {
+            let text_matches = |pattern: &Option<Regex>, value: Option<&str>| match pattern {
+                None => true,
+                Some(pattern) => value.is_some_and(|value| pattern.is_match(value)),
+            };
+            let matches = text_matches(&rule.operation, Some(facts.operation))
+                && text_matches(&rule.model_id, facts.model_id)
+                && text_matches(&rule.last_user_text, facts.last_user_text)
+                && rule.after_tool_result.is_none_or(|wanted| wanted == facts.after_tool_result)
+                && (facts.answers || matches!(rule.action, Action::Fail(_)))
+                && rule.times.is_none_or(|times| *used < times);
+            if matches {
+                *used += 1;
+                return Some(rule.action.clone());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(operation: &'static str) -> Facts<'static> {
+        Facts {
+            operation,
+            model_id: Some("anthropic.claude"),
+            last_user_text: Some("hi"),
+            after_tool_result: false,
+            answers: true,
+        }
+    }
+
+    #[test]
+    fn errors_name_rule_index_and_key() {
+        let bad_regex = r#"{"rules":[{"respond":{}},{"respond":{}},{"when":{"operation":"("},"respond":{}}]}"#;
+        let error = Script::from_json(bad_regex).unwrap_err();
+        assert_eq!(error.path, "rules[2].when.operation");
+        assert!(error.to_string().starts_with("rules[2].when.operation: invalid regex"), "{error}");
+
+        let unknown_key = r#"{"rules":[{"when":{"model":"x"},"respond":{}}]}"#;
+        assert_eq!(Script::from_json(unknown_key).unwrap_err().path, "rules[0].when.model");
+
+        let both = r#"{"rules":[{"respond":{},"fail":{"error":"ThrottlingException"}}]}"#;
+        assert_eq!(Script::from_json(both).unwrap_err().path, "rules[0]");
+
+        let bad_block = r#"{"rules":[{"respond":{"content":[{"text":"a","image":{}}]}}]}"#;
+        assert_eq!(Script::from_json(bad_block).unwrap_err().path, "rules[0].respond.content[0]");
+    }
+
+    #[test]
+    fn rules_match_unanchored_and_count_times() {
+        let script = Script::from_json(
+            r#"{"rules":[{"when":{"operation":"^Converse$"},"times":1,"fail":{"error":"ThrottlingException"}},
+                         {"when":{"operation":"Converse","modelId":"claude"},"respond":{"content":[{"text":"x"}]}}]}"#,
+        )
+        .unwrap();
+        let mut state = ScriptState::new(script);
+        assert!(matches!(state.decide(&facts("Converse")), Some(Action::Fail(fail)) if fail.status == Some(429)));
+        assert!(matches!(state.decide(&facts("Converse")), Some(Action::Respond(_))));
+        assert!(matches!(state.decide(&facts("ConverseStream")), Some(Action::Respond(_))));
+        assert!(state.decide(&facts("CountTokens")).is_none(), "`Converse` does not occur in CountTokens");
+    }
+}

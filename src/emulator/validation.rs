@@ -1,0 +1,413 @@
+//! Request validation as Bedrock does it: every violation is a ValidationException whose message
+//! names the member (`messages[1].content[0].toolResult.toolUseId`).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::errors::ApiError;
+
+pub type Checked<T = ()> = Result<T, ApiError>;
+
+const CONTENT_BLOCKS: &[&str] = &[
+    "text",
+    "image",
+    "document",
+    "video",
+    "audio",
+    "toolUse",
+    "toolResult",
+    "guardContent",
+    "cachePoint",
+    "reasoningContent",
+    "citationsContent",
+    "searchResult",
+    "toolAddition",
+    "toolRemoval",
+];
+const SYSTEM_BLOCKS: &[&str] = &["text", "guardContent", "cachePoint"];
+const TOOL_RESULT_BLOCKS: &[&str] = &["json", "text", "image", "document", "video", "searchResult"];
+const TOOLS: &[&str] = &["toolSpec", "systemTool", "cachePoint"];
+const TOOL_CHOICES: &[&str] = &["auto", "any", "tool"];
+const MEDIA_SOURCES: &[&str] = &["bytes", "s3Location", "text", "content"];
+
+pub fn join(prefix: &str, member: &str) -> String {
+    if prefix.is_empty() { member.to_owned() } else { format!("{prefix}.{member}") }
+}
+
+/// The request body as a JSON object, or a "Malformed input request" ValidationException.
+pub fn json_object(body: &[u8]) -> Checked<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::malformed("the request body must be a JSON object")),
+        Err(error) => Err(ApiError::malformed(format_args!("the request body is not valid JSON ({error})"))),
+    }
+}
+
+pub fn object<'a>(path: &str, value: &'a Value) -> Checked<&'a Map<String, Value>> {
+    value.as_object().ok_or_else(|| ApiError::member(path, "Member must be an object"))
+}
+
+pub fn string<'a>(path: &str, value: Option<&'a Value>) -> Checked<&'a str> {
+    match value {
+        None | Some(Value::Null) => Err(ApiError::member(path, "Member must not be null")),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(ApiError::member(path, "Member must be a string")),
+    }
+}
+
+pub fn array<'a>(path: &str, value: Option<&'a Value>, min: usize) -> Checked<&'a Vec<Value>> {
+    let items = match value {
+        None | Some(Value::Null) => return Err(ApiError::member(path, "Member must not be null")),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(ApiError::member(path, "Member must be a list")),
+    };
+    if items.len() < min {
+        return Err(ApiError::member(path, &format!("Member must have length greater than or equal to {min}")));
+    }
+    Ok(items)
+}
+
+pub fn one_of(path: &str, value: &str, allowed: &[&str]) -> Checked {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(ApiError::member(path, &format!("Member must satisfy enum value set: {allowed:?}")))
+    }
+}
+
+/// A union: an object with exactly one non-null member, which must be one of `known`.
+pub fn union<'a>(path: &str, value: &'a Value, known: &[&str]) -> Checked<(&'a str, &'a Value)> {
+    let members: Vec<(&String, &Value)> = object(path, value)?.iter().filter(|(_, value)| !value.is_null()).collect();
+    match members.as_slice() {
+        [] => Err(ApiError::member(path, &format!("Union must set exactly one member of {known:?}, found none"))),
+        [(key, inner)] if known.contains(&key.as_str()) => Ok((key.as_str(), inner)),
+        [(key, _)] => {
+            Err(ApiError::member(path, &format!("`{key}` is not a member of this union; use one of {known:?}")))
+        }
+        many => {
+            let keys: Vec<&str> = many.iter().map(|(key, _)| key.as_str()).collect();
+            Err(ApiError::member(path, &format!("Union must set exactly one member, found {keys:?}")))
+        }
+    }
+}
+
+fn number_in(path: &str, value: Option<&Value>, low: f64, high: f64) -> Checked {
+    match value {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Number(number)) if number.as_f64().is_some_and(|n| (low..=high).contains(&n)) => Ok(()),
+        Some(_) => Err(ApiError::member(path, &format!("Member must be a number between {low} and {high}"))),
+    }
+}
+
+fn pattern(path: &str, value: &str, allowed: fn(char) -> bool, max: usize) -> Checked {
+    if value.is_empty() || value.chars().count() > max || !value.chars().all(allowed) {
+        return Err(ApiError::member(path, &format!("Member must be 1 to {max} characters of the allowed set")));
+    }
+    Ok(())
+}
+
+fn tool_use_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')
+}
+
+fn tool_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
+}
+
+/// A model id or ARN as InvokeModel/Converse accept them.
+pub fn model_id(model_id: &str) -> Checked {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '/' | '-');
+    let starts_well = model_id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if model_id.len() > 2048 || !starts_well || !model_id.chars().all(allowed) {
+        return Err(ApiError::validation(format!("The provided model identifier is invalid: `{model_id}`.")));
+    }
+    if model_id.starts_with("arn:") && model_id.split(':').count() < 6 {
+        return Err(ApiError::validation(format!(
+            "The provided model identifier is invalid: `{model_id}` is not an ARN."
+        )));
+    }
+    Ok(())
+}
+
+fn media(path: &str, inner: &Value) -> Checked {
+    let fields = object(path, inner)?;
+    if let Some(source) = fields.get("source") {
+        union(&join(path, "source"), source, MEDIA_SOURCES)?;
+    }
+    Ok(())
+}
+
+fn content_block(path: &str, block: &Value, previous_tool_uses: &BTreeSet<String>) -> Checked {
+    let (key, inner) = union(path, block, CONTENT_BLOCKS)?;
+    let path = join(path, key);
+    match key {
+        "text" => {
+            if string(&path, Some(inner))?.trim().is_empty() {
+                return Err(ApiError::member(&path, "Member must not be blank"));
+            }
+        }
+        "image" | "video" | "audio" | "document" => media(&path, inner)?,
+        "toolUse" => {
+            let fields = object(&path, inner)?;
+            let id_path = join(&path, "toolUseId");
+            pattern(&id_path, string(&id_path, fields.get("toolUseId"))?, tool_use_id_char, 64)?;
+            let name_path = join(&path, "name");
+            pattern(&name_path, string(&name_path, fields.get("name"))?, tool_name_char, 64)?;
+            if fields.get("input").is_none_or(Value::is_null) {
+                return Err(ApiError::member(&join(&path, "input"), "Member must not be null"));
+            }
+        }
+        "toolResult" => {
+            let fields = object(&path, inner)?;
+            let id_path = join(&path, "toolUseId");
+            let id = string(&id_path, fields.get("toolUseId"))?;
+            if !previous_tool_uses.contains(id) {
+                return Err(ApiError::validation(format!(
+                    "{id_path}: `{id}` does not answer a toolUse of the preceding assistant message; \
+                     a toolResult must follow the toolUse it answers."
+                )));
+            }
+            let content_path = join(&path, "content");
+            for (index, item) in array(&content_path, fields.get("content"), 0)?.iter().enumerate() {
+                union(&format!("{content_path}[{index}]"), item, TOOL_RESULT_BLOCKS)?;
+            }
+            if let Some(status) = fields.get("status") {
+                one_of(&join(&path, "status"), string(&join(&path, "status"), Some(status))?, &["success", "error"])?;
+            }
+        }
+        _ => {
+            object(&path, inner)?;
+        }
+    }
+    Ok(())
+}
+
+fn tool_ids(message: &Value, block_key: &str) -> BTreeSet<String> {
+    message["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block.get(block_key)?.get("toolUseId")?.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// `messages` of Converse, ConverseStream and CountTokens' converse form.
+pub fn messages(prefix: &str, messages: Option<&Value>) -> Checked {
+    let path = join(prefix, "messages");
+    let items = array(&path, messages, 1)?;
+    let mut previous_role = "";
+    for (index, message) in items.iter().enumerate() {
+        let message_path = format!("{path}[{index}]");
+        let fields = object(&message_path, message)?;
+        let role_path = join(&message_path, "role");
+        let role = string(&role_path, fields.get("role"))?;
+        one_of(&role_path, role, &["user", "assistant", "system"])?;
+        if role != "system" {
+            if previous_role.is_empty() && role != "user" {
+                return Err(ApiError::validation(format!(
+                    "A conversation must start with a user message ({role_path} is `{role}`). \
+                     Try again with a conversation that starts with a user message."
+                )));
+            }
+            if role == previous_role {
+                return Err(ApiError::validation(format!(
+                    "A conversation must alternate between user and assistant roles ({role_path} is `{role}` again). \
+                     Make sure the conversation alternates between user and assistant roles and try again."
+                )));
+            }
+            previous_role = role;
+        }
+        let answered = match index.checked_sub(1).map(|previous| &items[previous]) {
+            Some(previous) if previous["role"] == "assistant" && role == "user" => tool_ids(previous, "toolUse"),
+            _ => BTreeSet::new(),
+        };
+        let content_path = join(&message_path, "content");
+        for (block_index, block) in array(&content_path, fields.get("content"), 1)?.iter().enumerate() {
+            content_block(&format!("{content_path}[{block_index}]"), block, &answered)?;
+        }
+        if role == "user" && !answered.is_empty() {
+            let results = tool_ids(message, "toolResult");
+            let missing: Vec<&String> = answered.iter().filter(|id| !results.contains(*id)).collect();
+            if !missing.is_empty() {
+                return Err(ApiError::validation(format!(
+                    "Expected toolResult blocks at {content_path} for the toolUse ids {missing:?} of the preceding \
+                     assistant message."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn system(prefix: &str, system: Option<&Value>) -> Checked {
+    let Some(system) = system.filter(|value| !value.is_null()) else {
+        return Ok(());
+    };
+    let path = join(prefix, "system");
+    for (index, block) in array(&path, Some(system), 0)?.iter().enumerate() {
+        let block_path = format!("{path}[{index}]");
+        let (key, inner) = union(&block_path, block, SYSTEM_BLOCKS)?;
+        if key == "text" && string(&join(&block_path, "text"), Some(inner))?.is_empty() {
+            return Err(ApiError::member(
+                &join(&block_path, "text"),
+                "Member must have length greater than or equal to 1",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn tool_config(prefix: &str, tool_config: Option<&Value>, messages: Option<&Value>) -> Checked {
+    let path = join(prefix, "toolConfig");
+    let Some(config) = tool_config.filter(|value| !value.is_null()) else {
+        let uses_tools = messages.and_then(Value::as_array).into_iter().flatten().any(|message| {
+            message["content"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|block| block.get("toolUse").is_some() || block.get("toolResult").is_some())
+        });
+        if uses_tools {
+            return Err(ApiError::validation(format!(
+                "The {path} field must be defined when using toolUse and toolResult content blocks."
+            )));
+        }
+        return Ok(());
+    };
+    let fields = object(&path, config)?;
+    let tools_path = join(&path, "tools");
+    for (index, tool) in array(&tools_path, fields.get("tools"), 1)?.iter().enumerate() {
+        let tool_path = format!("{tools_path}[{index}]");
+        let (key, inner) = union(&tool_path, tool, TOOLS)?;
+        let spec_path = join(&tool_path, key);
+        if key == "toolSpec" || key == "systemTool" {
+            let spec = object(&spec_path, inner)?;
+            let name_path = join(&spec_path, "name");
+            pattern(&name_path, string(&name_path, spec.get("name"))?, tool_name_char, 64)?;
+        }
+        if key == "toolSpec" {
+            let schema_path = join(&spec_path, "inputSchema");
+            let schema =
+                inner.get("inputSchema").ok_or_else(|| ApiError::member(&schema_path, "Member must not be null"))?;
+            union(&schema_path, schema, &["json"])?;
+        }
+    }
+    if let Some(choice) = fields.get("toolChoice").filter(|value| !value.is_null()) {
+        union(&join(&path, "toolChoice"), choice, TOOL_CHOICES)?;
+    }
+    Ok(())
+}
+
+pub fn inference_config(config: Option<&Value>) -> Checked {
+    let Some(config) = config.filter(|value| !value.is_null()) else {
+        return Ok(());
+    };
+    let fields = object("inferenceConfig", config)?;
+    if let Some(max) = fields.get("maxTokens").filter(|value| !value.is_null())
+        && max.as_i64().is_none_or(|max| max < 1)
+    {
+        return Err(ApiError::member(
+            "inferenceConfig.maxTokens",
+            "Member must be an integer greater than or equal to 1",
+        ));
+    }
+    number_in("inferenceConfig.temperature", fields.get("temperature"), 0.0, 1.0)?;
+    number_in("inferenceConfig.topP", fields.get("topP"), 0.0, 1.0)?;
+    if let Some(stops) = fields.get("stopSequences").filter(|value| !value.is_null()) {
+        for (index, stop) in array("inferenceConfig.stopSequences", Some(stops), 0)?.iter().enumerate() {
+            string(&format!("inferenceConfig.stopSequences[{index}]"), Some(stop))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn guardrail_config(config: Option<&Value>, stream: bool) -> Checked {
+    let Some(config) = config.filter(|value| !value.is_null()) else {
+        return Ok(());
+    };
+    let fields = object("guardrailConfig", config)?;
+    string("guardrailConfig.guardrailIdentifier", fields.get("guardrailIdentifier"))?;
+    string("guardrailConfig.guardrailVersion", fields.get("guardrailVersion"))?;
+    if let Some(trace) = fields.get("trace") {
+        let trace = string("guardrailConfig.trace", Some(trace))?;
+        one_of("guardrailConfig.trace", trace, &["enabled", "disabled", "enabled_full"])?;
+    }
+    if let Some(mode) = fields.get("streamProcessingMode") {
+        if !stream {
+            return Err(ApiError::member(
+                "guardrailConfig.streamProcessingMode",
+                "Member is only accepted by ConverseStream",
+            ));
+        }
+        one_of(
+            "guardrailConfig.streamProcessingMode",
+            string("guardrailConfig.streamProcessingMode", Some(mode))?,
+            &["sync", "async"],
+        )?;
+    }
+    Ok(())
+}
+
+/// Everything Converse and ConverseStream check before answering.
+pub fn converse(body: &Map<String, Value>, stream: bool) -> Checked {
+    messages("", body.get("messages"))?;
+    system("", body.get("system"))?;
+    inference_config(body.get("inferenceConfig"))?;
+    tool_config("", body.get("toolConfig"), body.get("messages"))?;
+    guardrail_config(body.get("guardrailConfig"), stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(body: Value) -> Result<(), String> {
+        converse(body.as_object().unwrap(), false).map_err(|error| error.message)
+    }
+
+    fn user(text: &str) -> Value {
+        json!({"role": "user", "content": [{"text": text}]})
+    }
+
+    #[test]
+    fn names_the_offending_member() {
+        let cases = [
+            (json!({}), "'messages'"),
+            (json!({"messages": []}), "'messages'"),
+            (json!({"messages": [{"role": "user", "content": []}]}), "'messages[0].content'"),
+            (
+                json!({"messages": [{"role": "user", "content": [{"text": "a", "image": {}}]}]}),
+                "'messages[0].content[0]'",
+            ),
+            (json!({"messages": [{"role": "user", "content": [{}]}]}), "'messages[0].content[0]'"),
+            (json!({"messages": [{"role": "user", "content": [{"picture": {}}]}]}), "`picture` is not a member"),
+            (json!({"messages": [user("a")], "inferenceConfig": {"maxTokens": 0}}), "'inferenceConfig.maxTokens'"),
+            (
+                json!({"messages": [user("a")], "inferenceConfig": {"temperature": 1.5}}),
+                "'inferenceConfig.temperature'",
+            ),
+            (json!({"messages": [user("a")], "inferenceConfig": {"topP": -0.1}}), "'inferenceConfig.topP'"),
+            (json!({"messages": [user("a")], "toolConfig": {"tools": []}}), "'toolConfig.tools'"),
+        ];
+        for (body, expected) in cases {
+            let message = check(body.clone()).expect_err(&body.to_string());
+            assert!(message.contains(expected), "{body}: {message}");
+        }
+    }
+
+    #[test]
+    fn tool_results_must_answer_the_preceding_tool_use() {
+        let tools = json!({"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]});
+        let tool_use =
+            json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "tu1", "name": "t", "input": {}}}]});
+        let result = |id: &str| json!({"role": "user", "content": [{"toolResult": {"toolUseId": id, "content": [{"text": "ok"}]}}]});
+        assert_eq!(check(json!({"messages": [user("a"), tool_use, result("tu1")], "toolConfig": tools})), Ok(()));
+        let message =
+            check(json!({"messages": [user("a"), tool_use, result("tu2")], "toolConfig": tools})).unwrap_err();
+        assert!(message.contains("messages[2].content[0].toolResult.toolUseId"), "{message}");
+        let message = check(json!({"messages": [result("tu1")], "toolConfig": tools})).unwrap_err();
+        assert!(message.contains("does not answer"), "{message}");
+    }
+}
