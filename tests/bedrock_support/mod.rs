@@ -18,6 +18,8 @@ pub struct Canned {
     pub body: Vec<u8>,
     /// Send only this many body bytes, then close: a connection cut mid-answer.
     pub cut_after: Option<usize>,
+    /// Wait this long before answering: a server slower than the client's timeout.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Canned {
@@ -30,6 +32,7 @@ impl Canned {
             ],
             body: body.as_bytes().to_vec(),
             cut_after: None,
+            delay: None,
         }
     }
 
@@ -43,6 +46,7 @@ impl Canned {
             ],
             body: frames.concat(),
             cut_after: None,
+            delay: None,
         }
     }
 
@@ -99,6 +103,9 @@ impl CannedServer {
                     let answer = answers.lock().unwrap().pop_front().unwrap_or_else(|| {
                         Canned::exception(500, "InternalServerException", "the canned server ran out of answers")
                     });
+                    if let Some(delay) = answer.delay {
+                        tokio::time::sleep(delay).await;
+                    }
                     let mut head = format!("HTTP/1.1 {} Canned\r\n", answer.status);
                     for (name, value) in &answer.headers {
                         head.push_str(&format!("{name}: {value}\r\n"));
