@@ -1,4 +1,5 @@
-//! Without credentials or a region the gateway still builds, and a call
+//! The AWS default chain: a named profile supplies region and credentials;
+//! without credentials or a region the gateway still builds, and a call
 //! answers -32004 with a hint. The scenarios run in a child process of this
 //! test binary with the environment cleared (no AWS_* variables, HOME an
 //! empty directory, IMDS disabled), so the developer's own AWS set-up cannot
@@ -13,7 +14,10 @@ use bedrock_host::bedrock::{BedrockGateway, CallOptions, GatewaySettings, Invoke
 use bedrock_support::{Canned, CannedServer};
 
 fn run_isolated(test_name: &str) {
-    let home = tempfile::tempdir().expect("temp HOME");
+    run_isolated_in(test_name, tempfile::tempdir().expect("temp HOME"));
+}
+
+fn run_isolated_in(test_name: &str, home: tempfile::TempDir) {
     let output = Command::new(std::env::current_exe().expect("test binary path"))
         .args(["--exact", test_name, "--ignored", "--nocapture", "--test-threads=1"])
         .env_clear()
@@ -38,6 +42,21 @@ fn missing_credentials_answer_no_credentials_with_a_hint() {
 #[test]
 fn missing_region_answers_no_credentials_with_a_hint() {
     run_isolated("isolated_missing_region");
+}
+
+#[test]
+fn a_named_profile_supplies_region_and_credentials() {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir(&aws).unwrap();
+    std::fs::write(aws.join("config"), "[default]\nregion = us-east-1\n\n[profile work]\nregion = ap-southeast-2\n")
+        .unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        "[work]\naws_access_key_id = AKIDPROFILEWORK\naws_secret_access_key = profile-secret\n",
+    )
+    .unwrap();
+    run_isolated_in("isolated_named_profile", home);
 }
 
 fn request() -> InvokeModelRequest {
@@ -89,4 +108,30 @@ async fn isolated_missing_region() {
     let HostError::NoCredentials { message, hint } = &error else { panic!("{error:?}") };
     assert!(message.contains("no AWS region"), "{message}");
     assert!(hint.contains("AWS_REGION") && hint.contains("--region"), "{hint}");
+}
+
+#[tokio::test]
+#[ignore = "run by a_named_profile_supplies_region_and_credentials in a cleared environment"]
+async fn isolated_named_profile() {
+    let server = CannedServer::start(vec![Canned::json(200, r#"{"ok":true}"#)]).await;
+    let gateway = BedrockGateway::new(GatewaySettings {
+        profile: Some("work".into()),
+        endpoint_url: Some(server.base_url.clone()),
+        ..GatewaySettings::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(gateway.region(), Some("ap-southeast-2"));
+
+    gateway
+        .invoke_model("amazon.titan-text-express-v1", request(), &CallOptions::default())
+        .await
+        .expect("signed call");
+
+    let authorization = server.received()[0].header("authorization").unwrap_or_default().to_owned();
+    assert!(
+        authorization.contains("Credential=AKIDPROFILEWORK/")
+            && authorization.contains("/ap-southeast-2/bedrock/aws4_request"),
+        "{authorization}"
+    );
 }
