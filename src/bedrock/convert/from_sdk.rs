@@ -5,6 +5,7 @@ use aws_sdk_bedrockruntime::operation::converse::ConverseOutput as SdkConverseOu
 use aws_sdk_bedrockruntime::types as sdk;
 use aws_smithy_types::date_time::Format;
 
+use super::reasoning::automated_reasoning_from_sdk;
 use super::{from_wire_name, json_from_document, to_u32};
 use crate::protocol::bedrock as wire;
 
@@ -313,10 +314,6 @@ pub(crate) fn guardrail_trace_from_sdk(trace: &sdk::GuardrailTraceAssessment) ->
 }
 
 pub(crate) fn guardrail_assessment_from_sdk(assessment: &sdk::GuardrailAssessment) -> wire::GuardrailAssessment {
-    if assessment.automated_reasoning_policy.is_some() {
-        // Its findings are a deep union tree; not carried yet.
-        tracing::warn!("skipping the automatedReasoningPolicy part of a guardrail assessment");
-    }
     wire::GuardrailAssessment {
         topic_policy: assessment.topic_policy.as_ref().map(|policy| wire::GuardrailTopicPolicyAssessment {
             topics: policy
@@ -405,7 +402,7 @@ pub(crate) fn guardrail_assessment_from_sdk(assessment: &sdk::GuardrailAssessmen
                     .collect(),
             }
         }),
-        automated_reasoning_policy: None,
+        automated_reasoning_policy: assessment.automated_reasoning_policy.as_ref().map(automated_reasoning_from_sdk),
         invocation_metrics: assessment.invocation_metrics.as_ref().map(|metrics| wire::GuardrailInvocationMetrics {
             guardrail_processing_latency: metrics.guardrail_processing_latency.and_then(|ms| u64::try_from(ms).ok()),
             usage: metrics.usage.as_ref().map(guardrail_usage_from_sdk),

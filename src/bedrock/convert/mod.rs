@@ -3,6 +3,7 @@
 //!
 //! - `to_sdk`: what we send (requests, and content blocks for history).
 //! - `from_sdk`: what Bedrock answers (responses, stream events, traces).
+//! - `reasoning`: guardrail automated-reasoning findings → JSON.
 //! - `document`: `serde_json::Value` ⇄ the SDK's `Document`, numbers exact.
 //!
 //! Requests are checked: a member the SDK cannot express is an invalid-params
@@ -11,6 +12,7 @@
 
 mod document;
 mod from_sdk;
+mod reasoning;
 mod to_sdk;
 
 pub(crate) use document::{document_from_json, json_from_document};
