@@ -186,3 +186,29 @@ async fn nothing_listening_is_unreachable_with_the_attempts_made() {
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].error_code, "ConnectionError");
 }
+
+#[tokio::test]
+async fn a_request_timeout_is_unreachable_and_its_retry_announced_as_a_timeout() {
+    let mut slow = Canned::json(200, r#"{"completion":"late"}"#);
+    // Long enough to outlast the 200 ms timeout on any machine; the client gives up first.
+    slow.delay = Some(std::time::Duration::from_secs(5));
+    let server = CannedServer::start(vec![slow.clone(), slow]).await;
+    let gateway = BedrockGateway::new(GatewaySettings {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(server.base_url.clone()),
+        max_attempts: Some(2),
+        request_timeout: Some(std::time::Duration::from_millis(200)),
+        static_credentials: Some(("AKIDTEST".into(), "secret".into())),
+        ..GatewaySettings::default()
+    })
+    .await
+    .unwrap();
+    let (options, notices) = recording();
+
+    let error = gateway.invoke_model(MODEL, request(), &options).await.expect_err("times out");
+
+    assert!(matches!(error, HostError::Unreachable { attempts: 2, .. }), "{error:?}");
+    assert!(error.to_string().contains("requestTimeoutMs"), "{error}");
+    let notices = notices.lock().unwrap().clone();
+    assert_eq!(notices.iter().map(|n| n.error_code.as_str()).collect::<Vec<_>>(), ["Timeout"]);
+}

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
@@ -33,8 +32,12 @@ impl BedrockGateway {
     /// Resolves the AWS configuration. Succeeds without credentials or a
     /// region; those are checked per call.
     pub async fn new(settings: GatewaySettings) -> HostResult<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(RegionProviderChain::first_try(settings.region.clone().map(Region::new)).or_default_provider());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // Our region first; without one the loader's own chain (AWS_REGION, the
+        // profile named below, IMDS) decides, so it honours `profile`.
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }

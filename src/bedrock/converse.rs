@@ -1,8 +1,8 @@
 //! Converse and ConverseStream.
 
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
-use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
+use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_types::request_id::RequestId;
 
 use super::convert::{self, document_from_json};
@@ -29,7 +29,9 @@ macro_rules! set_common_members {
             .set_tool_config(
                 request.tool_config.as_ref().map(|c| convert::tool_config_to_sdk(c, "toolConfig")).transpose()?,
             )
-            .set_additional_model_request_fields(request.additional_model_request_fields.as_ref().map(document_from_json))
+            .set_additional_model_request_fields(
+                request.additional_model_request_fields.as_ref().map(document_from_json),
+            )
             .set_prompt_variables(request.prompt_variables.as_ref().map(convert::prompt_variables_to_sdk))
             .set_additional_model_response_field_paths(request.additional_model_response_field_paths.clone())
             .set_request_metadata(
@@ -77,8 +79,9 @@ impl BedrockGateway {
         )?;
         let builder = set_common_members!(self.client.converse_stream().model_id(model_id), request)
             .set_guardrail_config(request.guardrail_config.as_ref().map(convert::guardrail_stream_config_to_sdk));
-        let (output, attempts) =
-            self.run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send()).await?;
+        let (output, attempts) = self
+            .run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send())
+            .await?;
         call.attempts = attempts;
         Ok(ConverseEventStream {
             request_id: output.request_id().map(str::to_owned),

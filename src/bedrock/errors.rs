@@ -80,7 +80,7 @@ where
 pub(crate) fn from_transport_error(error: &(dyn StdError + 'static), call: &CallContext) -> HostError {
     if let Some(credentials) = find_credentials_error(error) {
         return HostError::NoCredentials {
-            message: format!("{} could not be signed: {credentials}", call.operation),
+            message: format!("found no AWS credentials to sign {} with ({credentials})", call.operation),
             hint: CREDENTIALS_HINT.to_owned(),
         };
     }
@@ -89,10 +89,7 @@ pub(crate) fn from_transport_error(error: &(dyn StdError + 'static), call: &Call
         message: format!(
             "{} for {} in region `{}` failed after {} attempt(s): {detail}. Check the network and the endpoint \
              (AWS_ENDPOINT_URL_BEDROCK_RUNTIME / --endpoint-url), or raise requestTimeoutMs if the model needs longer.",
-            call.operation,
-            call.target,
-            call.region,
-            call.attempts
+            call.operation, call.target, call.region, call.attempts
         ),
         attempts: call.attempts,
         partial: None,
@@ -145,9 +142,7 @@ fn explain(code: &str, said: &str, call: &CallContext) -> String {
              This is a requests- or tokens-per-minute quota, not a context-window limit: wait and retry, raise \
              --max-attempts, use a cross-region inference profile, or ask for a higher quota."
         ),
-        "ValidationException" => format!(
-            "Bedrock rejected the {operation} request for {target}: {said}",
-        ),
+        "ValidationException" => format!("Bedrock rejected the {operation} request for {target}: {said}",),
         "ResourceNotFoundException" => format!(
             "Bedrock found no {target} in region `{region}`: {said}. Check the id, and that it is offered in \
              `{region}` (some models are only reachable through an inference profile such as `us.…`)."
@@ -155,9 +150,9 @@ fn explain(code: &str, said: &str, call: &CallContext) -> String {
         "ModelNotReadyException" => format!(
             "{target} is not ready to serve requests yet in region `{region}`: {said}. Retry in a little while."
         ),
-        "ModelTimeoutException" => format!(
-            "{target} took too long to answer {operation}: {said}. Retry, or ask for less output (maxTokens)."
-        ),
+        "ModelTimeoutException" => {
+            format!("{target} took too long to answer {operation}: {said}. Retry, or ask for less output (maxTokens).")
+        }
         "ModelErrorException" => format!("{target} failed while processing the {operation} request: {said}"),
         "ModelStreamErrorException" => format!("{target} failed in the middle of its stream: {said}"),
         "ServiceQuotaExceededException" => format!(

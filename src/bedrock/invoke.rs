@@ -2,8 +2,8 @@
 //! passed through as bytes.
 
 use aws_sdk_bedrockruntime::primitives::Blob;
-use aws_sdk_bedrockruntime::types::{PerformanceConfigLatency, ResponseStream, ServiceTierType, Trace};
 use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
+use aws_sdk_bedrockruntime::types::{PerformanceConfigLatency, ResponseStream, ServiceTierType, Trace};
 use aws_types::request_id::RequestId;
 use bytes::Bytes;
 
@@ -89,8 +89,7 @@ impl BedrockGateway {
         request: InvokeModelRequest,
         options: &CallOptions,
     ) -> HostResult<InvokeModelResponse> {
-        let call =
-            self.call_context("InvokeModel", "bedrock:InvokeModel", format!("model `{model_id}`"))?;
+        let call = self.call_context("InvokeModel", "bedrock:InvokeModel", format!("model `{model_id}`"))?;
         let builder = self
             .client
             .invoke_model()
@@ -101,7 +100,9 @@ impl BedrockGateway {
             .set_guardrail_identifier(request.guardrail_identifier)
             .set_guardrail_version(request.guardrail_version)
             .set_trace(request.trace.as_deref().map(Trace::from))
-            .set_performance_config_latency(request.performance_config_latency.as_deref().map(PerformanceConfigLatency::from))
+            .set_performance_config_latency(
+                request.performance_config_latency.as_deref().map(PerformanceConfigLatency::from),
+            )
             .set_service_tier(request.service_tier.as_deref().map(ServiceTierType::from));
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
         Ok(InvokeModelResponse {
@@ -135,10 +136,13 @@ impl BedrockGateway {
             .set_guardrail_identifier(request.guardrail_identifier)
             .set_guardrail_version(request.guardrail_version)
             .set_trace(request.trace.as_deref().map(Trace::from))
-            .set_performance_config_latency(request.performance_config_latency.as_deref().map(PerformanceConfigLatency::from))
+            .set_performance_config_latency(
+                request.performance_config_latency.as_deref().map(PerformanceConfigLatency::from),
+            )
             .set_service_tier(request.service_tier.as_deref().map(ServiceTierType::from));
-        let (output, attempts) =
-            self.run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send()).await?;
+        let (output, attempts) = self
+            .run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send())
+            .await?;
         call.attempts = attempts;
         Ok(InvokeChunkStream {
             content_type: output.content_type().to_owned(),

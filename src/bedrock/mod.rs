@@ -17,8 +17,8 @@
 //! - `invoke`: InvokeModel and its response stream (native bodies as bytes).
 
 mod client;
-mod convert;
 mod converse;
+mod convert;
 mod errors;
 mod invoke;
 mod observe;

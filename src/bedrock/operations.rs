@@ -31,7 +31,11 @@ impl BedrockGateway {
                             .transpose()?,
                     )
                     .set_system(
-                        request.system.as_deref().map(|s| convert::system_to_sdk(s, "input.converse.system")).transpose()?,
+                        request
+                            .system
+                            .as_deref()
+                            .map(|s| convert::system_to_sdk(s, "input.converse.system"))
+                            .transpose()?,
                     )
                     .set_tool_config(
                         request
@@ -81,7 +85,9 @@ impl BedrockGateway {
             .guardrail_version(&request.guardrail_version)
             .source(sdk::GuardrailContentSource::from(convert::wire_name(&request.source).as_str()))
             .set_content(Some(content))
-            .set_output_scope(request.output_scope.map(|scope| sdk::GuardrailOutputScope::from(convert::wire_name(&scope).as_str())));
+            .set_output_scope(
+                request.output_scope.map(|scope| sdk::GuardrailOutputScope::from(convert::wire_name(&scope).as_str())),
+            );
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
         Ok(wire::ApplyGuardrailResponse {
             usage: output.usage.as_ref().map(convert::guardrail_usage_from_sdk).unwrap_or_default(),
@@ -145,8 +151,11 @@ impl BedrockGateway {
         invocation_arn: &str,
         options: &CallOptions,
     ) -> HostResult<wire::GetAsyncInvokeResponse> {
-        let call =
-            self.call_context("GetAsyncInvoke", "bedrock:GetAsyncInvoke", format!("async invocation `{invocation_arn}`"))?;
+        let call = self.call_context(
+            "GetAsyncInvoke",
+            "bedrock:GetAsyncInvoke",
+            format!("async invocation `{invocation_arn}`"),
+        )?;
         let builder = self.client.get_async_invoke().invocation_arn(invocation_arn);
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
         convert::async_summary_from_sdk(
@@ -182,7 +191,9 @@ impl BedrockGateway {
             .list_async_invokes()
             .set_submit_time_after(parse_time(request.submit_time_after.as_deref(), "submitTimeAfter")?)
             .set_submit_time_before(parse_time(request.submit_time_before.as_deref(), "submitTimeBefore")?)
-            .set_status_equals(request.status_equals.map(|s| sdk::AsyncInvokeStatus::from(convert::wire_name(&s).as_str())))
+            .set_status_equals(
+                request.status_equals.map(|s| sdk::AsyncInvokeStatus::from(convert::wire_name(&s).as_str())),
+            )
             .set_max_results(max_results)
             .set_next_token(request.next_token.clone())
             .set_sort_by(request.sort_by.map(|s| sdk::SortAsyncInvocationBy::from(convert::wire_name(&s).as_str())))
@@ -214,7 +225,10 @@ fn parse_time(value: Option<&str>, field: &str) -> HostResult<Option<DateTime>> 
     value
         .map(|text| {
             DateTime::from_str(text, Format::DateTime).map_err(|error| {
-                HostError::invalid_field(field, format!("`{text}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z: {error}"))
+                HostError::invalid_field(
+                    field,
+                    format!("`{text}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z: {error}"),
+                )
             })
         })
         .transpose()

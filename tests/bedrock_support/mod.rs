@@ -16,6 +16,10 @@ pub struct Canned {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Send only this many body bytes, then close: a connection cut mid-answer.
+    pub cut_after: Option<usize>,
+    /// Wait this long before answering: a server slower than the client's timeout.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Canned {
@@ -27,13 +31,31 @@ impl Canned {
                 ("x-amzn-RequestId".into(), format!("req-{status}")),
             ],
             body: body.as_bytes().to_vec(),
+            cut_after: None,
+            delay: None,
+        }
+    }
+
+    /// A 200 event-stream answer made of `frames` (see [`event_frame`]).
+    pub fn event_stream(frames: &[Vec<u8>]) -> Self {
+        Self {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/vnd.amazon.eventstream".into()),
+                ("x-amzn-RequestId".into(), "req-stream".into()),
+            ],
+            body: frames.concat(),
+            cut_after: None,
+            delay: None,
         }
     }
 
     /// A Bedrock exception as real Bedrock sends it (BEDROCK_WIRE.md §4).
     pub fn exception(status: u16, name: &str, message: &str) -> Self {
         let mut canned = Self::json(status, &serde_json::json!({ "message": message }).to_string());
-        canned.headers.push(("x-amzn-ErrorType".into(), format!("{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")));
+        canned
+            .headers
+            .push(("x-amzn-ErrorType".into(), format!("{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")));
         canned
     }
 
@@ -81,13 +103,17 @@ impl CannedServer {
                     let answer = answers.lock().unwrap().pop_front().unwrap_or_else(|| {
                         Canned::exception(500, "InternalServerException", "the canned server ran out of answers")
                     });
+                    if let Some(delay) = answer.delay {
+                        tokio::time::sleep(delay).await;
+                    }
                     let mut head = format!("HTTP/1.1 {} Canned\r\n", answer.status);
                     for (name, value) in &answer.headers {
                         head.push_str(&format!("{name}: {value}\r\n"));
                     }
                     head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", answer.body.len()));
                     let _ = socket.write_all(head.as_bytes()).await;
-                    let _ = socket.write_all(&answer.body).await;
+                    let sent = answer.cut_after.unwrap_or(answer.body.len()).min(answer.body.len());
+                    let _ = socket.write_all(&answer.body[..sent]).await;
                     let _ = socket.shutdown().await;
                 });
             }
@@ -135,4 +161,26 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
         body.extend_from_slice(&chunk[..read]);
     }
     Some(Received { method, path, headers, body })
+}
+
+/// One event-stream frame of an event (BEDROCK_WIRE.md §3.2).
+pub fn event_frame(event_type: &str, payload: serde_json::Value) -> Vec<u8> {
+    frame(&[(":message-type", "event"), (":event-type", event_type)], payload)
+}
+
+/// One event-stream frame of an exception (BEDROCK_WIRE.md §3.5).
+pub fn exception_frame(exception_type: &str, payload: serde_json::Value) -> Vec<u8> {
+    frame(&[(":message-type", "exception"), (":exception-type", exception_type)], payload)
+}
+
+fn frame(headers: &[(&'static str, &str)], payload: serde_json::Value) -> Vec<u8> {
+    use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+    let mut message = Message::new(serde_json::to_vec(&payload).unwrap())
+        .add_header(Header::new(":content-type", HeaderValue::String("application/json".into())));
+    for (name, value) in headers {
+        message = message.add_header(Header::new(*name, HeaderValue::String(value.to_string().into())));
+    }
+    let mut bytes = Vec::new();
+    aws_smithy_eventstream::frame::write_message_to(&message, &mut bytes).unwrap();
+    bytes
 }

@@ -5,6 +5,7 @@ use aws_sdk_bedrockruntime::operation::converse::ConverseOutput as SdkConverseOu
 use aws_sdk_bedrockruntime::types as sdk;
 use aws_smithy_types::date_time::Format;
 
+use super::reasoning::automated_reasoning_from_sdk;
 use super::{from_wire_name, json_from_document, to_u32};
 use crate::protocol::bedrock as wire;
 
@@ -156,7 +157,11 @@ fn search_result_from_sdk(result: &sdk::SearchResultBlock) -> wire::SearchResult
     wire::SearchResultBlock {
         source: result.source.clone(),
         title: result.title.clone(),
-        content: result.content.iter().map(|block| wire::SearchResultContentBlock { text: block.text.clone() }).collect(),
+        content: result
+            .content
+            .iter()
+            .map(|block| wire::SearchResultContentBlock { text: block.text.clone() })
+            .collect(),
         citations: result.citations.as_ref().map(|config| wire::CitationsConfig { enabled: config.enabled }),
     }
 }
@@ -309,10 +314,6 @@ pub(crate) fn guardrail_trace_from_sdk(trace: &sdk::GuardrailTraceAssessment) ->
 }
 
 pub(crate) fn guardrail_assessment_from_sdk(assessment: &sdk::GuardrailAssessment) -> wire::GuardrailAssessment {
-    if assessment.automated_reasoning_policy.is_some() {
-        // Its findings are a deep union tree; not carried yet.
-        tracing::warn!("skipping the automatedReasoningPolicy part of a guardrail assessment");
-    }
     wire::GuardrailAssessment {
         topic_policy: assessment.topic_policy.as_ref().map(|policy| wire::GuardrailTopicPolicyAssessment {
             topics: policy
@@ -401,7 +402,7 @@ pub(crate) fn guardrail_assessment_from_sdk(assessment: &sdk::GuardrailAssessmen
                     .collect(),
             }
         }),
-        automated_reasoning_policy: None,
+        automated_reasoning_policy: assessment.automated_reasoning_policy.as_ref().map(automated_reasoning_from_sdk),
         invocation_metrics: assessment.invocation_metrics.as_ref().map(|metrics| wire::GuardrailInvocationMetrics {
             guardrail_processing_latency: metrics.guardrail_processing_latency.and_then(|ms| u64::try_from(ms).ok()),
             usage: metrics.usage.as_ref().map(guardrail_usage_from_sdk),
@@ -471,7 +472,10 @@ pub(crate) fn converse_response_from_sdk(output: &SdkConverseOutput) -> wire::Co
         usage: output.usage.as_ref().map(usage_from_sdk).unwrap_or_default(),
         metrics: output.metrics.as_ref().map(|m| metrics(m.latency_ms)).unwrap_or_default(),
         additional_model_response_fields: output.additional_model_response_fields.as_ref().map(json_from_document),
-        trace: output.trace.as_ref().map(|trace| trace_from_sdk(trace.guardrail.as_ref(), trace.prompt_router.as_ref())),
+        trace: output
+            .trace
+            .as_ref()
+            .map(|trace| trace_from_sdk(trace.guardrail.as_ref(), trace.prompt_router.as_ref())),
         performance_config: output.performance_config.as_ref().and_then(performance_from_sdk),
         service_tier: output.service_tier.as_ref().and_then(service_tier_from_sdk),
     }
@@ -488,11 +492,13 @@ pub(crate) fn stream_event_from_sdk(event: &sdk::ConverseStreamOutput) -> Option
         S::ContentBlockStart(start) => wire::ConverseStreamEvent::ContentBlockStart(wire::ContentBlockStartEvent {
             content_block_index: to_u32(start.content_block_index),
             start: match start.start.as_ref()? {
-                sdk::ContentBlockStart::ToolUse(tool_use) => wire::ContentBlockStart::ToolUse(wire::ToolUseBlockStart {
-                    tool_use_id: wire::ToolUseId(tool_use.tool_use_id.clone()),
-                    name: tool_use.name.clone(),
-                    kind: tool_use.r#type.as_ref().map(|kind| kind.as_str().to_owned()),
-                }),
+                sdk::ContentBlockStart::ToolUse(tool_use) => {
+                    wire::ContentBlockStart::ToolUse(wire::ToolUseBlockStart {
+                        tool_use_id: wire::ToolUseId(tool_use.tool_use_id.clone()),
+                        name: tool_use.name.clone(),
+                        kind: tool_use.r#type.as_ref().map(|kind| kind.as_str().to_owned()),
+                    })
+                }
                 sdk::ContentBlockStart::ToolResult(result) => {
                     wire::ContentBlockStart::ToolResult(wire::ToolResultBlockStart {
                         tool_use_id: wire::ToolUseId(result.tool_use_id.clone()),
@@ -535,7 +541,9 @@ fn delta_from_sdk(delta: &sdk::ContentBlockDelta) -> Option<wire::ContentBlockDe
     use sdk::ContentBlockDelta as S;
     Some(match delta {
         S::Text(text) => wire::ContentBlockDelta::Text(text.clone()),
-        S::ToolUse(tool_use) => wire::ContentBlockDelta::ToolUse(wire::ToolUseBlockDelta { input: tool_use.input.clone() }),
+        S::ToolUse(tool_use) => {
+            wire::ContentBlockDelta::ToolUse(wire::ToolUseBlockDelta { input: tool_use.input.clone() })
+        }
         S::ReasoningContent(reasoning) => wire::ContentBlockDelta::ReasoningContent(match reasoning {
             sdk::ReasoningContentBlockDelta::Text(text) => wire::ReasoningContentBlockDelta::Text(text.clone()),
             sdk::ReasoningContentBlockDelta::Signature(signature) => {

@@ -3,6 +3,7 @@
 //!
 //! - `to_sdk`: what we send (requests, and content blocks for history).
 //! - `from_sdk`: what Bedrock answers (responses, stream events, traces).
+//! - `reasoning`: guardrail automated-reasoning findings → JSON.
 //! - `document`: `serde_json::Value` ⇄ the SDK's `Document`, numbers exact.
 //!
 //! Requests are checked: a member the SDK cannot express is an invalid-params
@@ -11,6 +12,7 @@
 
 mod document;
 mod from_sdk;
+mod reasoning;
 mod to_sdk;
 
 pub(crate) use document::{document_from_json, json_from_document};
@@ -55,3 +57,6 @@ fn to_i32(value: u32, path: &str) -> HostResult<i32> {
 fn to_u32(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests;

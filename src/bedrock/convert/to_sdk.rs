@@ -83,7 +83,9 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
         W::GuardContent(guard) => {
             sdk::ContentBlock::GuardContent(guard_content_to_sdk(guard, &format!("{path}.guardContent"))?)
         }
-        W::CachePoint(point) => sdk::ContentBlock::CachePoint(cache_point_to_sdk(point, &format!("{path}.cachePoint"))?),
+        W::CachePoint(point) => {
+            sdk::ContentBlock::CachePoint(cache_point_to_sdk(point, &format!("{path}.cachePoint"))?)
+        }
         W::ReasoningContent(reasoning) => sdk::ContentBlock::ReasoningContent(match reasoning {
             wire::ReasoningContentBlock::ReasoningText(text) => sdk::ReasoningContentBlock::ReasoningText(built(
                 sdk::ReasoningTextBlock::builder().text(&text.text).set_signature(text.signature.clone()).build(),
@@ -98,7 +100,9 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
                 .set_content(citations.content.as_ref().map(|content| {
                     content
                         .iter()
-                        .map(|wire::CitationGeneratedContent::Text(text)| sdk::CitationGeneratedContent::Text(text.clone()))
+                        .map(|wire::CitationGeneratedContent::Text(text)| {
+                            sdk::CitationGeneratedContent::Text(text.clone())
+                        })
                         .collect()
                 }))
                 .set_citations(citations.citations.as_ref().map(|list| list.iter().map(citation_to_sdk).collect()))
@@ -147,7 +151,10 @@ fn video_to_sdk(video: &wire::VideoBlock, path: &str) -> HostResult<sdk::VideoBl
         }
     };
     built(
-        sdk::VideoBlock::builder().format(sdk::VideoFormat::from(wire_name(&video.format).as_str())).source(source).build(),
+        sdk::VideoBlock::builder()
+            .format(sdk::VideoFormat::from(wire_name(&video.format).as_str()))
+            .source(source)
+            .build(),
         path,
     )
 }
@@ -164,7 +171,10 @@ fn document_block_to_sdk(document: &wire::DocumentBlock, path: &str) -> HostResu
         }
         wire::DocumentSource::Text(text) => sdk::DocumentSource::Text(text.clone()),
         wire::DocumentSource::Content(blocks) => sdk::DocumentSource::Content(
-            blocks.iter().map(|wire::DocumentContentBlock::Text(text)| sdk::DocumentContentBlock::Text(text.clone())).collect(),
+            blocks
+                .iter()
+                .map(|wire::DocumentContentBlock::Text(text)| sdk::DocumentContentBlock::Text(text.clone()))
+                .collect(),
         ),
     };
     built(
@@ -303,7 +313,10 @@ fn citation_to_sdk(citation: &wire::Citation) -> sdk::Citation {
         .set_title(citation.title.clone())
         .set_source(citation.source.clone())
         .set_source_content(citation.source_content.as_ref().map(|content| {
-            content.iter().map(|wire::CitationSourceContent::Text(text)| sdk::CitationSourceContent::Text(text.clone())).collect()
+            content
+                .iter()
+                .map(|wire::CitationSourceContent::Text(text)| sdk::CitationSourceContent::Text(text.clone()))
+                .collect()
         }))
         .set_location(citation.location.as_ref().map(citation_location_to_sdk))
         .build()
@@ -347,7 +360,10 @@ fn citation_location_to_sdk(location: &wire::CitationLocation) -> sdk::CitationL
     }
 }
 
-pub(crate) fn system_to_sdk(blocks: &[wire::SystemContentBlock], path: &str) -> HostResult<Vec<sdk::SystemContentBlock>> {
+pub(crate) fn system_to_sdk(
+    blocks: &[wire::SystemContentBlock],
+    path: &str,
+) -> HostResult<Vec<sdk::SystemContentBlock>> {
     blocks
         .iter()
         .enumerate()
@@ -428,13 +444,17 @@ pub(crate) fn guardrail_config_to_sdk(config: &wire::GuardrailConfiguration) -> 
         .build()
 }
 
-pub(crate) fn guardrail_stream_config_to_sdk(config: &wire::GuardrailConfiguration) -> sdk::GuardrailStreamConfiguration {
+pub(crate) fn guardrail_stream_config_to_sdk(
+    config: &wire::GuardrailConfiguration,
+) -> sdk::GuardrailStreamConfiguration {
     sdk::GuardrailStreamConfiguration::builder()
         .guardrail_identifier(&config.guardrail_identifier)
         .guardrail_version(&config.guardrail_version)
         .set_trace(config.trace.map(|trace| sdk::GuardrailTrace::from(wire_name(&trace).as_str())))
         .set_stream_processing_mode(
-            config.stream_processing_mode.map(|mode| sdk::GuardrailStreamProcessingMode::from(wire_name(&mode).as_str())),
+            config
+                .stream_processing_mode
+                .map(|mode| sdk::GuardrailStreamProcessingMode::from(wire_name(&mode).as_str())),
         )
         .build()
 }
@@ -444,7 +464,9 @@ pub(crate) fn prompt_variables_to_sdk(
 ) -> std::collections::HashMap<String, sdk::PromptVariableValues> {
     variables
         .iter()
-        .map(|(name, wire::PromptVariableValues::Text(text))| (name.clone(), sdk::PromptVariableValues::Text(text.clone())))
+        .map(|(name, wire::PromptVariableValues::Text(text))| {
+            (name.clone(), sdk::PromptVariableValues::Text(text.clone()))
+        })
         .collect()
 }
 
