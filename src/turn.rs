@@ -289,16 +289,9 @@ pub async fn run_loop(
         let mut request = base.clone();
         request.messages = Some(history.iter().chain(outcome.messages.iter()).cloned().collect());
         request.tool_config = tools()?;
-        let call = call_model(
-            gateway,
-            &settings.model_id,
-            &request,
-            settings.stream,
-            outcome.iterations,
-            notifier,
-            progress,
-        )
-        .await?;
+        let call =
+            call_model(gateway, &settings.model_id, &request, settings.stream, outcome.iterations, notifier, progress)
+                .await?;
         if outcome.first_token_ms.is_none() {
             outcome.first_token_ms = call.first_token_ms;
         }
@@ -418,7 +411,9 @@ async fn run_one_tool(
                 "the client's answer to tool/call for `{name}` was not a tool result ({error}); expected {{\"content\": string | blocks, \"status\"?: \"success\" | \"error\"}}"
             )),
         },
-        Err(ClientRequestError::Error { error, .. }) => error_content(format!("the tool `{name}` failed: {}", error.message)),
+        Err(ClientRequestError::Error { error, .. }) => {
+            error_content(format!("the tool `{name}` failed: {}", error.message))
+        }
         Err(ClientRequestError::Timeout { timeout, .. }) => error_content(format!(
             "the tool `{name}` did not answer within {} ms (toolCallTimeoutMs)",
             timeout.as_millis()
@@ -474,9 +469,10 @@ mod tests {
             {"toolUse": {"toolUseId": "b", "name": "y", "input": {}}}
         ]}))
         .unwrap();
-        let answer: Vec<ContentBlock> =
-            serde_json::from_value(json!([{"toolResult": {"toolUseId": "a", "content": [{"text": "ok"}]}}, {"text": "go on"}]))
-                .unwrap();
+        let answer: Vec<ContentBlock> = serde_json::from_value(
+            json!([{"toolResult": {"toolUseId": "a", "content": [{"text": "ok"}]}}, {"text": "go on"}]),
+        )
+        .unwrap();
         assert_eq!(unanswered_tool_uses(Some(&assistant), &answer), vec![ToolUseId("b".into())]);
         assert!(unanswered_tool_uses(None, &answer).is_empty());
     }
@@ -484,7 +480,9 @@ mod tests {
     #[test]
     fn progress_snapshot_joins_text() {
         let progress = TurnProgress {
-            messages: vec![serde_json::from_value(json!({"role": "assistant", "content": [{"text": "One. "}]})).unwrap()],
+            messages: vec![
+                serde_json::from_value(json!({"role": "assistant", "content": [{"text": "One. "}]})).unwrap(),
+            ],
             streaming: None,
         };
         assert_eq!(progress.snapshot()["text"], "One. ");

@@ -70,7 +70,12 @@ mod tests {
     #[test]
     fn cost_uses_catalog_prices() {
         // Haiku 4.5: $1 in, $5 out per million.
-        let usage = TokenUsage { input_tokens: 1_000_000, output_tokens: 200_000, total_tokens: 1_200_000, ..Default::default() };
+        let usage = TokenUsage {
+            input_tokens: 1_000_000,
+            output_tokens: 200_000,
+            total_tokens: 1_200_000,
+            ..Default::default()
+        };
         assert!((cost_usd("haiku", "us-east-1", &usage) - 2.0).abs() < 1e-9);
         assert_eq!(cost_usd("arn:aws:bedrock:us-east-1:1:custom-model/x", "us-east-1", &usage), 0.0);
     }

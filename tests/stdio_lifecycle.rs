@@ -22,9 +22,12 @@ fn full_lifecycle_in_both_framings() {
         assert_eq!(result["protocolVersion"], "1", "{init}");
         assert_eq!(result["serverInfo"]["name"], "bedrock-host");
         assert_eq!(result["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
+        let mut expected = protocol_requests();
+        expected.extend(["test/askClient".to_string(), "test/sleep".to_string()]);
         assert_eq!(
-            result["capabilities"]["methods"],
-            json!(["initialize", "shutdown", "test/askClient", "test/sleep"])
+            sorted(&result["capabilities"]["methods"]),
+            sorted(&json!(expected)),
+            "every protocol method is served"
         );
         assert_eq!(result["backend"]["kind"], "bedrock");
         host.notify("initialized", json!({}));
@@ -69,12 +72,13 @@ fn initialize_options_and_emulator_flag_shape_the_backend() {
         "initialize",
         json!({"initializationOptions": {"endpointUrl": "http://127.0.0.1:9"}, "capabilities": {"tools": false}}),
     );
-    assert_eq!(
-        init["result"]["backend"],
-        json!({"kind": "emulator", "region": "eu-west-1", "endpointUrl": "http://127.0.0.1:9"})
-    );
+    // `--emulator` wins over an endpoint URL: calls go to the in-process emulator.
+    let backend = &init["result"]["backend"];
+    assert_eq!((&backend["kind"], &backend["region"]), (&json!("emulator"), &json!("eu-west-1")), "{backend}");
+    let endpoint = backend["endpointUrl"].as_str().unwrap();
+    assert!(endpoint.starts_with("http://127.0.0.1:") && endpoint != "http://127.0.0.1:9", "{endpoint}");
     // Without BEDROCK_HOST_TEST_METHODS the test methods are neither listed nor served.
-    assert_eq!(init["result"]["capabilities"]["methods"], json!(["initialize", "shutdown"]));
+    assert_eq!(sorted(&init["result"]["capabilities"]["methods"]), sorted(&json!(protocol_requests())));
     assert_eq!(error_code(&host.call("test/sleep", json!({"ms": 0}))), -32601);
 
     let bad = host.call("initialize", json!({"initializationOptions": {"regoin": "x"}}));
@@ -120,4 +124,21 @@ fn end_of_input_before_any_byte_exits_1() {
     host.close_stdin();
     assert_eq!(host.wait_exit().0, Some(1));
     assert_eq!(host.finish(), Vec::<Value>::new());
+}
+
+/// Every client→host request of PROTOCOL.md, from the protocol table.
+fn protocol_requests() -> Vec<String> {
+    use bedrock_host::protocol::{Direction, MessageKind, PROTOCOL_METHODS};
+    PROTOCOL_METHODS
+        .iter()
+        .filter(|m| m.direction == Direction::ClientToHost && m.kind == MessageKind::Request)
+        .map(|m| m.name.to_string())
+        .collect()
+}
+
+fn sorted(value: &Value) -> Vec<String> {
+    let mut names: Vec<String> =
+        value.as_array().expect("an array of names").iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    names.sort();
+    names
 }

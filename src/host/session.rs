@@ -48,10 +48,7 @@ impl Session {
 
     /// The model id to send for what a client wrote (or for nothing: the default).
     pub fn resolve_model(&self, requested: Option<&str>) -> HostResult<String> {
-        let requested = requested
-            .or(self.options.default_model_id.as_deref())
-            .unwrap_or(FALLBACK_MODEL)
-            .trim();
+        let requested = requested.or(self.options.default_model_id.as_deref()).unwrap_or(FALLBACK_MODEL).trim();
         if requested.is_empty() {
             return Err(HostError::invalid_field(
                 "modelId",

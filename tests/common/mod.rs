@@ -83,6 +83,9 @@ impl HostBuilder {
             .arg("--log-level")
             .arg("debug")
             .env_remove("BEDROCK_HOST_TEST_METHODS")
+            // Hermetic AWS set-up: no instance metadata probes, no Bedrock API key from the caller's shell.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_BEARER_TOKEN_BEDROCK")
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

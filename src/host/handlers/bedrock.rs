@@ -76,8 +76,11 @@ pub async fn cost_estimate(ctx: RequestContext, params: CostEstimateParams) -> H
             ),
         )
     })?;
-    let cost =
-        entry.pricing.cost(BilledTokens { input: params.input_tokens, output: params.output_tokens, ..Default::default() });
+    let cost = entry.pricing.cost(BilledTokens {
+        input: params.input_tokens,
+        output: params.output_tokens,
+        ..Default::default()
+    });
     Ok(CostEstimateResult {
         input_cost_usd: cost.input_usd,
         output_cost_usd: cost.output_usd,
@@ -98,7 +101,8 @@ pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult
     if let Some(response) = cache.and_then(|cache| cache.get(&model_id, &request)) {
         return Ok(ConverseResult { response, cost_usd: 0.0, cached: true });
     }
-    let notifier = Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
+    let notifier =
+        Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
     let progress: SharedProgress = Arc::default();
     let snapshot_source = progress.clone();
     ctx.partial.set_snapshot(Arc::new(move || {
@@ -155,7 +159,8 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
         }),
         ..InvokeModelRequest::default()
     };
-    let notifier = Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
+    let notifier =
+        Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
     let options = CallOptions::default();
     if !params.stream.unwrap_or(false) {
         let response = session.backend.gateway.invoke_model(&model_id, request, &options).await?;
@@ -171,20 +176,26 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk_value(&chunk?);
         if guardrail_action(&chunk).as_deref() == Some("INTERVENED") {
-            notifier.client.notify(
-                method::CONVERSE_GUARDRAIL,
-                crate::protocol::ConverseGuardrailParams {
-                    request_id: notifier.request_id.clone(),
-                    conversation_id: None,
-                    action: "INTERVENED".to_string(),
-                    stop_reason: "guardrail_intervened".to_string(),
-                    trace: None,
-                },
-            ).ok();
+            notifier
+                .client
+                .notify(
+                    method::CONVERSE_GUARDRAIL,
+                    crate::protocol::ConverseGuardrailParams {
+                        request_id: notifier.request_id.clone(),
+                        conversation_id: None,
+                        action: "INTERVENED".to_string(),
+                        stop_reason: "guardrail_intervened".to_string(),
+                        trace: None,
+                    },
+                )
+                .ok();
         }
         notifier
             .client
-            .notify(method::INVOKE_CHUNK, InvokeChunkParams { request_id: notifier.request_id.clone(), index: count, chunk })
+            .notify(
+                method::INVOKE_CHUNK,
+                InvokeChunkParams { request_id: notifier.request_id.clone(), index: count, chunk },
+            )
             .ok();
         count += 1;
     }
@@ -195,7 +206,8 @@ pub async fn count_tokens(ctx: RequestContext, params: CountTokensParams) -> Hos
     let session = &ctx.session;
     // CountTokens takes base model ids only: `us.anthropic…` and aliases are mapped back.
     let base_model = catalog::base_model_id(&session.resolve_model(Some(&params.model_id))?, session.region());
-    let input_tokens = session.backend.gateway.count_tokens(&base_model, &params.input, &CallOptions::default()).await?;
+    let input_tokens =
+        session.backend.gateway.count_tokens(&base_model, &params.input, &CallOptions::default()).await?;
     Ok(CountTokensResult { input_tokens })
 }
 

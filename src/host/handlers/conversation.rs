@@ -31,7 +31,9 @@ pub async fn conversation_create(
             ));
         }
         Some(model_id) => model_id,
-        None => session.options.default_model_id.clone().unwrap_or_else(|| super::super::session::FALLBACK_MODEL.into()),
+        None => {
+            session.options.default_model_id.clone().unwrap_or_else(|| super::super::session::FALLBACK_MODEL.into())
+        }
     };
     let tools = match params.tools {
         None => ToolSelection::None,
@@ -71,9 +73,7 @@ fn conversation_tools(session: &Session, conversation: &Conversation) -> HostRes
         ToolSelection::All => session.tools.list(),
         ToolSelection::Named(names) => names
             .iter()
-            .map(|name| {
-                session.tools.get(name).ok_or_else(|| HostError::NotFound { kind: "tool", id: name.clone() })
-            })
+            .map(|name| session.tools.get(name).ok_or_else(|| HostError::NotFound { kind: "tool", id: name.clone() }))
             .collect::<HostResult<Vec<_>>>()?,
     };
     Ok(turn::tool_config(&tools, conversation.settings.tool_choice.clone()))
@@ -141,7 +141,8 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     let conversation = session.conversations.get(&id)?;
     let new_message = user_message(&conversation, params.content.into_blocks())?;
     let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
-    let base = base_request(&session, &conversation, &model_id, std::slice::from_ref(&new_message), params.inference_config)?;
+    let base =
+        base_request(&session, &conversation, &model_id, std::slice::from_ref(&new_message), params.inference_config)?;
 
     let progress: SharedProgress = Arc::default();
     let snapshot_source = progress.clone();
@@ -189,7 +190,10 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
         cost_usd: outcome.cost_usd,
         cumulative_cost_usd: updated.cost_usd,
         guardrail: outcome.guardrail,
-        metrics: TurnMetrics { latency_ms: started.elapsed().as_millis() as u64, first_token_ms: outcome.first_token_ms },
+        metrics: TurnMetrics {
+            latency_ms: started.elapsed().as_millis() as u64,
+            first_token_ms: outcome.first_token_ms,
+        },
     })
 }
 
@@ -229,7 +233,10 @@ pub async fn conversation_list(ctx: RequestContext, _params: EmptyParams) -> Hos
     Ok(ConversationListResult { conversations })
 }
 
-pub async fn conversation_fork(ctx: RequestContext, params: ConversationForkParams) -> HostResult<ConversationIdResult> {
+pub async fn conversation_fork(
+    ctx: RequestContext,
+    params: ConversationForkParams,
+) -> HostResult<ConversationIdResult> {
     let id = ctx.session.conversations.fork(&params.conversation_id.0, params.message_count.map(|n| n as usize))?;
     Ok(ConversationIdResult { conversation_id: id })
 }

@@ -9,7 +9,9 @@ use crate::conversation::ConversationStore;
 use crate::error::HostResult;
 use crate::host::registry::Registry;
 use crate::host::{LaunchConfig, Session, backend};
-use crate::protocol::{HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method};
+use crate::protocol::{
+    HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method,
+};
 use crate::response_cache::ResponseCache;
 use crate::tools::ToolRegistry;
 use crate::usage::UsageLedger;
@@ -42,8 +44,7 @@ pub async fn initialize(
         tracing::info!(client = %client.name, version = ?client.version, "initialize");
     }
     // initializationOptions' responseCache wins over --response-cache-entries; 0 entries is off.
-    let cache_entries =
-        session_options_cache_entries(&options).unwrap_or(launch.response_cache_entries);
+    let cache_entries = session_options_cache_entries(&options).unwrap_or(launch.response_cache_entries);
     let response_cache = (cache_entries > 0).then(|| ResponseCache::new(cache_entries));
     let session = Session {
         options,

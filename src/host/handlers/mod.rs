@@ -51,7 +51,8 @@ pub fn register(registry: &mut Registry, launch: &LaunchConfig) {
     ] {
         registry.sends(notification);
     }
-    for feature in ["streaming", "tools", "guardrails", "retryNotifications", "responseCache", "asyncWatch", "aliases"] {
+    for feature in ["streaming", "tools", "guardrails", "retryNotifications", "responseCache", "asyncWatch", "aliases"]
+    {
         registry.feature(feature);
     }
 
