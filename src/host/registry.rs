@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::session::Session;
-use crate::error::{FieldError, HostError, HostResult};
+use crate::error::{HostError, HostResult};
 use crate::transport::{ClientHandle, RequestId};
 
 /// What a handler gets besides its params.
@@ -131,42 +131,12 @@ impl Registry {
 #[serde(deny_unknown_fields)]
 pub struct EmptyParams {}
 
-/// Parses a request's params into `P`. Missing params count as `{}`; errors
-/// become -32602 with the JSON path of the bad field (`messages[0].content`).
-pub fn parse_params<P: DeserializeOwned>(params: Option<Value>) -> HostResult<P> {
-    let value = match params {
-        None => Value::Object(Default::default()),
-        Some(Value::Array(_)) => {
-            return Err(HostError::InvalidParams {
-                summary: "params must be an object of named fields, not an array".into(),
-                errors: vec![FieldError::new("", "expected an object of named fields, found an array")],
-            });
-        }
-        Some(value) => value,
-    };
-    serde_path_to_error::deserialize::<_, P>(value).map_err(|error| {
-        let mut path = error.path().to_string();
-        if path == "." {
-            path.clear();
-        }
-        let message = error.inner().to_string();
-        // serde reports a missing field at its parent; point at the field itself.
-        if let Some(field) = quoted_field(&message, "missing field `") {
-            path = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
-        }
-        let summary = if path.is_empty() { message.clone() } else { format!("`{path}`: {message}") };
-        HostError::InvalidParams { summary, errors: vec![FieldError::new(path, message)] }
-    })
-}
-
-/// The name inside the backticks after `prefix`, if the message starts with it.
-fn quoted_field<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
-    message.strip_prefix(prefix)?.split('`').next()
-}
+pub use crate::protocol::parse_params;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::FieldError;
     use serde_json::json;
 
     #[derive(Debug, serde::Deserialize)]

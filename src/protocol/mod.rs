@@ -65,25 +65,34 @@ pub mod method {
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";
 
-/// Deserializes a request's params into `T`; absent or `null` params read as
-/// `{}`. A failure is an invalid-params error naming the bad field's path,
-/// e.g. `messages[0].content[1].toolUse.name`.
+/// Parses a request's params into `T`. Missing or null params count as `{}`;
+/// positional (array) params are refused. Errors become -32602 with the JSON
+/// path of the bad field (`messages[0].content`), and a missing field is
+/// reported at its own path, not its parent's.
 pub fn parse_params<T: serde::de::DeserializeOwned>(params: Option<serde_json::Value>) -> crate::HostResult<T> {
-    let params = match params {
+    use crate::{FieldError, HostError};
+    let value = match params {
         None | Some(serde_json::Value::Null) => serde_json::Value::Object(serde_json::Map::new()),
-        Some(params) => params,
-    };
-    serde_path_to_error::deserialize(params).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.inner().to_string();
-        if path == "." {
-            crate::HostError::InvalidParams {
-                summary: message.clone(),
-                errors: vec![crate::FieldError::new("", message)],
-            }
-        } else {
-            crate::HostError::invalid_field(path, message)
+        Some(serde_json::Value::Array(_)) => {
+            return Err(HostError::InvalidParams {
+                summary: "params must be an object of named fields, not an array".into(),
+                errors: vec![FieldError::new("", "expected an object of named fields, found an array")],
+            });
         }
+        Some(value) => value,
+    };
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        let mut path = error.path().to_string();
+        if path == "." {
+            path.clear();
+        }
+        let message = error.inner().to_string();
+        // serde reports a missing field at its parent; point at the field itself.
+        if let Some(field) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+            path = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+        }
+        let summary = if path.is_empty() { message.clone() } else { format!("`{path}`: {message}") };
+        HostError::InvalidParams { summary, errors: vec![FieldError::new(path, message)] }
     })
 }
 
@@ -126,9 +135,9 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_field_is_reported_at_the_root() {
+    fn a_missing_field_is_reported_at_its_own_path() {
         let (path, message) = invalid(json!({"messages": []}));
-        assert_eq!((path.as_str(), message.as_str()), ("", "missing field `modelId`"));
+        assert_eq!((path.as_str(), message.as_str()), ("modelId", "missing field `modelId`"));
     }
 
     #[test]
