@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -f tests/python/requirements.txt ]; then
-  python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/python/requirements.txt
 fi
 
 cargo test --all-targets
