@@ -403,3 +403,29 @@ fn the_manual_loop_without_client_tools() {
     assert!(journal.iter().all(|e| e["body"]["toolConfig"]["tools"][0]["toolSpec"]["name"] == "get_weather"));
     assert!(host.unread_host_requests().is_empty(), "no tool/call to a client without tools");
 }
+
+#[test]
+fn invalid_json_from_the_model_is_answered_with_an_error_result() {
+    let script = first_answer(json!([
+        {"toolUse": {"toolUseId": "tu_broken", "name": "get_weather", "rawInput": "{\"city\": \"Par"}},
+        {"toolUse": {"toolUseId": "tu_fine", "name": "get_weather", "input": {"city": "Rome"}}}
+    ]));
+    let (mut host, conversation) = weather_host(script, json!({}));
+    let send = host.host.request("conversation/send", json!({"conversationId": conversation, "content": "Two"}));
+    let call = host.host.host_request();
+    assert_eq!(call["params"]["toolUseId"], "tu_fine", "only the well-formed call reaches the client");
+    host.host.reply(&call["id"], json!({"content": "25C"}));
+    let result = host.host.response(&send)["result"].clone();
+    assert_eq!(result["stopReason"], "end_turn", "{result}");
+    let results = &result["messages"][1]["content"];
+    assert_eq!(results[0]["toolResult"]["toolUseId"], "tu_broken");
+    assert_eq!(results[0]["toolResult"]["status"], "error");
+    let text = results[0]["toolResult"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("not valid JSON") && text.contains("was not run"), "{text}");
+    assert_eq!(results[1], tool_result("tu_fine", "25C", "success"));
+    // Bedrock gets the broken call back with an empty object as its input.
+    let journal = host.journal();
+    assert_eq!(journal[1]["body"]["messages"][1]["content"][0]["toolUse"]["input"], json!({}));
+    assert_eq!(journal[1]["body"]["messages"][2], result["messages"][1]);
+    assert!(host.unread_host_requests().is_empty());
+}
