@@ -324,8 +324,9 @@ pub async fn run_loop(
             outcome.stop_reason = TOOL_ITERATIONS_EXHAUSTED.to_string();
             return Ok(outcome);
         }
+        let offered = offered_tool_names(request.tool_config.as_ref());
         let (results, records) =
-            run_tools(registry, &tool_uses, &invalid_tool_inputs, settings.tool_call_timeout, notifier).await;
+            run_tools(registry, &offered, &tool_uses, &invalid_tool_inputs, settings.tool_call_timeout, notifier).await;
         let results_message = Message {
             role: ConversationRole::User,
             content: results.into_iter().map(ContentBlock::ToolResult).collect(),
@@ -336,11 +337,27 @@ pub async fn run_loop(
     }
 }
 
+/// The names of the client tools a model call offered.
+fn offered_tool_names(config: Option<&ToolConfiguration>) -> Vec<String> {
+    config
+        .map(|config| config.tools.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|tool| match tool {
+            Tool::ToolSpec(spec) => Some(spec.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs every tool the model asked for at once and returns their results in
 /// the model's order. Nothing here fails the turn: each problem becomes an
-/// error toolResult that tells the model what went wrong.
+/// error toolResult that tells the model what went wrong. Only the tools
+/// `offered` in the model call run: the client is never asked for a tool
+/// the conversation does not use, even one registered for another.
 async fn run_tools(
     registry: &ToolRegistry,
+    offered: &[String],
     tool_uses: &[ToolUseBlock],
     invalid_inputs: &[InvalidToolInput],
     timeout: Duration,
@@ -348,7 +365,7 @@ async fn run_tools(
 ) -> (Vec<ToolResultBlock>, Vec<ToolCallRecord>) {
     let calls = tool_uses.iter().map(|tool_use| async move {
         let started = Instant::now();
-        let (content, status) = run_one_tool(registry, tool_use, invalid_inputs, timeout, notifier).await;
+        let (content, status) = run_one_tool(registry, offered, tool_use, invalid_inputs, timeout, notifier).await;
         let record = ToolCallRecord {
             tool_use_id: tool_use.tool_use_id.clone(),
             name: tool_use.name.clone(),
@@ -369,6 +386,7 @@ fn error_content(text: String) -> (Vec<ToolResultContentBlock>, ToolResultStatus
 
 async fn run_one_tool(
     registry: &ToolRegistry,
+    offered: &[String],
     tool_use: &ToolUseBlock,
     invalid_inputs: &[InvalidToolInput],
     timeout: Duration,
@@ -381,11 +399,9 @@ async fn run_one_tool(
             invalid.problem
         ));
     }
-    let Some(tool) = registry.get(name) else {
-        return error_content(format!(
-            "there is no tool named `{name}`; the tools available are: {}",
-            registry.list().iter().map(|t| t.definition.name.as_str()).collect::<Vec<_>>().join(", ")
-        ));
+    let Some(tool) = offered.contains(name).then(|| registry.get(name)).flatten() else {
+        let available = if offered.is_empty() { "none".to_string() } else { offered.join(", ") };
+        return error_content(format!("there is no tool named `{name}`; the tools available are: {available}"));
     };
     let problems = tool.input_errors(&tool_use.input);
     if !problems.is_empty() {

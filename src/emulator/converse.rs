@@ -162,10 +162,10 @@ fn converse_events(reply: &Reply, latency_ms: u64) -> Vec<Event> {
                 events
                     .extend(tokenizer::word_pieces(text).into_iter().map(|piece| delta(index, json!({"text": piece}))));
             }
-            Block::ToolUse { name, input, .. } => {
+            Block::ToolUse { name, .. } => {
                 let start = json!({"toolUse": {"toolUseId": block.tool_use_id(), "name": name}});
                 events.push(event("contentBlockStart", json!({"contentBlockIndex": index, "start": start})));
-                let input = input.to_string();
+                let input = block.streamed_input();
                 let pieces = tokenizer::split_even(&input, (input.len() / 16).max(2));
                 events.extend(pieces.into_iter().map(|piece| delta(index, json!({"toolUse": {"input": piece}}))));
             }

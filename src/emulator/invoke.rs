@@ -232,8 +232,8 @@ fn anthropic_events(model_id: &str, reply: &Reply, latency_ms: u64, guardrail: O
                     .map(|piece| json!({"type": "text_delta", "text": piece}))
                     .collect(),
             ),
-            Block::ToolUse { name, input, .. } => {
-                let input = input.to_string();
+            Block::ToolUse { name, .. } => {
+                let input = block.streamed_input();
                 let pieces = tokenizer::split_even(&input, (input.len() / 16).max(2));
                 (
                     json!({"type": "tool_use", "id": block.tool_use_id(), "name": name, "input": {}}),

@@ -14,8 +14,18 @@ use super::tokenizer;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     Text(String),
-    ToolUse { id: Option<String>, name: String, input: Value },
-    Reasoning { text: String, signature: Option<String> },
+    /// `raw_input`, when scripted, is streamed as the input deltas instead of
+    /// `input`'s JSON, so a script can make the model write broken JSON.
+    ToolUse {
+        id: Option<String>,
+        name: String,
+        input: Value,
+        raw_input: Option<String>,
+    },
+    Reasoning {
+        text: String,
+        signature: Option<String>,
+    },
 }
 
 fn fresh_tool_use_id() -> String {
@@ -41,7 +51,14 @@ impl Block {
                     Some(_) => return Err("`toolUse.toolUseId` must be a string".into()),
                 };
                 let input = inner.get("input").cloned().unwrap_or_else(|| json!({}));
-                Ok(Block::ToolUse { id, name: name.to_owned(), input })
+                let raw_input = match inner.get("rawInput") {
+                    None => None,
+                    Some(Value::String(raw)) => Some(raw.clone()),
+                    Some(_) => {
+                        return Err("`toolUse.rawInput` must be a string (the text streamed as the input)".into());
+                    }
+                };
+                Ok(Block::ToolUse { id, name: name.to_owned(), input, raw_input })
             }
             "reasoningContent" => {
                 let reasoning = inner.get("reasoningText").ok_or("`reasoningContent` needs `reasoningText`")?;
@@ -56,9 +73,12 @@ impl Block {
 
     fn with_id(&self) -> Block {
         match self {
-            Block::ToolUse { id: None, name, input } => {
-                Block::ToolUse { id: Some(fresh_tool_use_id()), name: name.clone(), input: input.clone() }
-            }
+            Block::ToolUse { id: None, name, input, raw_input } => Block::ToolUse {
+                id: Some(fresh_tool_use_id()),
+                name: name.clone(),
+                input: input.clone(),
+                raw_input: raw_input.clone(),
+            },
             other => other.clone(),
         }
     }
@@ -67,6 +87,15 @@ impl Block {
         match self {
             Block::ToolUse { id: Some(id), .. } => id,
             _ => "",
+        }
+    }
+
+    /// The text a stream sends as a toolUse's input deltas.
+    pub fn streamed_input(&self) -> String {
+        match self {
+            Block::ToolUse { raw_input: Some(raw), .. } => raw.clone(),
+            Block::ToolUse { input, .. } => input.to_string(),
+            _ => String::new(),
         }
     }
 
@@ -291,6 +320,16 @@ mod tests {
 
     fn prompt(text: &str) -> Prompt {
         Prompt { last_user_text: text.into(), input_tokens: 3, ..Prompt::default() }
+    }
+
+    #[test]
+    fn raw_tool_input_is_streamed_verbatim() {
+        let raw = Block::from_script(&json!({"toolUse": {"name": "t", "rawInput": "{\"a\": "}})).unwrap();
+        assert_eq!(raw.streamed_input(), "{\"a\": ");
+        let parsed = Block::from_script(&json!({"toolUse": {"name": "t", "input": {"a": 1}}})).unwrap();
+        assert_eq!(parsed.streamed_input(), r#"{"a":1}"#);
+        let error = Block::from_script(&json!({"toolUse": {"name": "t", "rawInput": 3}})).unwrap_err();
+        assert!(error.contains("rawInput"), "{error}");
     }
 
     #[test]
