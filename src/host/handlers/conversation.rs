@@ -65,16 +65,22 @@ pub async fn conversation_create(
 }
 
 /// The toolConfig a conversation sends now: its selection of the tools
-/// registered at this moment. A named tool unregistered since is an error
-/// (the model would be told about a tool nobody can run).
+/// registered at this moment. A named tool unregistered since is left out,
+/// as with `"all"`: the model is offered only what the client can run.
 fn conversation_tools(session: &Session, conversation: &Conversation) -> HostResult<Option<ToolConfiguration>> {
     let tools = match &conversation.settings.tools {
         ToolSelection::None => return Ok(None),
         ToolSelection::All => session.tools.list(),
         ToolSelection::Named(names) => names
             .iter()
-            .map(|name| session.tools.get(name).ok_or_else(|| HostError::NotFound { kind: "tool", id: name.clone() }))
-            .collect::<HostResult<Vec<_>>>()?,
+            .filter_map(|name| {
+                let tool = session.tools.get(name);
+                if tool.is_none() {
+                    tracing::warn!(tool = %name, conversation = %conversation.id, "a tool the conversation names is no longer registered; not offered");
+                }
+                tool
+            })
+            .collect(),
     };
     Ok(turn::tool_config(&tools, conversation.settings.tool_choice.clone()))
 }
