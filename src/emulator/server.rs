@@ -228,8 +228,10 @@ async fn bedrock(state: &AppState, request: Request) -> Result<Response, ApiErro
                 after_tool_result: false,
                 answers: false,
             })?;
-            let duration = state.script().async_job_duration_ms().unwrap_or(DEFAULT_JOB_DURATION_MS);
-            state.jobs.start(&request, &call.region(), duration)
+            let script = state.script();
+            let duration = script.async_job_duration_ms().unwrap_or(DEFAULT_JOB_DURATION_MS);
+            let failure = script.async_job_failure().map(str::to_owned);
+            state.jobs.start(&request, &call.region(), duration, failure)
         }
         Operation::GetAsyncInvoke | Operation::ListAsyncInvokes => {
             state.decide(&Facts {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::bedrock::{
     AsyncInvokeOutputDataConfig, ConverseRequest, ConverseResponse, CountTokensInput, GuardrailConfiguration,
     InferenceConfiguration, Message, OutputConfig, PerformanceConfiguration, PromptVariableValues, ServiceTier,
-    StartAsyncInvokeRequest, SystemContentBlock, Tag, ToolConfiguration,
+    StartAsyncInvokeRequest, SystemContentBlock, Tag, TokenUsage, ToolConfiguration,
 };
 
 /// Params of methods that take none: an empty object (or no params at all).
@@ -260,11 +260,23 @@ pub struct InvokeModelBody {
 }
 
 /// The result of a streamed `bedrock/invokeModel`; the chunks went out as `invoke/chunk`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvokeModelStreamed {
     /// How many `invoke/chunk` notifications were sent.
     pub chunks: u32,
+    /// Token counts, from the last chunk's `amazon-bedrock-invocationMetrics`
+    /// (`inputTokenCount`, `outputTokenCount`) when it carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<TokenUsage>,
+    /// The last chunk's `amazon-bedrock-invocationMetrics` as Bedrock sent it
+    /// (`inputTokenCount`, `outputTokenCount`, `invocationLatency`, `firstByteLatency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation_metrics: Option<Value>,
+    /// The guardrail's action (`INTERVENED` or `NONE`) when a chunk carried
+    /// `amazon-bedrock-guardrailAction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_action: Option<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -434,7 +446,12 @@ mod tests {
             serde_json::from_value(json!({"body": {"completion": "hi"}, "contentType": "application/json"})).unwrap();
         assert!(matches!(body, InvokeModelResult::Body(_)));
         let streamed: InvokeModelResult = serde_json::from_value(json!({"chunks": 3})).unwrap();
-        assert_eq!(streamed, InvokeModelResult::Streamed(InvokeModelStreamed { chunks: 3 }));
+        assert_eq!(streamed, InvokeModelResult::Streamed(InvokeModelStreamed { chunks: 3, ..Default::default() }));
+        let with_usage: InvokeModelResult = serde_json::from_value(
+            json!({"chunks": 2, "usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3}}),
+        )
+        .unwrap();
+        assert!(matches!(with_usage, InvokeModelResult::Streamed(InvokeModelStreamed { usage: Some(_), .. })));
         let trace: InvokeModelParams =
             serde_json::from_value(json!({"modelId": "m", "body": {}, "trace": "ENABLED_FULL"})).unwrap();
         assert_eq!(trace.trace, Some(InvokeModelTrace::EnabledFull));
