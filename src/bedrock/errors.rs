@@ -131,6 +131,8 @@ fn is_retryable(code: &str, http_status: u16) -> bool {
 
 fn explain(code: &str, said: &str, call: &CallContext) -> String {
     let CallContext { operation, iam_action, target, region, attempts, .. } = call;
+    // Bedrock's messages usually end with a period; ours follow them with more sentences.
+    let said = said.trim_end_matches('.');
     match code {
         "AccessDeniedException" => format!(
             "Bedrock denied {operation} on {target} in region `{region}`: {said}. Allow the IAM action \
@@ -143,10 +145,17 @@ fn explain(code: &str, said: &str, call: &CallContext) -> String {
              --max-attempts, use a cross-region inference profile, or ask for a higher quota."
         ),
         "ValidationException" => format!("Bedrock rejected the {operation} request for {target}: {said}",),
-        "ResourceNotFoundException" => format!(
-            "Bedrock found no {target} in region `{region}`: {said}. Check the id, and that it is offered in \
-             `{region}` (some models are only reachable through an inference profile such as `us.…`)."
-        ),
+        "ResourceNotFoundException" => {
+            let profile_hint = if target.starts_with("model") {
+                " (some models are only reachable through an inference profile such as `us.…`)"
+            } else {
+                ""
+            };
+            format!(
+                "Bedrock found no {target} in region `{region}`: {said}. Check the id, and that it is offered in \
+                 `{region}`{profile_hint}."
+            )
+        }
         "ModelNotReadyException" => format!(
             "{target} is not ready to serve requests yet in region `{region}`: {said}. Retry in a little while."
         ),
