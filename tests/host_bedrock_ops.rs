@@ -181,6 +181,33 @@ fn invoke_model_sends_the_guardrail_headers_and_reports_the_guardrail_action() {
 }
 
 #[test]
+fn invoke_model_passes_latency_and_service_tier_as_bedrocks_headers() {
+    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let response = host.call(
+        "bedrock/invokeModel",
+        json!({"modelId": "haiku", "body": anthropic_body("hi"), "performanceConfigLatency": "optimized",
+               "serviceTier": "priority"}),
+    );
+    // The emulator repeats both headers in its answer, as Bedrock does.
+    assert_eq!(result(&response)["performanceConfigLatency"], "optimized", "{response}");
+    assert_eq!(result(&response)["serviceTier"], "priority");
+    let sent = journal_of(&url, "InvokeModel");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-performanceconfig-latency"], "optimized");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-service-tier"], "priority");
+
+    let streamed = host.call(
+        "bedrock/invokeModel",
+        json!({"modelId": "haiku", "body": anthropic_body("hi"), "performanceConfigLatency": "standard",
+               "serviceTier": "flex", "stream": true}),
+    );
+    assert!(streamed.get("result").is_some(), "{streamed}");
+    let sent = journal_of(&url, "InvokeModelWithResponseStream");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-performanceconfig-latency"], "standard");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-service-tier"], "flex");
+    host.finish();
+}
+
+#[test]
 fn streamed_invoke_model_sends_each_chunk_in_order_and_reports_usage_from_the_invocation_metrics() {
     let (mut host, url, _dir) = host_with(json!({}), &[]);
     let id = host.request(

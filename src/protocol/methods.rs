@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 
 use super::bedrock::{
     AsyncInvokeOutputDataConfig, ConverseRequest, ConverseResponse, CountTokensInput, GuardrailConfiguration,
-    InferenceConfiguration, Message, OutputConfig, PerformanceConfiguration, PromptVariableValues, ServiceTier,
-    StartAsyncInvokeRequest, SystemContentBlock, Tag, TokenUsage, ToolConfiguration,
+    InferenceConfiguration, Message, OutputConfig, PerformanceConfigLatency, PerformanceConfiguration,
+    PromptVariableValues, ServiceTier, ServiceTierType, StartAsyncInvokeRequest, SystemContentBlock, Tag, TokenUsage,
+    ToolConfiguration,
 };
 
 /// Params of methods that take none: an empty object (or no params at all).
@@ -221,6 +222,12 @@ pub struct InvokeModelParams {
     /// Whether the response body carries the guardrail trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<InvokeModelTrace>,
+    /// Latency-optimized inference (`X-Amzn-Bedrock-PerformanceConfig-Latency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config_latency: Option<PerformanceConfigLatency>,
+    /// The service tier to run on (`X-Amzn-Bedrock-Service-Tier`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTierType>,
     /// Call InvokeModelWithResponseStream and send each chunk as an `invoke/chunk`
     /// notification; the result is then `{chunks}`. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -257,6 +264,12 @@ pub struct InvokeModelBody {
     /// The guardrail's action (`INTERVENED` or `NONE`) when a guardrail was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_action: Option<String>,
+    /// The latency mode Bedrock used, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config_latency: Option<String>,
+    /// The service tier Bedrock used, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
 }
 
 /// The result of a streamed `bedrock/invokeModel`; the chunks went out as `invoke/chunk`.

@@ -14,7 +14,7 @@ use crate::error::{HostError, HostResult};
 use crate::host::{EmptyParams, RequestContext};
 use crate::protocol::bedrock::{
     ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, ListAsyncInvokesRequest,
-    ListAsyncInvokesResponse, StartAsyncInvokeResponse, TokenUsage,
+    ListAsyncInvokesResponse, PerformanceConfigLatency, ServiceTierType, StartAsyncInvokeResponse, TokenUsage,
 };
 use crate::protocol::{
     AsyncStatusParams, ConverseGuardrailParams, ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult,
@@ -193,7 +193,22 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             }
             .to_string()
         }),
-        ..InvokeModelRequest::default()
+        performance_config_latency: params.performance_config_latency.map(|latency| {
+            match latency {
+                PerformanceConfigLatency::Standard => "standard",
+                PerformanceConfigLatency::Optimized => "optimized",
+            }
+            .to_string()
+        }),
+        service_tier: params.service_tier.map(|tier| {
+            match tier {
+                ServiceTierType::Priority => "priority",
+                ServiceTierType::Default => "default",
+                ServiceTierType::Flex => "flex",
+                ServiceTierType::Reserved => "reserved",
+            }
+            .to_string()
+        }),
     };
     let notifier =
         Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
@@ -213,6 +228,8 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             guardrail_action,
             body,
             content_type: response.content_type,
+            performance_config_latency: response.performance_config_latency,
+            service_tier: response.service_tier,
         }));
     }
     let mut chunks = session.backend.gateway.invoke_model_stream(&model_id, request, &options).await?;
