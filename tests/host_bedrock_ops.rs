@@ -328,6 +328,17 @@ fn count_tokens_sends_the_base_model_id_for_aliases_and_profiles_in_both_input_f
     assert_eq!(sent[0]["body"]["input"]["converse"]["system"], system);
     assert_eq!(sent[1]["body"]["input"]["invokeModel"]["body"], encoded, "the native body travels as base64");
 
+    // With expectedOutputTokens the count is priced too: 7 × $1/M + 1000 × $5/M for Haiku 4.5.
+    let priced = host.call(
+        "bedrock/countTokens",
+        json!({"modelId": "haiku", "input": {"invokeModel": {"body": encoded}}, "expectedOutputTokens": 1000}),
+    );
+    assert_eq!(result(&priced)["inputTokens"], 7, "{priced}");
+    assert!(close(result(&priced)["estimatedCostUsd"].as_f64().unwrap(), 7.0 * 1e-6 + 1000.0 * 5e-6), "{priced}");
+    let sent = journal_of(&url, "CountTokens");
+    assert_eq!(sent.len(), 3);
+    assert!(sent[2]["body"].get("expectedOutputTokens").is_none(), "a host-only member: {}", sent[2]["body"]);
+
     // What Converse reports as input for the same request is what CountTokens counted.
     let converse = host.call("bedrock/converse", json!({"modelId": "haiku", "messages": messages, "system": system}));
     assert_eq!(result(&converse)["usage"]["inputTokens"], 10, "{converse}");

@@ -303,14 +303,23 @@ pub struct CountTokensParams {
     pub model_id: String,
     /// What to count: `{converse: {messages, system?, toolConfig?}}` or `{invokeModel: {body}}`.
     pub input: CountTokensInput,
+    /// Output tokens to expect; the result then adds `estimatedCostUsd` for the
+    /// counted input plus these, at the catalog's prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_output_tokens: Option<u64>,
 }
 
 /// `bedrock/countTokens` and `conversation/countTokens` result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CountTokensResult {
     /// The input tokens the model would read.
     pub input_tokens: u32,
+    /// With `expectedOutputTokens`: what the input tokens and that many output
+    /// tokens cost at the catalog's prices; absent when the catalog has no
+    /// price for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_cost_usd: Option<f64>,
 }
 
 // ---------------------------------------------------------------------------

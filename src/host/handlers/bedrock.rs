@@ -261,7 +261,11 @@ pub async fn count_tokens(ctx: RequestContext, params: CountTokensParams) -> Hos
     let base_model = catalog::base_model_id(&session.resolve_model(Some(&params.model_id))?, session.region());
     let input_tokens =
         session.backend.gateway.count_tokens(&base_model, &params.input, &CallOptions::default()).await?;
-    Ok(CountTokensResult { input_tokens })
+    let estimated_cost_usd = params.expected_output_tokens.and_then(|output| {
+        let tokens = BilledTokens { input: u64::from(input_tokens), output, ..Default::default() };
+        catalog::cost_for(&base_model, session.region(), tokens).map(|cost| cost.total_usd)
+    });
+    Ok(CountTokensResult { input_tokens, estimated_cost_usd })
 }
 
 pub async fn apply_guardrail(ctx: RequestContext, params: ApplyGuardrailRequest) -> HostResult<ApplyGuardrailResponse> {
