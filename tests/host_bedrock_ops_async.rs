@@ -114,7 +114,9 @@ fn start_get_and_list_with_paging() {
 
 #[test]
 fn watch_reports_each_status_change_until_completed() {
-    let (mut host, _dir) = host_with(json!({"asyncJobDurationMs": 1_500}));
+    // Long enough that the watcher's first poll (right after the start) sees the job running; the
+    // poll backoff (0.1 s doubling) then sees it end at about 3.1 s.
+    let (mut host, _dir) = host_with(json!({"asyncJobDurationMs": 2_500}));
     let id = host.request("bedrock/startAsyncInvoke", start_params("a sunrise", true));
     let started = host.response(&id);
     let arn = result(&started)["invocationArn"].as_str().unwrap().to_string();
@@ -139,7 +141,7 @@ fn watch_reports_each_status_change_until_completed() {
 fn watch_reports_a_failed_job_with_its_failure_message() {
     let failure = "The output bucket s3://videos is not writable.";
     let (mut host, _dir) = host_with(json!({
-        "asyncJobDurationMs": 1_500,
+        "asyncJobDurationMs": 2_500,
         "asyncJobOutcome": {"status": "Failed", "failureMessage": failure}
     }));
     let id = host.request("bedrock/startAsyncInvoke", start_params("a storm", true));
