@@ -1,6 +1,8 @@
 //! StartAsyncInvoke, GetAsyncInvoke and ListAsyncInvokes (BEDROCK_WIRE.md §6). A job is `InProgress`
 //! until `asyncJobDurationMs` (default 200) have passed, then its output is written under the data
-//! dir as `s3/<bucket>/<prefix>/<job id>/output.json` and it becomes `Completed`.
+//! dir as `s3/<bucket>/<prefix>/<job id>/output.json` and it becomes `Completed`; when the script's
+//! `asyncJobOutcome` says `Failed`, nothing is written and the job becomes `Failed` with its
+//! `failureMessage` instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -121,6 +123,7 @@ impl Jobs {
         body: &Map<String, Value>,
         region: &str,
         duration_ms: u64,
+        failure: Option<String>,
     ) -> Result<Response, ApiError> {
         let model_id = validation::string("modelId", body.get("modelId"))?;
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/' | ':');
@@ -201,7 +204,10 @@ impl Jobs {
         tokio::spawn(async move {
             tokio::select! {
                 () = jobs.shutdown.cancelled() => {}
-                () = tokio::time::sleep(Duration::from_millis(duration_ms)) => jobs.complete(&job_arn, &output_file, &output).await,
+                () = tokio::time::sleep(Duration::from_millis(duration_ms)) => match failure {
+                    None => jobs.complete(&job_arn, &output_file, &output).await,
+                    Some(message) => jobs.finish(&job_arn, Err(message)),
+                },
             }
         });
         Ok(axum::Json(json!({"invocationArn": arn})).into_response())
@@ -216,16 +222,21 @@ impl Jobs {
             tokio::fs::write(output_file, serde_json::to_vec_pretty(output).unwrap_or_default()).await
         }
         .await;
+        self.finish(arn, written.map_err(|error| format!("cannot write {}: {error}", output_file.display())));
+    }
+
+    /// Ends a job: `Completed`, or `Failed` with the message.
+    fn finish(&self, arn: &str, outcome: Result<(), String>) {
         let mut jobs = self.lock();
         if let Some(job) = jobs.iter_mut().find(|job| job.arn == arn) {
             let now = OffsetDateTime::now_utc();
             job.last_modified_time = now;
             job.end_time = Some(now);
-            match written {
+            match outcome {
                 Ok(()) => job.status = Status::Completed,
-                Err(error) => {
+                Err(message) => {
                     job.status = Status::Failed;
-                    job.failure_message = Some(format!("cannot write {}: {error}", output_file.display()));
+                    job.failure_message = Some(message);
                 }
             }
         }

@@ -13,6 +13,8 @@ pub struct Entry {
     /// The Bedrock operation name, or `null` for a path no operation serves.
     pub operation: Option<&'static str>,
     pub model_id: Option<String>,
+    /// The request path as received, still percent-encoded (`/model/arn%3Aaws%3A…/invoke`).
+    pub path: String,
     /// The request body: its JSON when it parses, else the text, else `null` for an empty body.
     pub body: Value,
     /// Request headers by lower-case name; `authorization` is left out.
@@ -58,6 +60,7 @@ mod tests {
         Entry {
             operation: Some("Converse"),
             model_id: Some(format!("m{n}")),
+            path: format!("/model/m{n}/converse"),
             body: Value::Null,
             headers: Map::new(),
             received_at: String::new(),

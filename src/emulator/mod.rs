@@ -38,9 +38,13 @@
 //!   ConverseStream, InvokeModel and InvokeModelWithResponseStream; `fail` rules to every operation.
 //! - **Async jobs**: `InProgress`, then after `asyncJobDurationMs` (default 200) the output (the
 //!   InvokeModel answer to `modelInput`) is written to `<data dir>/s3/<bucket>/<prefix>/<job id>/output.json`
-//!   and the job is `Completed`. A fresh data dir (when none is given) is removed at shutdown.
+//!   and the job is `Completed`. A script's `"asyncJobOutcome": {"status": "Failed", "failureMessage":
+//!   "…"}` makes every job end `Failed` with that message instead (and write nothing), for testing
+//!   how clients handle failed jobs; `{"status": "Completed"}` is the default. A fresh data dir
+//!   (when none is given) is removed at shutdown.
 //! - **Control**: `GET /_emulator/health`, `GET|DELETE /_emulator/requests` (the journal, capped at
-//!   `journal_limit`), `GET|PUT /_emulator/script`.
+//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`,
+//!   `receivedAt`), `GET|PUT /_emulator/script`.
 //! - InvokeModelWithBidirectionalStream and InvokeGuardrailChecks answer ValidationException.
 //!
 //! # Layout

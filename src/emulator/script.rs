@@ -40,6 +40,18 @@ struct ScriptFile {
     guardrails: BTreeMap<String, GuardrailDef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     async_job_duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    async_job_outcome: Option<AsyncJobOutcome>,
+}
+
+/// How async jobs end (`asyncJobOutcome`): `Completed` (the default, output written) or `Failed`
+/// with a `failureMessage`, so clients can test their handling of failed jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AsyncJobOutcome {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -180,6 +192,15 @@ impl Script {
         self.file.async_job_duration_ms
     }
 
+    /// The failure message every async job ends with, when the script makes jobs fail.
+    pub fn async_job_failure(&self) -> Option<&str> {
+        self.file
+            .async_job_outcome
+            .as_ref()
+            .filter(|outcome| outcome.status == "Failed")
+            .map(|outcome| outcome.failure_message.as_deref().unwrap_or(DEFAULT_ASYNC_FAILURE))
+    }
+
     pub fn rule_count(&self) -> usize {
         self.rules.len()
     }
@@ -204,6 +225,9 @@ impl TryFrom<ScriptFile> for Script {
     type Error = ScriptError;
 
     fn try_from(file: ScriptFile) -> Result<Self, ScriptError> {
+        if let Some(outcome) = &file.async_job_outcome {
+            check_async_outcome(outcome)?;
+        }
         let mut rules = Vec::with_capacity(file.rules.len());
         for (index, rule) in file.rules.iter().enumerate() {
             let at = |key: &str| format!("rules[{index}].{key}");
@@ -227,6 +251,24 @@ impl TryFrom<ScriptFile> for Script {
             });
         }
         Ok(Script { file, rules })
+    }
+}
+
+/// The failure message of a `Failed` outcome that gives none.
+const DEFAULT_ASYNC_FAILURE: &str = "The emulator's script made this job fail.";
+
+fn check_async_outcome(outcome: &AsyncJobOutcome) -> Result<(), ScriptError> {
+    match outcome.status.as_str() {
+        "Failed" => Ok(()),
+        "Completed" if outcome.failure_message.is_none() => Ok(()),
+        "Completed" => Err(ScriptError {
+            path: "asyncJobOutcome.failureMessage".into(),
+            message: "a failureMessage goes with status `Failed` only".into(),
+        }),
+        other => Err(ScriptError {
+            path: "asyncJobOutcome.status".into(),
+            message: format!("`{other}` is not an end status; use `Completed` or `Failed`"),
+        }),
     }
 }
 
@@ -353,6 +395,20 @@ mod tests {
 
         let bad_block = r#"{"rules":[{"respond":{"content":[{"text":"a","image":{}}]}}]}"#;
         assert_eq!(Script::from_json(bad_block).unwrap_err().path, "rules[0].respond.content[0]");
+
+        let bad_outcome = r#"{"asyncJobOutcome":{"status":"InProgress"}}"#;
+        assert_eq!(Script::from_json(bad_outcome).unwrap_err().path, "asyncJobOutcome.status");
+    }
+
+    #[test]
+    fn async_job_outcome_gives_the_failure_message() {
+        let failing = Script::from_json(r#"{"asyncJobOutcome":{"status":"Failed","failureMessage":"quota"}}"#).unwrap();
+        assert_eq!(failing.async_job_failure(), Some("quota"));
+        let silent = Script::from_json(r#"{"asyncJobOutcome":{"status":"Failed"}}"#).unwrap();
+        assert_eq!(silent.async_job_failure(), Some(DEFAULT_ASYNC_FAILURE));
+        let completing = Script::from_json(r#"{"asyncJobOutcome":{"status":"Completed"}}"#).unwrap();
+        assert_eq!(completing.async_job_failure(), None);
+        assert_eq!(Script::default().async_job_failure(), None);
     }
 
     #[test]

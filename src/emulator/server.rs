@@ -157,7 +157,13 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     response
 }
 
-fn journal_entry(operation: Option<Operation>, model_id: Option<String>, headers: &HeaderMap, body: &[u8]) -> Entry {
+fn journal_entry(
+    operation: Option<Operation>,
+    model_id: Option<String>,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Entry {
     let body = if body.is_empty() {
         Value::Null
     } else {
@@ -175,6 +181,7 @@ fn journal_entry(operation: Option<Operation>, model_id: Option<String>, headers
     Entry {
         operation: operation.map(Operation::name),
         model_id,
+        path: path.to_owned(),
         body,
         headers: recorded,
         received_at: now.format(&format).unwrap_or_default(),
@@ -199,6 +206,7 @@ async fn bedrock(state: &AppState, request: Request) -> Result<Response, ApiErro
     state.journal.record(journal_entry(
         routed.as_ref().map(|(operation, _)| *operation),
         model_id,
+        parts.uri.path(),
         &parts.headers,
         body_for_journal,
     ));
@@ -228,8 +236,10 @@ async fn bedrock(state: &AppState, request: Request) -> Result<Response, ApiErro
                 after_tool_result: false,
                 answers: false,
             })?;
-            let duration = state.script().async_job_duration_ms().unwrap_or(DEFAULT_JOB_DURATION_MS);
-            state.jobs.start(&request, &call.region(), duration)
+            let script = state.script();
+            let duration = script.async_job_duration_ms().unwrap_or(DEFAULT_JOB_DURATION_MS);
+            let failure = script.async_job_failure().map(str::to_owned);
+            state.jobs.start(&request, &call.region(), duration, failure)
         }
         Operation::GetAsyncInvoke | Operation::ListAsyncInvokes => {
             state.decide(&Facts {

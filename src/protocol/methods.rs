@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 
 use super::bedrock::{
     AsyncInvokeOutputDataConfig, ConverseRequest, ConverseResponse, CountTokensInput, GuardrailConfiguration,
-    InferenceConfiguration, Message, OutputConfig, PerformanceConfiguration, PromptVariableValues, ServiceTier,
-    StartAsyncInvokeRequest, SystemContentBlock, Tag, ToolConfiguration,
+    InferenceConfiguration, Message, OutputConfig, PerformanceConfigLatency, PerformanceConfiguration,
+    PromptVariableValues, ServiceTier, ServiceTierType, StartAsyncInvokeRequest, SystemContentBlock, Tag, TokenUsage,
+    ToolConfiguration,
 };
 
 /// Params of methods that take none: an empty object (or no params at all).
@@ -221,6 +222,12 @@ pub struct InvokeModelParams {
     /// Whether the response body carries the guardrail trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<InvokeModelTrace>,
+    /// Latency-optimized inference (`X-Amzn-Bedrock-PerformanceConfig-Latency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config_latency: Option<PerformanceConfigLatency>,
+    /// The service tier to run on (`X-Amzn-Bedrock-Service-Tier`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTierType>,
     /// Call InvokeModelWithResponseStream and send each chunk as an `invoke/chunk`
     /// notification; the result is then `{chunks}`. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -257,14 +264,32 @@ pub struct InvokeModelBody {
     /// The guardrail's action (`INTERVENED` or `NONE`) when a guardrail was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_action: Option<String>,
+    /// The latency mode Bedrock used, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config_latency: Option<String>,
+    /// The service tier Bedrock used, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
 }
 
 /// The result of a streamed `bedrock/invokeModel`; the chunks went out as `invoke/chunk`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvokeModelStreamed {
     /// How many `invoke/chunk` notifications were sent.
     pub chunks: u32,
+    /// Token counts, from the last chunk's `amazon-bedrock-invocationMetrics`
+    /// (`inputTokenCount`, `outputTokenCount`) when it carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<TokenUsage>,
+    /// The last chunk's `amazon-bedrock-invocationMetrics` as Bedrock sent it
+    /// (`inputTokenCount`, `outputTokenCount`, `invocationLatency`, `firstByteLatency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation_metrics: Option<Value>,
+    /// The guardrail's action (`INTERVENED` or `NONE`) when a chunk carried
+    /// `amazon-bedrock-guardrailAction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_action: Option<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -278,14 +303,23 @@ pub struct CountTokensParams {
     pub model_id: String,
     /// What to count: `{converse: {messages, system?, toolConfig?}}` or `{invokeModel: {body}}`.
     pub input: CountTokensInput,
+    /// Output tokens to expect; the result then adds `estimatedCostUsd` for the
+    /// counted input plus these, at the catalog's prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_output_tokens: Option<u64>,
 }
 
 /// `bedrock/countTokens` and `conversation/countTokens` result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CountTokensResult {
     /// The input tokens the model would read.
     pub input_tokens: u32,
+    /// With `expectedOutputTokens`: what the input tokens and that many output
+    /// tokens cost at the catalog's prices; absent when the catalog has no
+    /// price for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_cost_usd: Option<f64>,
 }
 
 // ---------------------------------------------------------------------------
@@ -434,7 +468,12 @@ mod tests {
             serde_json::from_value(json!({"body": {"completion": "hi"}, "contentType": "application/json"})).unwrap();
         assert!(matches!(body, InvokeModelResult::Body(_)));
         let streamed: InvokeModelResult = serde_json::from_value(json!({"chunks": 3})).unwrap();
-        assert_eq!(streamed, InvokeModelResult::Streamed(InvokeModelStreamed { chunks: 3 }));
+        assert_eq!(streamed, InvokeModelResult::Streamed(InvokeModelStreamed { chunks: 3, ..Default::default() }));
+        let with_usage: InvokeModelResult = serde_json::from_value(
+            json!({"chunks": 2, "usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3}}),
+        )
+        .unwrap();
+        assert!(matches!(with_usage, InvokeModelResult::Streamed(InvokeModelStreamed { usage: Some(_), .. })));
         let trace: InvokeModelParams =
             serde_json::from_value(json!({"modelId": "m", "body": {}, "trace": "ENABLED_FULL"})).unwrap();
         assert_eq!(trace.trace, Some(InvokeModelTrace::EnabledFull));

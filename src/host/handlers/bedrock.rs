@@ -14,13 +14,13 @@ use crate::error::{HostError, HostResult};
 use crate::host::{EmptyParams, RequestContext};
 use crate::protocol::bedrock::{
     ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, ListAsyncInvokesRequest,
-    ListAsyncInvokesResponse, StartAsyncInvokeResponse,
+    ListAsyncInvokesResponse, PerformanceConfigLatency, ServiceTierType, StartAsyncInvokeResponse, TokenUsage,
 };
 use crate::protocol::{
-    AsyncStatusParams, ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams,
-    CountTokensResult, InferenceProfiles, InvokeChunkParams, InvokeModelBody, InvokeModelParams, InvokeModelResult,
-    InvokeModelStreamed, InvokeModelTrace, ListModelsResult, ModelInfo, ModelSupports, Pricing, StartAsyncInvokeParams,
-    method,
+    AsyncStatusParams, ConverseGuardrailParams, ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult,
+    CountTokensParams, CountTokensResult, InferenceProfiles, InvokeChunkParams, InvokeModelBody, InvokeModelParams,
+    InvokeModelResult, InvokeModelStreamed, InvokeModelTrace, ListModelsResult, ModelInfo, ModelSupports, Pricing,
+    StartAsyncInvokeParams, method,
 };
 use crate::transport::ClientHandle;
 use crate::turn::{self, Notifier, SharedProgress};
@@ -133,6 +133,42 @@ fn guardrail_action(body: &Value) -> Option<String> {
     body.get("amazon-bedrock-guardrailAction").and_then(Value::as_str).map(str::to_owned)
 }
 
+/// Sends `converse/guardrail` when a native body says the guardrail intervened.
+fn report_intervention(notifier: &Notifier, action: Option<&str>) {
+    if action != Some("INTERVENED") {
+        return;
+    }
+    let params = ConverseGuardrailParams {
+        request_id: notifier.request_id.clone(),
+        conversation_id: None,
+        action: "INTERVENED".to_string(),
+        stop_reason: "guardrail_intervened".to_string(),
+        trace: None,
+    };
+    notifier.client.notify(method::CONVERSE_GUARDRAIL, params).ok();
+}
+
+fn token_usage(input: u64, output: u64) -> TokenUsage {
+    let clamp = |tokens: u64| u32::try_from(tokens).unwrap_or(u32::MAX);
+    TokenUsage {
+        input_tokens: clamp(input),
+        output_tokens: clamp(output),
+        total_tokens: clamp(input.saturating_add(output)),
+        ..TokenUsage::default()
+    }
+}
+
+/// The usage an Anthropic response body reports (`usage.input_tokens`, `usage.output_tokens`).
+fn anthropic_usage(body: &Value) -> Option<TokenUsage> {
+    let usage = body.get("usage")?;
+    Some(token_usage(usage.get("input_tokens")?.as_u64()?, usage.get("output_tokens")?.as_u64()?))
+}
+
+/// The usage in `amazon-bedrock-invocationMetrics` (`inputTokenCount`, `outputTokenCount`).
+fn invocation_metrics_usage(metrics: &Value) -> Option<TokenUsage> {
+    Some(token_usage(metrics.get("inputTokenCount")?.as_u64()?, metrics.get("outputTokenCount")?.as_u64()?))
+}
+
 pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> HostResult<InvokeModelResult> {
     let session = &ctx.session;
     let model_id = session.resolve_model(Some(&params.model_id))?;
@@ -157,49 +193,66 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             }
             .to_string()
         }),
-        ..InvokeModelRequest::default()
+        performance_config_latency: params.performance_config_latency.map(|latency| {
+            match latency {
+                PerformanceConfigLatency::Standard => "standard",
+                PerformanceConfigLatency::Optimized => "optimized",
+            }
+            .to_string()
+        }),
+        service_tier: params.service_tier.map(|tier| {
+            match tier {
+                ServiceTierType::Priority => "priority",
+                ServiceTierType::Default => "default",
+                ServiceTierType::Flex => "flex",
+                ServiceTierType::Reserved => "reserved",
+            }
+            .to_string()
+        }),
     };
     let notifier =
         Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
     let options = CallOptions::default();
+    let record_usage = |usage: &TokenUsage| {
+        session.usage.record(&model_id, usage, cost_usd(&model_id, session.region(), usage));
+    };
     if !params.stream.unwrap_or(false) {
         let response = session.backend.gateway.invoke_model(&model_id, request, &options).await?;
         let body = chunk_value(&response.body);
+        if let Some(usage) = anthropic_usage(&body) {
+            record_usage(&usage);
+        }
+        let guardrail_action = guardrail_action(&body);
+        report_intervention(&notifier, guardrail_action.as_deref());
         return Ok(InvokeModelResult::Body(InvokeModelBody {
-            guardrail_action: guardrail_action(&body),
+            guardrail_action,
             body,
             content_type: response.content_type,
+            performance_config_latency: response.performance_config_latency,
+            service_tier: response.service_tier,
         }));
     }
     let mut chunks = session.backend.gateway.invoke_model_stream(&model_id, request, &options).await?;
-    let mut count = 0u32;
+    let mut streamed = InvokeModelStreamed::default();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk_value(&chunk?);
-        if guardrail_action(&chunk).as_deref() == Some("INTERVENED") {
-            notifier
-                .client
-                .notify(
-                    method::CONVERSE_GUARDRAIL,
-                    crate::protocol::ConverseGuardrailParams {
-                        request_id: notifier.request_id.clone(),
-                        conversation_id: None,
-                        action: "INTERVENED".to_string(),
-                        stop_reason: "guardrail_intervened".to_string(),
-                        trace: None,
-                    },
-                )
-                .ok();
+        if let Some(action) = guardrail_action(&chunk) {
+            report_intervention(&notifier, Some(&action));
+            streamed.guardrail_action = Some(action);
         }
-        notifier
-            .client
-            .notify(
-                method::INVOKE_CHUNK,
-                InvokeChunkParams { request_id: notifier.request_id.clone(), index: count, chunk },
-            )
-            .ok();
-        count += 1;
+        // Bedrock puts the metrics on the last chunk; keeping the latest seen is keeping that one.
+        if let Some(metrics) = chunk.get("amazon-bedrock-invocationMetrics") {
+            streamed.invocation_metrics = Some(metrics.clone());
+        }
+        let params = InvokeChunkParams { request_id: notifier.request_id.clone(), index: streamed.chunks, chunk };
+        notifier.client.notify(method::INVOKE_CHUNK, params).ok();
+        streamed.chunks += 1;
     }
-    Ok(InvokeModelResult::Streamed(InvokeModelStreamed { chunks: count }))
+    streamed.usage = streamed.invocation_metrics.as_ref().and_then(invocation_metrics_usage);
+    if let Some(usage) = &streamed.usage {
+        record_usage(usage);
+    }
+    Ok(InvokeModelResult::Streamed(streamed))
 }
 
 pub async fn count_tokens(ctx: RequestContext, params: CountTokensParams) -> HostResult<CountTokensResult> {
@@ -208,7 +261,11 @@ pub async fn count_tokens(ctx: RequestContext, params: CountTokensParams) -> Hos
     let base_model = catalog::base_model_id(&session.resolve_model(Some(&params.model_id))?, session.region());
     let input_tokens =
         session.backend.gateway.count_tokens(&base_model, &params.input, &CallOptions::default()).await?;
-    Ok(CountTokensResult { input_tokens })
+    let estimated_cost_usd = params.expected_output_tokens.and_then(|output| {
+        let tokens = BilledTokens { input: u64::from(input_tokens), output, ..Default::default() };
+        catalog::cost_for(&base_model, session.region(), tokens).map(|cost| cost.total_usd)
+    });
+    Ok(CountTokensResult { input_tokens, estimated_cost_usd })
 }
 
 pub async fn apply_guardrail(ctx: RequestContext, params: ApplyGuardrailRequest) -> HostResult<ApplyGuardrailResponse> {

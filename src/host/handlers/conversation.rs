@@ -277,7 +277,7 @@ pub async fn conversation_count_tokens(
     });
     let base_model = crate::catalog::base_model_id(&model_id, session.region());
     let input_tokens = session.backend.gateway.count_tokens(&base_model, &input, &Default::default()).await?;
-    Ok(CountTokensResult { input_tokens })
+    Ok(CountTokensResult { input_tokens, estimated_cost_usd: None })
 }
 
 pub async fn usage_get(ctx: RequestContext, _params: EmptyParams) -> HostResult<UsageGetResult> {
