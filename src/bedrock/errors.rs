@@ -131,37 +131,41 @@ fn is_retryable(code: &str, http_status: u16) -> bool {
 
 fn explain(code: &str, said: &str, call: &CallContext) -> String {
     let CallContext { operation, iam_action, target, region, attempts, .. } = call;
+    // Bedrock's message as a clause that our own sentence continues (it often ends with a period).
+    let clause = said.trim_end().trim_end_matches('.');
     match code {
         "AccessDeniedException" => format!(
-            "Bedrock denied {operation} on {target} in region `{region}`: {said}. Allow the IAM action \
+            "Bedrock denied {operation} on {target} in region `{region}`: {clause}. Allow the IAM action \
              `{iam_action}` on this resource for your identity, and check that access to the model is enabled \
              in the Bedrock console of `{region}`."
         ),
         "ThrottlingException" | "ThrottledException" | "TooManyRequestsException" => format!(
-            "Bedrock throttled {operation} on {target} in region `{region}` after {attempts} attempt(s): {said}. \
+            "Bedrock throttled {operation} on {target} in region `{region}` after {attempts} attempt(s): {clause}. \
              This is a requests- or tokens-per-minute quota, not a context-window limit: wait and retry, raise \
              --max-attempts, use a cross-region inference profile, or ask for a higher quota."
         ),
         "ValidationException" => format!("Bedrock rejected the {operation} request for {target}: {said}",),
         "ResourceNotFoundException" => format!(
-            "Bedrock found no {target} in region `{region}`: {said}. Check the id, and that it is offered in \
+            "Bedrock found no {target} in region `{region}`: {clause}. Check the id, and that it is offered in \
              `{region}` (some models are only reachable through an inference profile such as `us.…`)."
         ),
         "ModelNotReadyException" => format!(
-            "{target} is not ready to serve requests yet in region `{region}`: {said}. Retry in a little while."
+            "{target} is not ready to serve requests yet in region `{region}`: {clause}. Retry in a little while."
         ),
         "ModelTimeoutException" => {
-            format!("{target} took too long to answer {operation}: {said}. Retry, or ask for less output (maxTokens).")
+            format!(
+                "{target} took too long to answer {operation}: {clause}. Retry, or ask for less output (maxTokens)."
+            )
         }
         "ModelErrorException" => format!("{target} failed while processing the {operation} request: {said}"),
         "ModelStreamErrorException" => format!("{target} failed in the middle of its stream: {said}"),
         "ServiceQuotaExceededException" => format!(
-            "{operation} on {target} in region `{region}` exceeds a Bedrock quota: {said}. Wait until the \
+            "{operation} on {target} in region `{region}` exceeds a Bedrock quota: {clause}. Wait until the \
              quota resets or ask for a higher quota in the Service Quotas console."
         ),
         "InternalServerException" | "ServiceUnavailableException" => format!(
             "Bedrock could not serve {operation} on {target} in region `{region}` after {attempts} attempt(s) \
-             ({code}): {said}. This is on Bedrock's side; retry later."
+             ({code}): {clause}. This is on Bedrock's side; retry later."
         ),
         "ConflictException" => format!("Bedrock refused {operation}: {said}"),
         _ => format!("Bedrock answered {operation} on {target} with {code}: {said}"),
