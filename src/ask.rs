@@ -130,8 +130,8 @@ async fn ask(args: &AskArgs, common: &CommonArgs, prompt: String) -> Result<(), 
     eprintln!("model: {model_id}");
     eprintln!("stop reason: {}", response.stop_reason);
     eprintln!("usage: {} input + {} output = {} tokens", usage.input_tokens, usage.output_tokens, usage.total_tokens);
-    match catalog::find_model(&model_id, region) {
-        Some(_) => eprintln!("cost: ${:.6}", cost_usd(&model_id, region, usage)),
+    match cost_usd(&model_id, region, usage) {
+        Some(cost) => eprintln!("cost: ${cost:.6}"),
         None => eprintln!("cost: unknown (`{model_id}` has no price in the catalog)"),
     }
     Ok(())

@@ -369,3 +369,35 @@ fn without_a_cache_every_call_reaches_the_model() {
     }
     assert_eq!(emulated.journal_of("Converse").len(), 2);
 }
+
+#[test]
+fn a_model_without_a_catalog_price_costs_null_never_zero() {
+    let mut emulated = Emulated::start(None, json!({}));
+    let model = "mistral.mistral-large-2407-v1:0";
+    let conversation = emulated.create(json!({"modelId": model}));
+    let turn = emulated.host.call("conversation/send", json!({"conversationId": conversation, "content": "price?"}));
+    let result = &turn["result"];
+    assert!(result["usage"]["outputTokens"].as_u64().unwrap() > 0, "{turn}");
+    assert_eq!(result["costUsd"], Value::Null, "{turn}");
+    assert_eq!(result["cumulativeCostUsd"], Value::Null);
+    let got = emulated.host.call("conversation/get", json!({"conversationId": conversation}));
+    assert_eq!(got["result"]["costUsd"], Value::Null, "{got}");
+
+    let stateless = emulated.host.call(
+        "bedrock/converse",
+        json!({"modelId": model, "messages": [{"role": "user", "content": [{"text": "and now?"}]}]}),
+    );
+    assert_eq!(stateless["result"]["costUsd"], Value::Null, "{stateless}");
+    let priced = emulated.host.call(
+        "bedrock/converse",
+        json!({"modelId": "haiku", "messages": [{"role": "user", "content": [{"text": "and now?"}]}]}),
+    );
+    assert!(priced["result"]["costUsd"].as_f64().unwrap() > 0.0, "{priced}");
+
+    let usage = emulated.host.call("usage/get", json!({}));
+    assert_eq!(usage["result"]["byModel"][model]["calls"], 2, "{usage}");
+    assert_eq!(usage["result"]["byModel"][model]["costUsd"], Value::Null, "{usage}");
+    assert_eq!(usage["result"]["total"]["costUsd"], Value::Null, "a total with an unknown part: {usage}");
+    let haiku = usage["result"]["byModel"].as_object().unwrap().iter().find(|(id, _)| id.contains("haiku"));
+    assert_eq!(haiku.expect("haiku's totals").1["costUsd"], priced["result"]["costUsd"]);
+}
