@@ -47,6 +47,10 @@ fn a_streamed_turn_forwards_every_event_in_order_and_assembles_the_same_text() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["role"], "assistant");
     assert_eq!(message_text(&messages[0]), streamed);
+    let metrics = &result["metrics"];
+    let first_token =
+        metrics["firstTokenMs"].as_u64().unwrap_or_else(|| panic!("a streamed turn has firstTokenMs: {result}"));
+    assert!(first_token <= metrics["latencyMs"].as_u64().unwrap(), "{metrics}");
 }
 
 #[test]
@@ -400,4 +404,43 @@ fn a_model_without_a_catalog_price_costs_null_never_zero() {
     assert_eq!(usage["result"]["total"]["costUsd"], Value::Null, "a total with an unknown part: {usage}");
     let haiku = usage["result"]["byModel"].as_object().unwrap().iter().find(|(id, _)| id.contains("haiku"));
     assert_eq!(haiku.expect("haiku's totals").1["costUsd"], priced["result"]["costUsd"]);
+}
+
+#[test]
+fn the_default_guardrail_applies_to_conversations_and_stateless_calls() {
+    let script = json!({
+        "rules": [{"when": {"lastUserText": "reply"}, "respond": {"content": [{"text": "Here is the forbidden reply."}]}}],
+        "guardrails": {"gr-test": {"version": "1", "blockedWords": ["forbidden"], "blockedMessage": "Blocked."}}
+    });
+    let guardrail = json!({"guardrailIdentifier": "gr-test", "guardrailVersion": "1", "trace": "enabled"});
+    let mut emulated = Emulated::start(Some(script), json!({"guardrailConfig": guardrail}));
+    let conversation = emulated.create(json!({}));
+
+    // The model's own reply holds the blocked word: an intervention on the output.
+    let id =
+        emulated.host.request("conversation/send", json!({"conversationId": conversation, "content": "reply please"}));
+    let (notifications, response) = emulated.until_response(&id);
+    let result = &response["result"];
+    assert_eq!(result["stopReason"], "guardrail_intervened", "{response}");
+    let output = &result["guardrail"]["trace"]["outputAssessments"]["gr-test"];
+    assert!(output.is_array() && !output.as_array().unwrap().is_empty(), "an output assessment: {result}");
+    assert_eq!(notifications.iter().filter(|n| n["method"] == "converse/guardrail").count(), 1);
+
+    let request = json!({
+        "modelId": "haiku", "stream": true,
+        "messages": [{"role": "user", "content": [{"text": "something forbidden"}]}]
+    });
+    let id = emulated.host.request("bedrock/converse", request);
+    let (notifications, response) = emulated.until_response(&id);
+    assert_eq!(response["result"]["stopReason"], "guardrail_intervened", "{response}");
+    let notified: Vec<&Value> = notifications.iter().filter(|n| n["method"] == "converse/guardrail").collect();
+    assert_eq!(notified.len(), 1, "{notifications:?}");
+    assert_eq!(notified[0]["params"]["requestId"], id);
+    assert!(notified[0]["params"].get("conversationId").is_none());
+    assert_eq!(notified[0]["params"]["trace"], response["result"]["trace"]["guardrail"]);
+    for entry in emulated.journal() {
+        for member in ["guardrailIdentifier", "guardrailVersion", "trace"] {
+            assert_eq!(entry["body"]["guardrailConfig"][member], guardrail[member], "the default guardrail: {entry}");
+        }
+    }
 }

@@ -135,8 +135,9 @@ fn a_connection_cut_mid_stream_fails_the_turn_with_the_text_so_far() {
     let conversation = emulated.create(json!({}));
     let id = emulated.host.request("conversation/send", json!({"conversationId": conversation, "content": "go"}));
     let (notifications, response) = emulated.until_response(&id);
-    let code = response["error"]["code"].as_i64().unwrap_or_else(|| panic!("the cut turn succeeded: {response}"));
-    assert!(code == -32005 || code == -32001, "{response}");
+    assert_eq!(response["error"]["code"], -32005, "a broken connection is a network failure: {response}");
+    assert_eq!(response["error"]["data"]["attempts"], 1, "{response}");
+    assert!(response["error"]["message"].as_str().unwrap().contains("broke off"), "{response}");
     let streamed = delta_text(&events_of(&notifications, &id));
     assert_eq!(streamed, "word1 word2 word3 word4 ");
     assert_eq!(response["error"]["data"]["partial"]["text"], streamed.as_str(), "{response}");
@@ -241,4 +242,56 @@ fn without_credentials_a_call_answers_32004_with_a_hint() {
     let conversation = create["result"]["conversationId"].clone();
     let send = host.call("conversation/send", json!({"conversationId": conversation, "content": "hi"}));
     assert_eq!(send["error"]["code"], -32004, "{send}");
+}
+
+#[test]
+fn a_stateless_streamed_converse_is_cancelled_like_a_turn() {
+    let rule = json!({
+        "when": {"operation": "ConverseStream"},
+        "respond": {"content": [{"text": words(30)}], "tokenDelayMs": 100}
+    });
+    let mut emulated = Emulated::start(Some(json!({"rules": [rule]})), json!({}));
+    let request =
+        json!({"modelId": "haiku", "stream": true, "messages": [{"role": "user", "content": [{"text": "go"}]}]});
+    let id = emulated.host.request("bedrock/converse", request);
+    loop {
+        let message = emulated.host.recv();
+        assert_ne!(message.get("id"), Some(&id), "the call ended before it could be cancelled: {message}");
+        if message["params"]["event"].get("contentBlockDelta").is_some() {
+            break;
+        }
+    }
+    emulated.host.notify("$/cancelRequest", json!({"id": id}));
+    let (_, response) = emulated.until_response(&id);
+    assert_eq!(response["error"]["code"], -32800, "{response}");
+    assert!(
+        response["error"]["data"]["partial"]["text"].as_str().is_some_and(|t| t.starts_with("word1")),
+        "{response}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let (after, usage) = emulated.exchange("usage/get", json!({}));
+    assert!(events_of(&after, &id).is_empty(), "events after the cancel's answer: {after:?}");
+    assert_eq!(usage["result"]["total"]["calls"], 0, "a cancelled call is not counted: {usage}");
+}
+
+#[test]
+fn a_non_streaming_turn_is_retried_too() {
+    let rule = json!({
+        "when": {"operation": "^Converse$"},
+        "times": 1,
+        "fail": {"error": "ServiceUnavailableException", "status": 503, "message": "Bedrock is busy."}
+    });
+    let mut emulated = Emulated::start(Some(json!({"rules": [rule]})), json!({}));
+    let conversation = emulated.create(json!({}));
+    let id = emulated
+        .host
+        .request("conversation/send", json!({"conversationId": conversation, "content": "hi", "stream": false}));
+    let (notifications, response) = emulated.until_response(&id);
+    assert_eq!(response["result"]["stopReason"], "end_turn", "{response}");
+    let retries: Vec<&Value> = notifications.iter().filter(|n| n["method"] == "converse/retry").collect();
+    assert_eq!(retries.len(), 1, "{notifications:?}");
+    assert_eq!(retries[0]["params"]["attempt"], 2);
+    assert_eq!(retries[0]["params"]["errorCode"], "ServiceUnavailableException");
+    assert!(events_of(&notifications, &id).is_empty(), "no stream events without stream");
+    assert_eq!(emulated.journal_of("Converse").len(), 2);
 }
