@@ -114,7 +114,16 @@ async fn ask(args: &AskArgs, common: &CommonArgs, prompt: String) -> Result<(), 
     let mut assembler = StreamAssembler::new();
     let mut stdout = std::io::stdout();
     while let Some(event) = events.next().await {
-        let event = event?;
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                // What streamed so far stays on stdout as a finished line; the reason follows on stderr.
+                if assembler.has_text() {
+                    let _ = writeln!(stdout).and_then(|()| stdout.flush());
+                }
+                return Err(error);
+            }
+        };
         if let ConverseStreamEvent::ContentBlockDelta(delta) = &event
             && let ContentBlockDelta::Text(text) = &delta.delta
         {

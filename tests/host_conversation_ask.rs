@@ -94,6 +94,20 @@ fn ask_fails_with_exit_code_1_and_says_why() {
     assert!(stderr.contains("bedrock:InvokeModel"), "names the IAM action to allow: {stderr}");
     assert!(stderr.contains("403 AccessDeniedException"), "{stderr}");
 
+    let script = json!({"rules": [{
+        "when": {"operation": "ConverseStream"},
+        "respond": {
+            "content": [{"text": "one two three four five"}],
+            "cutAfterEvents": 3,
+            "streamException": {"type": "modelStreamErrorException", "message": "The model fell over."}
+        }
+    }]});
+    let broken = ask(&["--emulator", "hi"], None, Some(script));
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(text(&broken.stdout), "one two \n", "what streamed before the exception, as a finished line");
+    let stderr = text(&broken.stderr);
+    assert!(stderr.contains("The model fell over") && stderr.contains("ModelStreamErrorException"), "{stderr}");
+
     let empty_stdin = ask(&["--emulator", "-"], Some("  \n"), None);
     assert_eq!(empty_stdin.status.code(), Some(1));
     assert!(text(&empty_stdin.stderr).contains("the prompt is empty"), "{}", text(&empty_stdin.stderr));
