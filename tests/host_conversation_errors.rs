@@ -295,3 +295,28 @@ fn a_non_streaming_turn_is_retried_too() {
     assert!(events_of(&notifications, &id).is_empty(), "no stream events without stream");
     assert_eq!(emulated.journal_of("Converse").len(), 2);
 }
+
+#[test]
+fn without_a_region_a_call_answers_32004_with_a_hint() {
+    let home = tempfile::tempdir().expect("a temp HOME");
+    let mut builder = HostBuilder::new(Framing::Ndjson);
+    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("AWS_")) {
+        builder = builder.env_remove(key);
+    }
+    let mut host = builder
+        .env("HOME", home.path().display().to_string())
+        .env("AWS_CONFIG_FILE", home.path().join("config").display().to_string())
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials").display().to_string())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIDFROMTHEENVIRONMENT")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .spawn();
+    let init = host.call("initialize", json!({}));
+    assert!(init.get("result").is_some(), "the host starts without a region: {init}");
+    let create = host.call("conversation/create", json!({}));
+    let conversation = create["result"]["conversationId"].clone();
+    let send = host.call("conversation/send", json!({"conversationId": conversation, "content": "hi"}));
+    assert_eq!(send["error"]["code"], -32004, "{send}");
+    let hint = send["error"]["data"]["hint"].as_str().unwrap_or_else(|| panic!("no hint: {send}"));
+    assert!(hint.contains("AWS_REGION") && hint.contains("--region"), "{hint}");
+}

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use common::{Framing, HostBuilder};
-use conversation_support::{Emulated, message_text, words};
+use conversation_support::{Emulated, journal_at, message_text, words};
 use serde_json::json;
 
 /// `bedrock-host emulator` as its own process; killed when dropped.
@@ -70,26 +70,12 @@ fn the_normal_aws_chain_reaches_any_endpoint() {
     let turn = host.call("conversation/send", json!({"conversationId": conversation, "content": "over the chain"}));
     assert_eq!(message_text(&turn["result"]["messages"][0]), "You said: over the chain", "{turn}");
 
-    let journal = {
-        let emulated_view = reqwest_free_get(&emulator.base_url);
-        serde_json::from_str::<Vec<serde_json::Value>>(&emulated_view).expect("the journal")
-    };
+    let journal = journal_at(&emulator.base_url);
     assert_eq!(journal.len(), 1);
     assert_eq!(
         journal[0]["modelId"], "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
         "the alias resolves for the region from the environment"
     );
-}
-
-/// The journal of an emulator, by a plain HTTP/1.0 GET.
-fn reqwest_free_get(base_url: &str) -> String {
-    use std::io::{Read, Write};
-    let address = base_url.strip_prefix("http://").expect("plain HTTP");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect to the emulator");
-    write!(stream, "GET /_emulator/requests HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("send the GET");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read the reply");
-    reply.split_once("\r\n\r\n").expect("an HTTP response").1.to_string()
 }
 
 #[test]

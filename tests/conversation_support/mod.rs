@@ -45,14 +45,7 @@ impl Emulated {
 
     /// Every Bedrock request the emulator received, in order.
     pub fn journal(&self) -> Vec<Value> {
-        let address = self.endpoint.strip_prefix("http://").expect("the emulator speaks plain HTTP");
-        let mut stream = TcpStream::connect(address).expect("connect to the emulator");
-        write!(stream, "GET /_emulator/requests HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("send the GET");
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).expect("read the journal");
-        let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP response");
-        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "journal answered {head}");
-        serde_json::from_str::<Vec<Value>>(body).expect("the journal is a JSON array")
+        journal_at(&self.endpoint)
     }
 
     /// The journal's entries for one operation (`Converse`, `ConverseStream`, …).
@@ -97,6 +90,18 @@ impl Emulated {
         };
         (notifications, response)
     }
+}
+
+/// The journal of the emulator at `base_url` (`GET /_emulator/requests`), by a plain HTTP/1.0 GET.
+pub fn journal_at(base_url: &str) -> Vec<Value> {
+    let address = base_url.trim_end_matches('/').strip_prefix("http://").expect("the emulator speaks plain HTTP");
+    let mut stream = TcpStream::connect(address).expect("connect to the emulator");
+    write!(stream, "GET /_emulator/requests HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("send the GET");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read the journal");
+    let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "journal answered {head}");
+    serde_json::from_str::<Vec<Value>>(body).expect("the journal is a JSON array")
 }
 
 /// The `converse/event` notifications of one request, as their `event` objects.
