@@ -66,7 +66,7 @@ pub struct CommonArgs {
     #[arg(long, global = true, env = "BEDROCK_HOST_RETRY_MODE", value_enum)]
     pub retry_mode: Option<RetryMode>,
 
-    /// Timeout of one Bedrock call attempt, in milliseconds.
+    /// Timeout of one Bedrock call attempt, in milliseconds; for a streamed answer, also the longest wait between two events.
     #[arg(long, global = true, env = "BEDROCK_HOST_REQUEST_TIMEOUT_MS")]
     pub request_timeout_ms: Option<u64>,
 

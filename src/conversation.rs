@@ -56,7 +56,8 @@ pub struct Conversation {
     /// Completed turns.
     pub turns: u32,
     pub usage: TokenUsage,
-    pub cost_usd: f64,
+    /// `None` once a turn had no catalog price.
+    pub cost_usd: Option<f64>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -159,7 +160,7 @@ impl ConversationStore {
             messages: Vec::new(),
             turns: 0,
             usage: TokenUsage::default(),
-            cost_usd: 0.0,
+            cost_usd: Some(0.0),
             created_at: now,
             updated_at: now,
         })
@@ -230,7 +231,7 @@ impl ConversationStore {
             messages,
             turns,
             usage: TokenUsage::default(),
-            cost_usd: 0.0,
+            cost_usd: Some(0.0),
             created_at: now,
             updated_at: now,
         })
@@ -261,14 +262,14 @@ impl ConversationStore {
         _permit: &TurnPermit,
         appended: Vec<Message>,
         usage: &TokenUsage,
-        cost_usd: f64,
+        cost_usd: Option<f64>,
     ) -> HostResult<Conversation> {
         let slot = self.slot(id)?;
         let mut state = slot.state.lock().expect("conversation lock poisoned");
         state.messages.extend(appended);
         state.turns += 1;
         add_usage(&mut state.usage, usage);
-        state.cost_usd += cost_usd;
+        state.cost_usd = crate::usage::add_cost(state.cost_usd, cost_usd);
         state.updated_at = OffsetDateTime::now_utc();
         Ok(state.clone())
     }
@@ -298,7 +299,7 @@ mod tests {
                     message(json!({"role": "assistant", "content": [{"text": "Sunny."}]})),
                 ],
                 &TokenUsage { input_tokens: 10, output_tokens: 5, total_tokens: 15, ..Default::default() },
-                0.5,
+                Some(0.5),
             )
             .unwrap();
         (store, id)

@@ -10,9 +10,11 @@
 //! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
 //! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
 //! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
+//! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
+mod ask;
 pub mod assemble;
 pub mod bedrock;
 pub mod catalog;
@@ -64,7 +66,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
-            Some(Command::Ask(_)) => Err(anyhow::anyhow!("`ask` is not available yet in this build")),
+            Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
             Some(Command::Schema(args)) => write_schemas(&args.out).map(|()| ExitCode::SUCCESS),
             None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),
         }

@@ -33,7 +33,7 @@ use crate::protocol::{
 };
 use crate::tools::ToolRegistry;
 use crate::transport::{self, ClientHandle, ClientRequestError};
-use crate::usage::{UsageLedger, cost_usd};
+use crate::usage::{UsageLedger, add_cost, cost_usd};
 
 /// The protocol's form of a JSON-RPC id (`requestId` in notifications).
 pub fn wire_request_id(id: &transport::RequestId) -> RequestId {
@@ -251,7 +251,8 @@ pub struct LoopOutcome {
     pub tool_calls: Vec<ToolCallRecord>,
     pub iterations: u32,
     pub usage: TokenUsage,
-    pub cost_usd: f64,
+    /// `None` when the catalog has no price for the model.
+    pub cost_usd: Option<f64>,
     pub guardrail: Option<TurnGuardrail>,
     pub first_token_ms: Option<u64>,
 }
@@ -280,7 +281,7 @@ pub async fn run_loop(
         tool_calls: Vec::new(),
         iterations: 0,
         usage: TokenUsage::default(),
-        cost_usd: 0.0,
+        cost_usd: Some(0.0),
         guardrail: None,
         first_token_ms: None,
     };
@@ -299,7 +300,7 @@ pub async fn run_loop(
         let call_cost = cost_usd(&settings.model_id, &settings.region, &response.usage);
         ledger.record(&settings.model_id, &response.usage, call_cost);
         add_usage(&mut outcome.usage, &response.usage);
-        outcome.cost_usd += call_cost;
+        outcome.cost_usd = add_cost(outcome.cost_usd, call_cost);
         if let Some(guardrail) = report_guardrail(notifier, &response) {
             outcome.guardrail = Some(guardrail);
         }

@@ -9,16 +9,21 @@ use crate::conversation::add_usage;
 use crate::protocol::bedrock::TokenUsage;
 use crate::protocol::{UsageGetResult, UsageTotals};
 
-/// The cost of `usage` on `model_id`; 0 when the catalog has no price for
-/// the model (an ARN of a custom model, say).
-pub fn cost_usd(model_id: &str, region: &str, usage: &TokenUsage) -> f64 {
+/// The cost of `usage` on `model_id`; `None` when the catalog has no price
+/// for the model (an ARN of a custom model, say): unknown, never a made-up 0.
+pub fn cost_usd(model_id: &str, region: &str, usage: &TokenUsage) -> Option<f64> {
     let tokens = BilledTokens {
         input: u64::from(usage.input_tokens),
         output: u64::from(usage.output_tokens),
         cache_read: u64::from(usage.cache_read_input_tokens.unwrap_or(0)),
         cache_write: u64::from(usage.cache_write_input_tokens.unwrap_or(0)),
     };
-    catalog::cost_for(model_id, region, tokens).map_or(0.0, |cost| cost.total_usd)
+    catalog::cost_for(model_id, region, tokens).map(|cost| cost.total_usd)
+}
+
+/// A running total plus one more cost: unknown as soon as one part is.
+pub fn add_cost(total: Option<f64>, cost: Option<f64>) -> Option<f64> {
+    Some(total? + cost?)
 }
 
 #[derive(Debug, Default)]
@@ -28,21 +33,23 @@ pub struct UsageLedger {
 
 impl UsageLedger {
     /// Records one model call.
-    pub fn record(&self, model_id: &str, usage: &TokenUsage, cost_usd: f64) {
+    pub fn record(&self, model_id: &str, usage: &TokenUsage, cost_usd: Option<f64>) {
         let mut by_model = self.by_model.lock().expect("usage lock poisoned");
-        let totals = by_model.entry(model_id.to_string()).or_default();
+        let totals = by_model
+            .entry(model_id.to_string())
+            .or_insert_with(|| UsageTotals { cost_usd: Some(0.0), ..UsageTotals::default() });
         totals.calls += 1;
         add_usage(&mut totals.usage, usage);
-        totals.cost_usd += cost_usd;
+        totals.cost_usd = add_cost(totals.cost_usd, cost_usd);
     }
 
     pub fn snapshot(&self) -> UsageGetResult {
         let by_model = self.by_model.lock().expect("usage lock poisoned").clone();
-        let mut total = UsageTotals::default();
+        let mut total = UsageTotals { cost_usd: Some(0.0), ..UsageTotals::default() };
         for totals in by_model.values() {
             total.calls += totals.calls;
             add_usage(&mut total.usage, &totals.usage);
-            total.cost_usd += totals.cost_usd;
+            total.cost_usd = add_cost(total.cost_usd, totals.cost_usd);
         }
         UsageGetResult { total, by_model }
     }
@@ -56,15 +63,20 @@ mod tests {
     fn totals_add_up_by_model_and_overall() {
         let ledger = UsageLedger::default();
         let usage = |i, o| TokenUsage { input_tokens: i, output_tokens: o, total_tokens: i + o, ..Default::default() };
-        ledger.record("a", &usage(10, 5), 0.25);
-        ledger.record("a", &usage(1, 1), 0.25);
-        ledger.record("b", &usage(100, 0), 1.0);
+        ledger.record("a", &usage(10, 5), Some(0.25));
+        ledger.record("a", &usage(1, 1), Some(0.25));
+        ledger.record("b", &usage(100, 0), Some(1.0));
         let snapshot = ledger.snapshot();
         assert_eq!(snapshot.by_model["a"].calls, 2);
         assert_eq!(snapshot.by_model["a"].usage.total_tokens, 17);
         assert_eq!(snapshot.total.calls, 3);
         assert_eq!(snapshot.total.usage.input_tokens, 111);
-        assert!((snapshot.total.cost_usd - 1.5).abs() < 1e-12);
+        assert!((snapshot.total.cost_usd.unwrap() - 1.5).abs() < 1e-12);
+        ledger.record("custom", &usage(1, 1), None);
+        let snapshot = ledger.snapshot();
+        assert_eq!(snapshot.by_model["custom"].cost_usd, None);
+        assert_eq!(snapshot.by_model["a"].cost_usd, Some(0.5));
+        assert_eq!(snapshot.total.cost_usd, None, "a total with an unknown part is unknown");
     }
 
     #[test]
@@ -76,7 +88,7 @@ mod tests {
             total_tokens: 1_200_000,
             ..Default::default()
         };
-        assert!((cost_usd("haiku", "us-east-1", &usage) - 2.0).abs() < 1e-9);
-        assert_eq!(cost_usd("arn:aws:bedrock:us-east-1:1:custom-model/x", "us-east-1", &usage), 0.0);
+        assert!((cost_usd("haiku", "us-east-1", &usage).unwrap() - 2.0).abs() < 1e-9);
+        assert_eq!(cost_usd("arn:aws:bedrock:us-east-1:1:custom-model/x", "us-east-1", &usage), None);
     }
 }

@@ -26,6 +26,9 @@ pub struct BedrockGateway {
     pub(super) client: Client,
     region: Option<String>,
     endpoint_url: Option<String>,
+    /// requestTimeoutMs. The SDK's attempt timeout ends when a stream's
+    /// headers arrive; a stream then idle this long is given up too.
+    pub(super) stream_idle_timeout: Option<std::time::Duration>,
 }
 
 impl BedrockGateway {
@@ -76,7 +79,12 @@ impl BedrockGateway {
         }
         let region = sdk_config.region().map(|region| region.as_ref().to_owned());
         let endpoint_url = sdk_config.endpoint_url().map(str::to_owned);
-        Ok(Self { client: Client::from_conf(config.build()), region, endpoint_url })
+        Ok(Self {
+            client: Client::from_conf(config.build()),
+            region,
+            endpoint_url,
+            stream_idle_timeout: settings.request_timeout,
+        })
     }
 
     /// The region calls go to, if one was found.

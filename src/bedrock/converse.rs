@@ -3,6 +3,8 @@
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
+use std::time::Duration;
+
 use aws_types::request_id::RequestId;
 
 use super::convert::{self, document_from_json};
@@ -87,6 +89,7 @@ impl BedrockGateway {
             request_id: output.request_id().map(str::to_owned),
             receiver: output.stream,
             call,
+            idle_timeout: self.stream_idle_timeout,
             finished: false,
         })
     }
@@ -100,17 +103,30 @@ pub struct ConverseEventStream {
     receiver: EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>,
     request_id: Option<String>,
     call: CallContext,
+    /// Longest wait for the next event (requestTimeoutMs), if any.
+    idle_timeout: Option<Duration>,
     finished: bool,
 }
 
 impl ConverseEventStream {
     /// The next event in Bedrock's JSON shape; `None` once the stream ended
     /// cleanly. An exception frame or a broken connection is an error, after
-    /// which the stream is finished. Event kinds this SDK does not know are
-    /// skipped with a warning.
+    /// which the stream is finished, and so is a stream that sends nothing
+    /// for longer than its idle timeout. Event kinds this SDK does not know
+    /// are skipped with a warning.
     pub async fn next(&mut self) -> Option<HostResult<ConverseStreamEvent>> {
         while !self.finished {
-            match self.receiver.recv().await {
+            let received = match self.idle_timeout {
+                None => self.receiver.recv().await,
+                Some(limit) => match tokio::time::timeout(limit, self.receiver.recv()).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        self.finished = true;
+                        return Some(Err(errors::stream_idle(&self.call, limit)));
+                    }
+                },
+            };
+            match received {
                 Ok(Some(event)) => {
                     if let Some(event) = convert::stream_event_from_sdk(&event) {
                         return Some(Ok(event));

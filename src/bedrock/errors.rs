@@ -77,6 +77,21 @@ where
 
 /// Maps a failure that is not Bedrock answering with an exception: the
 /// request was not built, not sent, timed out, or its answer was cut off.
+/// A stream that went silent for longer than requestTimeoutMs.
+pub(crate) fn stream_idle(call: &CallContext, limit: std::time::Duration) -> HostError {
+    HostError::Unreachable {
+        message: format!(
+            "the {} stream for {} sent nothing for {} ms (requestTimeoutMs) and was given up. What arrived before \
+             is kept; retry the call, or raise requestTimeoutMs if the model needs longer between tokens.",
+            call.operation,
+            call.target,
+            limit.as_millis()
+        ),
+        attempts: call.attempts,
+        partial: None,
+    }
+}
+
 pub(crate) fn from_transport_error(error: &(dyn StdError + 'static), call: &CallContext) -> HostError {
     if let Some(credentials) = find_credentials_error(error) {
         return HostError::NoCredentials {

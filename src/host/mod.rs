@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 
 pub use registry::{EmptyParams, PartialResult, Registry, RequestContext, parse_params};
-pub use session::Session;
+pub use session::{FALLBACK_MODEL, Session};
 
 use crate::cli::{CommonArgs, ServerArgs};
 use crate::protocol::HostOptions;

@@ -346,10 +346,10 @@ pub struct TurnResult {
     pub usage: TokenUsage,
     /// Tokens of the conversation so far, this turn included.
     pub cumulative_usage: TokenUsage,
-    /// What this turn cost.
-    pub cost_usd: f64,
-    /// What the conversation has cost so far, this turn included.
-    pub cumulative_cost_usd: f64,
+    /// What this turn cost; `null` when the catalog has no price for the model.
+    pub cost_usd: Option<f64>,
+    /// What the conversation has cost so far, this turn included; `null` when the catalog has no price for the model.
+    pub cumulative_cost_usd: Option<f64>,
     /// Present when a guardrail intervened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail: Option<TurnGuardrail>,
@@ -417,8 +417,8 @@ pub struct ConversationGetResult {
     pub messages: Vec<Message>,
     /// Tokens of all its turns.
     pub usage: TokenUsage,
-    /// What all its turns cost.
-    pub cost_usd: f64,
+    /// What all its turns cost; `null` when the catalog has no price for its model.
+    pub cost_usd: Option<f64>,
     /// Its title, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -504,8 +504,8 @@ pub struct UsageTotals {
     pub calls: u64,
     /// Tokens summed over those calls.
     pub usage: TokenUsage,
-    /// Their cost.
-    pub cost_usd: f64,
+    /// Their cost; `null` when one of the models has no price in the catalog (never a misleading 0).
+    pub cost_usd: Option<f64>,
 }
 
 #[cfg(test)]
@@ -560,8 +560,8 @@ mod tests {
             iterations: 2,
             usage: TokenUsage { cache_read_input_tokens: Some(1), ..TokenUsage::default() },
             cumulative_usage: TokenUsage::default(),
-            cost_usd: 0.1,
-            cumulative_cost_usd: 0.2,
+            cost_usd: Some(0.1),
+            cumulative_cost_usd: Some(0.2),
             guardrail: Some(TurnGuardrail { action: "INTERVENED".into(), trace: None }),
             metrics: TurnMetrics { latency_ms: 10, first_token_ms: Some(3) },
         };

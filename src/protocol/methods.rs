@@ -189,8 +189,9 @@ pub struct ConverseResult {
     /// Bedrock's response, member for member.
     #[serde(flatten)]
     pub response: ConverseResponse,
-    /// What the call cost, from the catalog's prices and the usage.
-    pub cost_usd: f64,
+    /// What the call cost, from the catalog's prices and the usage; `null` when the catalog has no
+    /// price for the model; 0 for an answer from the response cache.
+    pub cost_usd: Option<f64>,
     /// True when the host answered from its response cache without calling Bedrock.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
@@ -452,7 +453,7 @@ mod tests {
                 performance_config: None,
                 service_tier: None,
             },
-            cost_usd: 0.5,
+            cost_usd: Some(0.5),
             cached: false,
         };
         let expected = json!({"output": {"message": {"role": "assistant", "content": []}}, "stopReason": "end_turn",

@@ -51,11 +51,12 @@ pub struct HostBuilder {
     framing: Framing,
     args: Vec<String>,
     envs: Vec<(String, String)>,
+    envs_removed: Vec<String>,
 }
 
 impl HostBuilder {
     pub fn new(framing: Framing) -> Self {
-        Self { framing, args: Vec::new(), envs: Vec::new() }
+        Self { framing, args: Vec::new(), envs: Vec::new(), envs_removed: Vec::new() }
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
@@ -65,6 +66,12 @@ impl HostBuilder {
 
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    /// Removes a variable the test process has from the host's environment.
+    pub fn env_remove(mut self, key: impl Into<String>) -> Self {
+        self.envs_removed.push(key.into());
         self
     }
 
@@ -86,10 +93,11 @@ impl HostBuilder {
             // Hermetic AWS set-up: no instance metadata probes, no Bedrock API key from the caller's shell.
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_BEARER_TOKEN_BEDROCK")
-            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for key in &self.envs_removed {
+            command.env_remove(key);
+        }
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = command.spawn().expect("spawn bedrock-host");
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");

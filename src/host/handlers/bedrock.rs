@@ -99,7 +99,7 @@ pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult
     }
     let cache = session.response_cache.as_ref().filter(|_| !stream);
     if let Some(response) = cache.and_then(|cache| cache.get(&model_id, &request)) {
-        return Ok(ConverseResult { response, cost_usd: 0.0, cached: true });
+        return Ok(ConverseResult { response, cost_usd: Some(0.0), cached: true });
     }
     let notifier =
         Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
