@@ -18,12 +18,19 @@ pub fn cost_usd(model_id: &str, region: &str, usage: &TokenUsage) -> Option<f64>
         cache_read: u64::from(usage.cache_read_input_tokens.unwrap_or(0)),
         cache_write: u64::from(usage.cache_write_input_tokens.unwrap_or(0)),
     };
-    catalog::cost_for(model_id, region, tokens).map(|cost| cost.total_usd)
+    catalog::cost_for(model_id, region, tokens).map(|cost| round_usd(cost.total_usd))
+}
+
+/// Rounds to 10⁻¹² USD: far finer than one token of the cheapest model
+/// (3.5 × 10⁻⁸), and it keeps binary floating-point noise
+/// (`0.000021000000000000002`) out of results.
+pub fn round_usd(usd: f64) -> f64 {
+    (usd * 1e12).round() / 1e12
 }
 
 /// A running total plus one more cost: unknown as soon as one part is.
 pub fn add_cost(total: Option<f64>, cost: Option<f64>) -> Option<f64> {
-    Some(total? + cost?)
+    Some(round_usd(total? + cost?))
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +65,14 @@ impl UsageLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_removes_float_noise_only() {
+        assert_eq!(round_usd(0.000021000000000000002), 0.000021);
+        assert_eq!(round_usd(3.5e-8), 3.5e-8);
+        assert_eq!(add_cost(Some(0.1), Some(0.2)), Some(0.3));
+        assert_eq!(add_cost(Some(0.1), None), None);
+    }
 
     #[test]
     fn totals_add_up_by_model_and_overall() {
