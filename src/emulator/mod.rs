@@ -36,6 +36,10 @@
 //!   invalid model ids. Unknown top-level members are tolerated (newer SDKs).
 //! - **Scripts** ([`Script`]): rules tried in order; `respond` rules apply to Converse,
 //!   ConverseStream, InvokeModel and InvokeModelWithResponseStream; `fail` rules to every operation.
+//!   Beyond EMULATOR.md: a scripted `toolUse` may carry `rawInput` (a string sent verbatim as the
+//!   streamed input deltas, e.g. broken JSON, to test how clients survive it); `fail.status` may be
+//!   left out (the exception's real status is used); a guardrail's `version` may be left out
+//!   (`DRAFT` is always accepted).
 //! - **Async jobs**: `InProgress`, then after `asyncJobDurationMs` (default 200) the output (the
 //!   InvokeModel answer to `modelInput`) is written to `<data dir>/s3/<bucket>/<prefix>/<job id>/output.json`
 //!   and the job is `Completed`. A script's `"asyncJobOutcome": {"status": "Failed", "failureMessage":
