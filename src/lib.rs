@@ -12,6 +12,7 @@
 //! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
+//! - [`conversation`], [`storage`]: conversation state, and its journals under `--storage-dir`.
 
 pub mod assemble;
 pub mod bedrock;
@@ -25,6 +26,7 @@ mod logging;
 pub mod protocol;
 mod response_cache;
 pub mod schema;
+pub mod storage;
 pub mod tools;
 pub mod transport;
 pub mod turn;
