@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -246,13 +246,11 @@ fn limits_on_conversations_and_messages_answer_clear_errors() {
     assert!(message.contains("holds 2 messages, the limit (maxMessagesPerConversation is 2)"), "{message}");
     assert_eq!(get(&mut host, &id)["messages"].as_array().unwrap().len(), 2, "the refused turn left no trace");
     stop(host);
-    assert_eq!(
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "journal"))
-            .count(),
-        2
-    );
+    let journals = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|x| x == "journal"))
+        .count();
+    assert_eq!(journals, 2, "refused creations and forks leave no file");
 }
 
 /// xorshift64*: a seeded, reproducible choice of kill moments.
@@ -278,10 +276,10 @@ fn kill_9_at_random_moments_loses_no_completed_turn() {
         script_dir.path(),
         json!({"rules": [{"when": {"operation": "ConverseStream"}, "respond": {"content": [{"text": answer}], "tokenDelayMs": 3}}]}),
     );
-    let mut rng = Rng(0x5eed_0f_c0ffee);
+    let mut rng = Rng(0x5eed_0fc0_ffee);
     // What the client saw acknowledged: conversation id → the history its TurnResults add up to.
     let mut acknowledged: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut kills_mid_turn = 0;
+    let mut kills_mid_stream = 0;
     for iteration in 0..ITERATIONS {
         let mut host = started(dir.path(), Some(&script), &[]);
         for summary in list(&mut host) {
@@ -311,9 +309,15 @@ fn kill_9_at_random_moments_loses_no_completed_turn() {
             let request = host.request("conversation/send", json!({"conversationId": id, "content": user["content"]}));
             in_flight.insert(request, (id.clone(), user));
         }
+        // Requests whose stream has begun and whose result has not arrived.
+        let mut streaming = HashSet::new();
         for _ in 0..kill_after {
             let message = host.recv();
+            if message["method"] == "converse/event" {
+                streaming.insert(message["params"]["requestId"].clone());
+            }
             let Some((id, user)) = message.get("id").and_then(|request| in_flight.remove(request)) else { continue };
+            streaming.remove(&message["id"]);
             let turn = result(message);
             let history = acknowledged.get_mut(&id).unwrap();
             history.push(user);
@@ -325,10 +329,11 @@ fn kill_9_at_random_moments_loses_no_completed_turn() {
             let request = host.request("conversation/send", json!({"conversationId": id, "content": user["content"]}));
             in_flight.insert(request, (id, user));
         }
-        kills_mid_turn += usize::from(!in_flight.is_empty());
+        kills_mid_stream += usize::from(!streaming.is_empty());
         host.kill();
     }
-    assert_eq!(kills_mid_turn, ITERATIONS, "every kill lands while turns are in flight");
+    eprintln!("{kills_mid_stream} of {ITERATIONS} kills landed mid-stream");
+    assert!(kills_mid_stream > 0, "some kill lands mid-stream");
     let total_turns: usize = acknowledged.values().map(|history| history.len() / 2).sum();
     assert!(total_turns > ITERATIONS, "the loop made progress: {total_turns} turns acknowledged");
 
