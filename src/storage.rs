@@ -620,4 +620,17 @@ mod tests {
         assert!(message.starts_with("cannot create the storage directory"), "{message}");
         assert!(message.contains("plain-file/store"), "{message}");
     }
+
+    proptest::proptest! {
+        /// What `fuzz/fuzz_targets/journal.rs` checks, for CI.
+        #[test]
+        fn arbitrary_bytes_split_into_records_that_reframe_exactly(
+            data in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..512),
+        ) {
+            let records = read_records(&data, 0);
+            proptest::prop_assert_eq!(records.torn.is_none(), records.good_len == data.len());
+            let reframed: Vec<u8> = records.payloads.iter().flat_map(|payload| frame(payload)).collect();
+            proptest::prop_assert_eq!(&reframed[..], &data[..records.good_len]);
+        }
+    }
 }
