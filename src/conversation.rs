@@ -166,11 +166,6 @@ impl ConversationStore {
         Ok(Self { slots: Mutex::new(slots), limits, storage: Some(storage) })
     }
 
-    /// The storage directory, when conversations persist.
-    pub fn storage_dir(&self) -> Option<&Path> {
-        self.storage.as_ref().map(Storage::dir)
-    }
-
     fn slot(&self, id: &str) -> HostResult<Arc<Slot>> {
         let slots = self.slots.lock().expect("conversation map lock poisoned");
         slots.get(&ConversationId(id.to_string())).cloned().ok_or_else(|| not_found(id))

@@ -260,10 +260,6 @@ impl Storage {
         Ok((storage, conversations))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn journal_path(&self, id: &ConversationId) -> PathBuf {
         // Ids come from `fresh_id` or from journal names checked on load; never a path.
         debug_assert!(id.0.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'), "{id:?}");
