@@ -66,10 +66,10 @@ struct Header {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnRecord {
-    pub messages: Vec<Message>,
-    pub usage: TokenUsage,
-    pub cost_usd: f64,
-    pub updated_at: String,
+    messages: Vec<Message>,
+    usage: TokenUsage,
+    cost_usd: f64,
+    updated_at: String,
 }
 
 impl TurnRecord {
