@@ -74,6 +74,14 @@ pub struct CommonArgs {
     #[arg(long, global = true, env = "BEDROCK_HOST_STORAGE_DIR")]
     pub storage_dir: Option<PathBuf>,
 
+    /// Most conversations the host keeps; creating or forking one more is refused.
+    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_CONVERSATIONS")]
+    pub max_conversations: Option<usize>,
+
+    /// A turn is refused once a conversation's history holds this many messages.
+    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_MESSAGES_PER_CONVERSATION")]
+    pub max_messages_per_conversation: Option<usize>,
+
     /// How long the host waits for the client to answer a `tool/call`, in milliseconds.
     #[arg(long, global = true, env = "BEDROCK_HOST_TOOL_CALL_TIMEOUT_MS")]
     pub tool_call_timeout_ms: Option<u64>,
@@ -120,6 +128,8 @@ impl CommonArgs {
             max_tool_iterations: self.max_tool_iterations,
             guardrail_config: None,
             log_level: self.log_level.clone(),
+            max_conversations: self.max_conversations,
+            max_messages_per_conversation: self.max_messages_per_conversation,
         }
     }
 }

@@ -2,8 +2,13 @@
 //! rule. A turn works on a snapshot and joins the history only through
 //! [`ConversationStore::commit_turn`], so a failed or cancelled turn leaves
 //! the conversation exactly as it was.
+//!
+//! With a storage directory ([`ConversationStore::open`]) every change —
+//! create, fork, commit, delete — is on disk (see [`crate::storage`]) before
+//! the method that made it returns; without one, conversations live in memory.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -16,6 +21,7 @@ use crate::protocol::bedrock::{
     ContentBlock, ConversationRole, GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock,
     TokenUsage, ToolChoice,
 };
+use crate::storage::{Storage, TurnRecord};
 
 /// A fresh id: `conv_` followed by 32 hex digits.
 fn fresh_id() -> ConversationId {
@@ -110,18 +116,34 @@ struct Slot {
     turn: Arc<tokio::sync::Mutex<()>>,
 }
 
+impl Slot {
+    fn new(conversation: Conversation) -> Self {
+        Self { state: Mutex::new(conversation), turn: Arc::default() }
+    }
+}
+
 /// Held while a turn runs; dropping it lets the next turn start.
 #[derive(Debug)]
 pub struct TurnPermit {
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
+/// Limits a store enforces (HostOptions `maxConversations`, `maxMessagesPerConversation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StoreLimits {
+    /// Most conversations kept at once; creating or forking one more is refused.
+    pub conversations: Option<usize>,
+    /// A turn is refused once a conversation's history holds this many messages.
+    pub messages: Option<usize>,
+}
+
 /// Every conversation of this host process.
 #[derive(Default)]
 pub struct ConversationStore {
     slots: Mutex<HashMap<ConversationId, Arc<Slot>>>,
-    /// Most conversations kept at once; creating one more is refused.
-    limit: Option<usize>,
+    limits: StoreLimits,
+    /// Where every change is made durable; `None`: memory only.
+    storage: Option<Storage>,
 }
 
 fn not_found(id: &str) -> HostError {
@@ -129,8 +151,20 @@ fn not_found(id: &str) -> HostError {
 }
 
 impl ConversationStore {
-    pub fn with_limit(limit: Option<usize>) -> Self {
-        Self { slots: Mutex::default(), limit }
+    /// A store in memory only.
+    pub fn in_memory(limits: StoreLimits) -> Self {
+        Self { slots: Mutex::default(), limits, storage: None }
+    }
+
+    /// A store persisted in `dir`, with every conversation found there
+    /// (limits apply to new conversations, not to those loaded).
+    pub fn open(dir: &Path, limits: StoreLimits) -> HostResult<Self> {
+        let (storage, conversations) = Storage::open(dir)?;
+        let slots = conversations
+            .into_iter()
+            .map(|conversation| (conversation.id.clone(), Arc::new(Slot::new(conversation))))
+            .collect();
+        Ok(Self { slots: Mutex::new(slots), limits, storage: Some(storage) })
     }
 
     fn slot(&self, id: &str) -> HostResult<Arc<Slot>> {
@@ -140,15 +174,19 @@ impl ConversationStore {
 
     fn insert(&self, conversation: Conversation) -> HostResult<ConversationId> {
         let mut slots = self.slots.lock().expect("conversation map lock poisoned");
-        if let Some(limit) = self.limit
+        if let Some(limit) = self.limits.conversations
             && slots.len() >= limit
         {
             return Err(HostError::InvalidRequest(format!(
-                "this host already holds {limit} conversations, its limit; delete some with conversation/delete"
+                "this host already holds {limit} conversations, its limit (maxConversations); \
+                 delete some with conversation/delete or raise --max-conversations"
             )));
         }
+        if let Some(storage) = &self.storage {
+            storage.create(&conversation)?;
+        }
         let id = conversation.id.clone();
-        slots.insert(id.clone(), Arc::new(Slot { state: Mutex::new(conversation), turn: Arc::default() }));
+        slots.insert(id.clone(), Arc::new(Slot::new(conversation)));
         Ok(id)
     }
 
@@ -237,14 +275,33 @@ impl ConversationStore {
         })
     }
 
+    /// Removes the conversation, and its data when it persists. A commit in
+    /// progress finishes first; a turn still running fails with not found.
     pub fn delete(&self, id: &str) -> HostResult<()> {
+        let id = ConversationId(id.to_string());
         let mut slots = self.slots.lock().expect("conversation map lock poisoned");
-        slots.remove(&ConversationId(id.to_string())).map(|_| ()).ok_or_else(|| not_found(id))
+        let slot = slots.get(&id).ok_or_else(|| not_found(&id.0))?;
+        if let Some(storage) = &self.storage {
+            let _state = slot.state.lock().expect("conversation lock poisoned");
+            storage.delete(&id)?;
+        }
+        slots.remove(&id);
+        Ok(())
     }
 
     /// Reserves the conversation for one turn; a second concurrent turn is refused.
     pub fn begin_turn(&self, id: &str) -> HostResult<TurnPermit> {
         let slot = self.slot(id)?;
+        if let Some(limit) = self.limits.messages {
+            let held = slot.state.lock().expect("conversation lock poisoned").messages.len();
+            if held >= limit {
+                return Err(HostError::InvalidRequest(format!(
+                    "conversation `{id}` holds {held} messages, the limit (maxMessagesPerConversation is {limit}); \
+                     continue in a new conversation, fork a shorter copy with conversation/fork, \
+                     or raise --max-messages-per-conversation"
+                )));
+            }
+        }
         let guard = slot.turn.clone().try_lock_owned().map_err(|_| {
             HostError::InvalidRequest(format!(
                 "conversation `{id}` is already running a turn; wait for its result or cancel it with $/cancelRequest, \
@@ -254,7 +311,8 @@ impl ConversationStore {
         Ok(TurnPermit { _guard: guard })
     }
 
-    /// Appends a completed turn. Returns the turn number and the updated
+    /// Appends a completed turn, on disk first when the store persists (so a
+    /// result sent after this returns is never lost). Returns the updated
     /// conversation. A conversation deleted while the turn ran is gone.
     pub fn commit_turn(
         &self,
@@ -266,11 +324,11 @@ impl ConversationStore {
     ) -> HostResult<Conversation> {
         let slot = self.slot(id)?;
         let mut state = slot.state.lock().expect("conversation lock poisoned");
-        state.messages.extend(appended);
-        state.turns += 1;
-        add_usage(&mut state.usage, usage);
-        state.cost_usd = crate::usage::add_cost(state.cost_usd, cost_usd);
-        state.updated_at = OffsetDateTime::now_utc();
+        let turn = TurnRecord::new(appended, usage.clone(), cost_usd, OffsetDateTime::now_utc());
+        if let Some(storage) = &self.storage {
+            storage.append_turn(&state.id, &turn)?;
+        }
+        turn.apply(&mut state).map_err(HostError::Internal)?;
         Ok(state.clone())
     }
 }
@@ -350,9 +408,20 @@ mod tests {
 
     #[test]
     fn limit_is_enforced() {
-        let store = ConversationStore::with_limit(Some(1));
+        let store = ConversationStore::in_memory(StoreLimits { conversations: Some(1), messages: None });
         store.create(ConversationSettings::default()).unwrap();
         let error = store.create(ConversationSettings::default()).unwrap_err();
         assert!(error.to_string().contains("limit"), "{error}");
+    }
+
+    #[test]
+    fn message_limit_refuses_the_next_turn() {
+        let (store, id) = store_with_history();
+        let store = ConversationStore { limits: StoreLimits { messages: Some(4), ..StoreLimits::default() }, ..store };
+        let fresh = store.create(ConversationSettings::default()).unwrap();
+        assert!(store.begin_turn(&fresh.0).is_ok(), "an empty history is under the limit");
+        let error = store.begin_turn(&id.0).unwrap_err();
+        assert_eq!(error.code(), crate::error::code::INVALID_REQUEST);
+        assert!(error.to_string().contains("holds 4 messages, the limit (maxMessagesPerConversation is 4)"), "{error}");
     }
 }

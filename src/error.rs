@@ -76,6 +76,9 @@ pub enum HostError {
     NoCredentials { message: String, hint: String },
     #[error("could not reach Bedrock: {message}")]
     Unreachable { message: String, attempts: u32, partial: Option<Value> },
+    /// The storage directory cannot be used; `message` names it and what to do.
+    #[error("{message}")]
+    Storage { path: String, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -99,7 +102,7 @@ impl HostError {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::NoCredentials { .. } => code::NO_CREDENTIALS,
             Self::Unreachable { .. } => code::UNREACHABLE,
-            Self::Internal(_) => code::INTERNAL_ERROR,
+            Self::Storage { .. } | Self::Internal(_) => code::INTERNAL_ERROR,
         }
     }
 
@@ -117,6 +120,7 @@ impl HostError {
             }
             Self::NotFound { kind, id } => Some(json!({ "kind": kind, "id": id })),
             Self::NoCredentials { hint, .. } => Some(json!({ "hint": hint })),
+            Self::Storage { path, .. } => Some(json!({ "storageDir": path })),
             Self::Unreachable { attempts, partial, .. } => {
                 let mut value = json!({ "attempts": attempts });
                 if let Some(partial) = partial {

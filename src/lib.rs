@@ -13,6 +13,7 @@
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
+//! - [`conversation`], [`storage`]: conversation state, and its journals under `--storage-dir`.
 
 mod ask;
 pub mod assemble;
@@ -27,6 +28,7 @@ mod logging;
 pub mod protocol;
 mod response_cache;
 pub mod schema;
+pub mod storage;
 pub mod tools;
 pub mod transport;
 pub mod turn;

@@ -84,6 +84,12 @@ pub struct HostOptions {
     pub guardrail_config: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
+    /// Most conversations the host keeps; `conversation/create` and `fork` beyond it are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_conversations: Option<usize>,
+    /// A turn is refused once a conversation's history holds this many messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_messages_per_conversation: Option<usize>,
 }
 
 impl HostOptions {
@@ -103,6 +109,8 @@ impl HostOptions {
             max_tool_iterations: self.max_tool_iterations.or(lower.max_tool_iterations),
             guardrail_config: self.guardrail_config.or(lower.guardrail_config),
             log_level: self.log_level.or(lower.log_level),
+            max_conversations: self.max_conversations.or(lower.max_conversations),
+            max_messages_per_conversation: self.max_messages_per_conversation.or(lower.max_messages_per_conversation),
         }
     }
 }

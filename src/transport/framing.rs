@@ -446,4 +446,32 @@ mod tests {
             proptest::prop_assert_eq!(parsed.1, bodies.into_iter().map(Frame::Body).collect::<Vec<_>>());
         }
     }
+
+    proptest::proptest! {
+        /// What `fuzz/fuzz_targets/framing.rs` checks, for CI: any input ends,
+        /// without a panic, in frames no larger than the limit.
+        #[test]
+        fn arbitrary_bytes_end_in_frames_within_the_limit(
+            data in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..2048),
+            max_frame_bytes in 0usize..300,
+            capacity in 1usize..64,
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let ended = runtime.block_on(async {
+                let mut reader = FrameReader::new(tokio::io::BufReader::with_capacity(capacity, &data[..]), max_frame_bytes);
+                for _ in 0..=data.len() {
+                    match reader.next_frame().await.unwrap() {
+                        None => return true,
+                        Some(Frame::Body(body)) => {
+                            assert!(body.len() <= max_frame_bytes, "a body of {} bytes", body.len());
+                            let _ = super::super::message::parse(&body);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                false
+            });
+            proptest::prop_assert!(ended, "more frames than input bytes");
+        }
+    }
 }

@@ -274,4 +274,48 @@ mod tests {
         ));
         assert!(matches!(parse(br#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#), Err(Rejected::Ignore(_))));
     }
+
+    /// A JSON value shaped like a message, with every member present or not, valid or not.
+    fn message_like() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let id = prop_oneof![Just(json!(1)), Just(json!("a")), Just(json!(null)), Just(json!([1])), Just(json!(1.5))];
+        let method = prop_oneof![Just(json!("m")), Just(json!("")), Just(json!(7)), Just(json!("$/cancelRequest"))];
+        let any = prop_oneof![Just(json!({})), Just(json!([])), Just(json!("x")), Just(json!(null)), Just(json!(0))];
+        let error = prop_oneof![Just(json!({"code": 1, "message": "m"})), Just(json!({"code": "x"})), Just(json!(1))];
+        let jsonrpc = prop_oneof![Just(json!("2.0")), Just(json!("1.0")), Just(json!(2))];
+        (
+            proptest::option::of(jsonrpc),
+            proptest::option::of(id),
+            proptest::option::of(method),
+            proptest::option::of(any.clone()),
+            proptest::option::of(any),
+            proptest::option::of(error),
+        )
+            .prop_map(|(jsonrpc, id, method, params, result, error)| {
+                let members = [
+                    ("jsonrpc", jsonrpc),
+                    ("id", id),
+                    ("method", method),
+                    ("params", params),
+                    ("result", result),
+                    ("error", error),
+                ];
+                Value::Object(members.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect())
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..512)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn message_like_objects_are_classified_or_rejected_without_panicking(message in message_like()) {
+            let body = serde_json::to_vec(&message).unwrap();
+            if let Err(Rejected::Answer { error, .. }) = parse(&body) {
+                proptest::prop_assert!([code::PARSE_ERROR, code::INVALID_REQUEST].contains(&error.code()), "{error}");
+            }
+        }
+    }
 }

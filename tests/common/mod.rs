@@ -352,3 +352,21 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM in /proc/PID/status")
 }
+
+impl Host {
+    /// Kills the host with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL the host");
+        self.child.wait().expect("reap the killed host");
+    }
+
+    /// Everything the host has logged so far (every file in its log directory).
+    pub fn log_text(&self) -> String {
+        let mut files: Vec<_> = std::fs::read_dir(self._log_dir.path())
+            .expect("list the log directory")
+            .map(|entry| entry.expect("a log directory entry").path())
+            .collect();
+        files.sort();
+        files.iter().map(|path| std::fs::read_to_string(path).unwrap_or_default()).collect()
+    }
+}

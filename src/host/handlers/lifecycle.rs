@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::conversation::ConversationStore;
-use crate::error::HostResult;
+use crate::conversation::{ConversationStore, StoreLimits};
+use crate::error::{HostError, HostResult};
 use crate::host::registry::Registry;
 use crate::host::{LaunchConfig, Session, backend};
 use crate::protocol::{
@@ -46,18 +46,31 @@ pub async fn initialize(
     // initializationOptions' responseCache wins over --response-cache-entries; 0 entries is off.
     let cache_entries = session_options_cache_entries(&options).unwrap_or(launch.response_cache_entries);
     let response_cache = (cache_entries > 0).then(|| ResponseCache::new(cache_entries));
+    let conversations = open_conversations(&options).await?;
     let session = Session {
         options,
         client_info: params.client_info,
         client_capabilities: params.capabilities.unwrap_or_default(),
         backend,
-        conversations: ConversationStore::default(),
+        conversations,
         tools: ToolRegistry::default(),
         usage: UsageLedger::default(),
         response_cache,
         shutdown,
     };
     Ok((Arc::new(session), result))
+}
+
+/// The conversation store the options ask for: persisted under `storageDir`
+/// (loading what is there; a storage problem fails `initialize`), or in memory.
+async fn open_conversations(options: &HostOptions) -> HostResult<ConversationStore> {
+    let limits =
+        StoreLimits { conversations: options.max_conversations, messages: options.max_messages_per_conversation };
+    let Some(dir) = options.storage_dir.clone() else { return Ok(ConversationStore::in_memory(limits)) };
+    // Loading reads every journal and fsyncs: blocking file work, off the async threads.
+    tokio::task::spawn_blocking(move || ConversationStore::open(std::path::Path::new(&dir), limits))
+        .await
+        .map_err(|error| HostError::Internal(format!("opening the storage directory failed unexpectedly: {error}")))?
 }
 
 fn session_options_cache_entries(options: &HostOptions) -> Option<usize> {
