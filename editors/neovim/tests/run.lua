@@ -224,7 +224,7 @@ test(':BedrockEdit shows the change and applies it only when confirmed', functio
   wait_for('the proposal', function()
     return #proposals == 1
   end)
-  eq({ path = '', before = 'const answer = 41;\n', after = 'const answer = 42;\n', description = 'use 42' }, proposals[1], 'proposal')
+  eq({ path = 'an unnamed buffer', before = 'const answer = 41;\n', after = 'const answer = 42;\n', description = 'use 42' }, proposals[1], 'proposal')
   eq({ '// header', 'const answer = 41;', '// footer' }, vim.api.nvim_buf_get_lines(buf, 0, -1, false), 'rejected')
   consent = true
   vim.cmd('2BedrockEdit use 42')
@@ -243,8 +243,8 @@ test(':BedrockExplain sends the range with its filetype', function()
   vim.cmd('1,2BedrockExplain')
   wait_idle()
   local lines = chat_lines()
-  eq('Explain what this lua code from  does, briefly and precisely:', lines[2], 'prompt')
-  eq('You said: Explain what this lua code from  does, briefly and precisely:', lines[10], 'answer')
+  eq('Explain what this lua code from an unnamed buffer does, briefly and precisely:', lines[2], 'prompt')
+  eq('You said: Explain what this lua code from an unnamed buffer does, briefly and precisely:', lines[10], 'answer')
 end)
 
 test(':BedrockModel sets the model of the next conversation', function()

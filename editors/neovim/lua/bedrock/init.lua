@@ -238,6 +238,11 @@ function M.conversation_id()
   return session.conversation_id
 end
 
+local function name_of(bufnr)
+  local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':.')
+  return name ~= '' and name or 'an unnamed buffer'
+end
+
 local function filetype_of(bufnr)
   local ft = vim.api.nvim_buf_get_option(bufnr, 'filetype')
   return ft ~= '' and ft or 'text'
@@ -246,7 +251,7 @@ end
 function M.explain(bufnr, line1, line2)
   local code = table.concat(vim.api.nvim_buf_get_lines(bufnr, line1 - 1, line2, false), '\n')
   local ft = filetype_of(bufnr)
-  local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':.')
+  local name = name_of(bufnr)
   M.ask(string.format('Explain what this %s code from %s does, briefly and precisely:\n\n```%s\n%s\n```', ft, name, ft, code))
 end
 
@@ -267,7 +272,7 @@ function M.edit(bufnr, line1, line2, instruction)
   local original = vim.api.nvim_buf_get_lines(bufnr, line1 - 1, line2, false)
   local tick = vim.api.nvim_buf_get_changedtick(bufnr)
   local ft = filetype_of(bufnr)
-  local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':.')
+  local name = name_of(bufnr)
   local prompt = string.format(
     'Rewrite this %s code from %s as follows: %s\nAnswer with the complete replacement code in one fenced code block and nothing else.\n\n```%s\n%s\n```',
     ft, name, instruction, ft, table.concat(original, '\n'))
