@@ -48,7 +48,7 @@ vim.fn.writefile(vim.split([[
    "fail": {"error": "ThrottlingException", "status": 429, "message": "Too many requests"}}
 ],
  "guardrails": {"gr-test": {"version": "1", "blockedWords": ["forbidden"], "blockedMessage": "Sorry, I cannot help with that."}}}
-]], '\n', true), script)
+]], '\n', { plain = true }), script)
 
 local proposals = {}
 local consent = false
@@ -217,7 +217,7 @@ test(':BedrockEdit shows the change and applies it only when confirmed', functio
   fresh()
   vim.cmd('enew')
   local buf = vim.api.nvim_get_current_buf()
-  vim.api.nvim_buf_set_option(buf, 'filetype', 'typescript')
+  vim.bo[buf].filetype = 'typescript'
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, { '// header', 'const answer = 41;', '// footer' })
   consent = false
   vim.cmd('2BedrockEdit use 42')
@@ -238,7 +238,7 @@ end)
 test(':BedrockExplain sends the range with its filetype', function()
   fresh()
   vim.cmd('enew')
-  vim.api.nvim_buf_set_option(0, 'filetype', 'lua')
+  vim.bo[0].filetype = 'lua'
   vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'local x = 1', 'return x' })
   vim.cmd('1,2BedrockExplain')
   wait_idle()
@@ -281,6 +281,22 @@ test(':checkhealth bedrock reports the binary', function()
   matches('OK:? bedrock%-host: ' .. vim.pesc(host), text, 'health')
   matches('bedrock%-host 0%.%d+%.%d+', text, 'health version')
   vim.cmd('bwipeout!')
+end)
+
+test('a missing binary is reported with the option to fix', function()
+  fresh({ binary = '/nonexistent/bedrock-host' })
+  local ok, err = pcall(vim.cmd, 'BedrockAsk hi')
+  eq(false, ok, 'BedrockAsk succeeded')
+  matches('cannot run "/nonexistent/bedrock%-host"; set `binary`', tostring(err), 'error')
+end)
+
+test('a host that fails to initialize ends the turn with its reason in the chat', function()
+  local bad_script = home .. '/bad-script.json'
+  vim.fn.writefile({ '{"rules": [{"when": {"operation": 3}}]}' }, bad_script)
+  fresh({ emulator_script = bad_script })
+  vim.cmd('BedrockAsk hi')
+  wait_idle()
+  matches('^%[error: bedrock%-host did not start: .*emulator script .*bad%-script%.json is not valid', chat_lines()[5], 'error note')
 end)
 
 local passed, failed = 0, 0

@@ -13,8 +13,8 @@ local function buffer()
   end
   bufnr = vim.api.nvim_create_buf(true, true)
   vim.api.nvim_buf_set_name(bufnr, NAME)
-  vim.api.nvim_buf_set_option(bufnr, 'filetype', 'markdown')
-  vim.api.nvim_buf_set_option(bufnr, 'bufhidden', 'hide')
+  vim.bo[bufnr].filetype = 'markdown'
+  vim.bo[bufnr].bufhidden = 'hide'
   vim.api.nvim_buf_set_keymap(bufnr, 'n', '<CR>', '<Cmd>BedrockAsk<CR>', { noremap = true, desc = 'Ask Bedrock' })
   vim.api.nvim_buf_set_keymap(bufnr, 'n', '<C-c>', '<Cmd>BedrockStop<CR>', { noremap = true, desc = 'Stop the answer' })
   vim.api.nvim_buf_set_keymap(bufnr, 'n', 'q', '<Cmd>close<CR>', { noremap = true, desc = 'Close the chat' })
@@ -56,7 +56,7 @@ end
 
 function M.user(prompt)
   local lines = { '## You' }
-  vim.list_extend(lines, vim.split(prompt, '\n', true))
+  vim.list_extend(lines, vim.split(prompt, '\n', { plain = true }))
   table.insert(lines, '')
   add_lines(lines)
 end
@@ -70,7 +70,7 @@ end
 function M.append(text)
   local buf = buffer()
   local last = vim.api.nvim_buf_line_count(buf)
-  local pieces = vim.split(text, '\n', true)
+  local pieces = vim.split(text, '\n', { plain = true })
   local current = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or ''
   pieces[1] = current .. pieces[1]
   vim.api.nvim_buf_set_lines(buf, last - 1, last, false, pieces)

@@ -52,10 +52,10 @@ end
 --- Shows `edit` as a unified diff in a scratch split and asks the user.
 local function confirm_with_diff(edit)
   local diff = vim.diff(edit.before, edit.after, { result_type = 'unified' }) or ''
-  local lines = vim.split(diff, '\n', true)
+  local lines = vim.split(diff, '\n', { plain = true })
   local buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.list_extend({ '--- ' .. edit.path, '+++ ' .. edit.path .. ' (proposed)' }, lines))
-  vim.api.nvim_buf_set_option(buf, 'filetype', 'diff')
+  vim.bo[buf].filetype = 'diff'
   vim.cmd('botright split')
   local win = vim.api.nvim_get_current_win()
   vim.api.nvim_win_set_buf(win, buf)
@@ -99,6 +99,7 @@ function M.client()
     return session.client
   end
   local root = M.config.root or vim.fn.getcwd()
+  local owner = session
   session.conversation_id = nil
   session.client = client_mod.start(M.config, {
     tools = tools.definitions,
@@ -107,6 +108,12 @@ function M.client()
       return tools.handle({ root = root, confirm = confirm }, params)
     end,
     on_exit = function(code)
+      -- Unanswered requests get no callback once the process is gone: end the turn here
+      -- (only this host's: after setup() a new session may already be running).
+      if owner.turn then
+        owner.turn = nil
+        chat.note('bedrock-host exited (code ' .. tostring(code) .. ')')
+      end
       if code ~= 0 then
         vim.notify('bedrock: bedrock-host exited with code ' .. tostring(code), vim.log.levels.WARN)
       end
@@ -244,7 +251,7 @@ local function name_of(bufnr)
 end
 
 local function filetype_of(bufnr)
-  local ft = vim.api.nvim_buf_get_option(bufnr, 'filetype')
+  local ft = vim.bo[bufnr].filetype
   return ft ~= '' and ft or 'text'
 end
 
@@ -291,7 +298,7 @@ function M.edit(bufnr, line1, line2, instruction)
       vim.notify('bedrock: the answer has no code; nothing to apply', vim.log.levels.WARN)
       return
     end
-    local replacement = vim.split(code, '\n', true)
+    local replacement = vim.split(code, '\n', { plain = true })
     local before = table.concat(original, '\n') .. '\n'
     local edit = { path = name, before = before, after = code .. '\n', description = instruction }
     if not confirm(edit) then

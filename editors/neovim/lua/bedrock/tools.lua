@@ -203,7 +203,7 @@ end
 local function write(root, relative, text)
   local path = full_path(root, relative)
   local bufnr = vim.fn.bufnr(path)
-  local lines = vim.split(text, '\n', true)
+  local lines = vim.split(text, '\n', { plain = true })
   if lines[#lines] == '' then
     table.remove(lines)
   end
