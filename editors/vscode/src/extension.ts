@@ -88,7 +88,7 @@ class Controller implements vscode.Disposable {
   private getClient(): Promise<BedrockClient> {
     if (!this.client) {
       const settings = readSettings();
-      this.client = BedrockClient.start(launchFromSettings(settings), {
+      const starting: Promise<BedrockClient> = BedrockClient.start(launchFromSettings(settings), {
         clientName: 'vscode-bedrock',
         cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
         toolHandler: createToolHandler(new VscodeWorkspace(this.proposals)),
@@ -109,16 +109,22 @@ class Controller implements vscode.Disposable {
         });
         client.onExit((code) => {
           this.output.appendLine(`bedrock-host exited with code ${code}. ${client.stderr}`);
-          this.client = undefined;
-          this.chat = undefined;
+          // After a settings change a newer host may already be running; keep that one.
+          if (this.client === starting) {
+            this.client = undefined;
+            this.chat = undefined;
+          }
         });
+        // Registered before any conversation exists: the host serves requests concurrently,
+        // and a conversation created with tools "all" before this answer would get no tools.
         await client.request(Methods.toolRegister, { tools: TOOL_DEFINITIONS });
         return client;
       });
-      this.client.catch((err) => {
-        this.client = undefined;
-        void vscode.window.showErrorMessage(`Bedrock: ${describeError(err)}`);
+      // A failed start is reported by the command that needed the host; the next one retries.
+      starting.catch(() => {
+        if (this.client === starting) this.client = undefined;
       });
+      this.client = starting;
     }
     return this.client;
   }

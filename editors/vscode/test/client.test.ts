@@ -66,6 +66,23 @@ test('a streamed answer arrives as deltas that add up to the final text, and usa
   await client.stop();
 });
 
+test('setModel starts a new conversation with that model; reset forgets the conversation', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const chat = new Chat(client, { modelId: 'sonnet' });
+  await chat.send('one');
+  const first = chat.id;
+  assert.match((await chat.details())!.modelId, /sonnet/);
+  chat.setModel('haiku');
+  await chat.send('two');
+  assert.notEqual(chat.id, first);
+  const details = (await chat.details())!;
+  assert.match(details.modelId, /haiku/);
+  assert.equal(details.messages.length, 2);
+  chat.reset();
+  assert.equal(chat.id, undefined);
+  await client.stop();
+});
+
 test('a tool round trip: the host asks read_file, the workspace answers, the model sees it', async () => {
   const root = tempDir('ws');
   writeFileSync(path.join(root, 'notes.txt'), 'alpha beta');
