@@ -33,6 +33,18 @@ if (cd "$here/vscode" && npm ci --no-audit --no-fund >"$log/npm-ci.log" 2>&1 && 
     failed=$((failed + 1))
   fi
   [[ $node_status -eq 0 ]] || sed -n '/^not ok/,/^  \.\.\./p' "$log/node.log"
+  # The .vsix a user installs: it must hold the compiled extension and its runtime dependency.
+  if (cd "$here/vscode" && npx vsce package --allow-missing-repository --skip-license --out "$log/ext.vsix") \
+      >"$log/vsce.log" 2>&1 &&
+    unzip -l "$log/ext.vsix" >"$log/vsix.txt" &&
+    grep -q 'extension/out/src/extension.js' "$log/vsix.txt" &&
+    grep -q 'extension/node_modules/vscode-jsonrpc/lib/node/main.js' "$log/vsix.txt"; then
+    echo "ok - vsce packages a .vsix with the extension and vscode-jsonrpc"
+    passed=$((passed + 1))
+  else
+    echo "not ok - vsce package" && tail -20 "$log/vsce.log"
+    failed=$((failed + 1))
+  fi
 else
   echo "npm ci or tsc failed:" && cat "$log/npm-ci.log" "$log/tsc.log" 2>/dev/null | tail -40
   failed=$((failed + 1))
