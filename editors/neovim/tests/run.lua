@@ -73,7 +73,7 @@ local function fresh(extra)
 end
 
 local function wait_for(what, condition)
-  if not vim.wait(15000, condition, 20) then
+  if not vim.wait(60000, condition, 20) then
     error('timed out waiting for ' .. what, 2)
   end
 end

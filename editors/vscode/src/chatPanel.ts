@@ -18,8 +18,12 @@ export type PanelUpdate =
 /** Webview → extension. */
 export type PanelAction = { type: 'send'; text: string } | { type: 'stop' } | { type: 'new' };
 
+/** The page says when its script runs; updates posted earlier would be lost. */
+type PanelReady = { type: 'ready' };
+
 export class ChatPanel {
   private panel: vscode.WebviewPanel | undefined;
+  private pending: PanelUpdate[] | undefined;
 
   constructor(private readonly onAction: (action: PanelAction) => void) {}
 
@@ -32,13 +36,29 @@ export class ChatPanel {
       enableScripts: true,
       retainContextWhenHidden: true,
     });
+    this.pending = [];
+    this.panel.webview.onDidReceiveMessage((message: PanelAction | PanelReady) => {
+      if (message.type === 'ready') {
+        const queued = this.pending ?? [];
+        this.pending = undefined;
+        for (const update of queued) void this.panel?.webview.postMessage(update);
+      } else {
+        this.onAction(message);
+      }
+    });
     this.panel.webview.html = html(randomBytes(16).toString('hex'));
-    this.panel.webview.onDidReceiveMessage((action: PanelAction) => this.onAction(action));
-    this.panel.onDidDispose(() => (this.panel = undefined));
+    this.panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.pending = undefined;
+    });
   }
 
   post(update: PanelUpdate): void {
-    void this.panel?.webview.postMessage(update);
+    if (this.pending) {
+      this.pending.push(update);
+    } else {
+      void this.panel?.webview.postMessage(update);
+    }
   }
 
   dispose(): void {
@@ -108,6 +128,7 @@ function html(nonce: string): string {
       case 'clear': log.textContent = ''; answer = null; break;
     }
   });
+  vscode.postMessage({ type: 'ready' });
 </script>
 </body></html>`;
 }
