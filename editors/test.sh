@@ -52,7 +52,7 @@ fi
 
 echo "== Neovim plugin: nvim --headless ($(nvim --version 2>/dev/null | head -1))"
 if command -v nvim >/dev/null; then
-  (cd "$here/neovim" && timeout 600 nvim --headless -u NONE -c "luafile tests/run.lua") >"$log/nvim.log" 2>"$log/nvim.err"
+  (cd "$here/neovim" && timeout 600 nvim --headless -u NONE -i NONE -c "luafile tests/run.lua") >"$log/nvim.log" 2>"$log/nvim.err"
   nvim_status=$?
   grep -E '^(not )?ok |^    ' "$log/nvim.log" || true
   summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/nvim.log" | tail -1)

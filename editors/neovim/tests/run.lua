@@ -1,6 +1,6 @@
 -- Headless tests of bedrock.nvim against the real bedrock-host with its built-in emulator.
 -- Run from anywhere (Neovim 0.7+):
---   BEDROCK_HOST_BIN=/path/to/bedrock-host nvim --headless -u NONE -c "luafile editors/neovim/tests/run.lua"
+--   BEDROCK_HOST_BIN=/path/to/bedrock-host nvim --headless -u NONE -i NONE -c "luafile editors/neovim/tests/run.lua"
 -- Prints one line per test and "N passed, M failed"; exits 1 on any failure.
 local plugin_dir = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
 local host = vim.env.BEDROCK_HOST_BIN or (plugin_dir .. '/../../target/debug/bedrock-host')
