@@ -117,7 +117,12 @@ class Controller implements vscode.Disposable {
         });
         // Registered before any conversation exists: the host serves requests concurrently,
         // and a conversation created with tools "all" before this answer would get no tools.
-        await client.request(Methods.toolRegister, { tools: TOOL_DEFINITIONS });
+        try {
+          await client.request(Methods.toolRegister, { tools: TOOL_DEFINITIONS });
+        } catch (err) {
+          client.kill();
+          throw err;
+        }
         return client;
       });
       // A failed start is reported by the command that needed the host; the next one retries.
