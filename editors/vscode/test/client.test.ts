@@ -1,0 +1,201 @@
+// The protocol client and chat against the real bedrock-host binary with --emulator.
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, test } from 'node:test';
+import { CancellationTokenSource, HostRequestError, launchFromSettings } from '../src/client';
+import { Chat, editPrompt, extractCode, finalText } from '../src/chat';
+import { GuardrailParams, Methods, ModelInfo, RetryParams, UsageResult } from '../src/protocol';
+import { killAll, startHost, tempDir } from './helpers';
+
+// A failed assertion skips a test's `stop()`; a host left running would keep node from exiting.
+after(killAll);
+
+test('settings become flags and initializationOptions, empty ones left to the AWS chain', () => {
+  const launch = launchFromSettings({
+    binaryPath: '/opt/bedrock-host',
+    region: 'eu-west-1',
+    profile: '',
+    model: 'haiku',
+    endpointUrl: 'http://127.0.0.1:9',
+    emulator: true,
+    emulatorScript: '/tmp/s.json',
+    guardrailIdentifier: 'gr-1',
+    guardrailVersion: '',
+  });
+  assert.deepEqual(launch, {
+    command: '/opt/bedrock-host',
+    args: ['--emulator', '--emulator-script', '/tmp/s.json'],
+    initializationOptions: {
+      region: 'eu-west-1',
+      defaultModelId: 'haiku',
+      endpointUrl: 'http://127.0.0.1:9',
+      guardrailConfig: { guardrailIdentifier: 'gr-1', guardrailVersion: 'DRAFT', trace: 'enabled' },
+    },
+  });
+  assert.deepEqual(launchFromSettings({ binaryPath: 'bedrock-host' }).args, []);
+});
+
+test('initialize reports the emulator backend, models list, and shutdown exits 0', async () => {
+  const { client } = await startHost(tempDir('ws'), false, { region: 'eu-west-1' });
+  assert.equal(client.initializeResult.protocolVersion, '1');
+  assert.equal(client.initializeResult.backend.kind, 'emulator');
+  assert.equal(client.initializeResult.backend.region, 'eu-west-1');
+  const { models } = await client.request<{ models: ModelInfo[] }>(Methods.listModels, {});
+  const sonnet = models.find((m) => m.aliases?.includes('sonnet'));
+  assert.ok(sonnet, `no model with alias sonnet in ${models.map((m) => m.id).join(', ')}`);
+  assert.equal(await client.stop(), 0);
+  assert.equal(client.running, false);
+});
+
+test('a streamed answer arrives as deltas that add up to the final text, and usage counts it', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const chat = new Chat(client);
+  const deltas: string[] = [];
+  const result = await chat.send('hello there friend', { text: (d) => deltas.push(d) });
+  assert.equal(result.stopReason, 'end_turn');
+  assert.equal(finalText(result), 'You said: hello there friend');
+  assert.ok(deltas.length > 1, `expected several deltas, got ${JSON.stringify(deltas)}`);
+  assert.equal(deltas.join(''), 'You said: hello there friend');
+  const usage = await client.request<UsageResult>(Methods.usageGet, {});
+  assert.equal(usage.total.usage.outputTokens, result.usage.outputTokens);
+  assert.ok(usage.total.costUsd > 0);
+  const details = await chat.details();
+  assert.equal(details?.messages.length, 2);
+  await client.stop();
+});
+
+test('setModel starts a new conversation with that model; reset forgets the conversation', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const chat = new Chat(client, { modelId: 'sonnet' });
+  await chat.send('one');
+  const first = chat.id;
+  assert.match((await chat.details())!.modelId, /sonnet/);
+  chat.setModel('haiku');
+  await chat.send('two');
+  assert.notEqual(chat.id, first);
+  const details = (await chat.details())!;
+  assert.match(details.modelId, /haiku/);
+  assert.equal(details.messages.length, 2);
+  chat.reset();
+  assert.equal(chat.id, undefined);
+  await client.stop();
+});
+
+test('a tool round trip: the host asks read_file, the workspace answers, the model sees it', async () => {
+  const root = tempDir('ws');
+  writeFileSync(path.join(root, 'notes.txt'), 'alpha beta');
+  const { client } = await startHost(root, false);
+  const chat = new Chat(client, { tools: 'all' });
+  const tools: string[] = [];
+  const iterations: number[] = [];
+  const result = await chat.send('what is in notes?', { toolUse: (n) => tools.push(n), iteration: (i) => iterations.push(i) });
+  assert.deepEqual(tools, ['read_file']);
+  assert.deepEqual(iterations, [2]);
+  assert.equal(result.toolCalls.length, 1);
+  assert.equal(result.toolCalls[0].status, 'success');
+  assert.deepEqual(result.toolCalls[0].input, { path: 'notes.txt' });
+  assert.equal(finalText(result), 'Tool result received: alpha beta');
+  await client.stop();
+});
+
+test('search_workspace runs over the workspace files and its hits reach the model', async () => {
+  const root = tempDir('ws');
+  writeFileSync(path.join(root, 'hay.txt'), 'hay\nthe needle is here\nhay');
+  const { client } = await startHost(root, false);
+  const result = await new Chat(client, { tools: 'all' }).send('find the needle');
+  assert.equal(finalText(result), 'Tool result received: hay.txt:2: the needle is here');
+  await client.stop();
+});
+
+test('propose_edit is not applied when the user rejects it', async () => {
+  const root = tempDir('ws');
+  writeFileSync(path.join(root, 'a.txt'), 'one\n');
+  const { client, proposals } = await startHost(root, false);
+  const result = await new Chat(client, { tools: 'all' }).send('rename one to two');
+  assert.deepEqual(proposals, [{ path: 'a.txt', before: 'one\n', after: 'two\n', description: 'rename' }]);
+  assert.equal(readFileSync(path.join(root, 'a.txt'), 'utf8'), 'one\n');
+  assert.match(finalText(result), /rejected the edit; a\.txt is unchanged/);
+  await client.stop();
+});
+
+test('propose_edit is applied once the user accepts it', async () => {
+  const root = tempDir('ws');
+  writeFileSync(path.join(root, 'a.txt'), 'one\n');
+  const { client, proposals } = await startHost(root, true);
+  const result = await new Chat(client, { tools: 'all' }).send('rename one to two');
+  assert.equal(proposals.length, 1);
+  assert.equal(readFileSync(path.join(root, 'a.txt'), 'utf8'), 'two\n');
+  assert.match(finalText(result), /accepted the edit; a\.txt was updated/);
+  await client.stop();
+});
+
+test('Stop cancels the turn with $/cancelRequest: -32800 and the history is unchanged', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const chat = new Chat(client);
+  const cancel = new CancellationTokenSource();
+  const deltas: string[] = [];
+  const turn = chat.send(
+    'tell me a long story',
+    {
+      text: (d) => {
+        deltas.push(d);
+        cancel.cancel();
+      },
+    },
+    cancel.token,
+  );
+  await assert.rejects(turn, (err: unknown) => {
+    if (!(err instanceof HostRequestError)) throw new Error(`expected a HostRequestError, got ${String(err)}`);
+    assert.equal(err.code, -32800);
+    assert.ok(err.cancelled);
+    return true;
+  });
+  assert.ok(deltas.length >= 1 && deltas.length < 20, `deltas: ${JSON.stringify(deltas)}`);
+  assert.equal((await chat.details())?.messages.length, 0);
+  const next = await chat.send('and now?');
+  assert.equal(finalText(next), 'You said: and now?');
+  await client.stop();
+});
+
+test('a guardrail intervention is notified with converse/guardrail', async () => {
+  const { client } = await startHost(tempDir('ws'), false, { guardrailIdentifier: 'gr-test', guardrailVersion: '1' });
+  const seen: GuardrailParams[] = [];
+  client.onGuardrail((p) => seen.push(p));
+  const result = await new Chat(client).send('say something forbidden');
+  assert.equal(result.stopReason, 'guardrail_intervened');
+  assert.equal(finalText(result), 'Sorry, I cannot help with that.');
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].action, 'INTERVENED');
+  await client.stop();
+});
+
+test('a throttled call is retried and announced with converse/retry', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const seen: RetryParams[] = [];
+  client.onRetry((p) => seen.push(p));
+  const result = await new Chat(client).send('throttle me');
+  assert.equal(finalText(result), 'You said: throttle me');
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].errorCode, 'ThrottlingException');
+  assert.equal(seen[0].attempt, 2, 'the first retry is attempt 2');
+  await client.stop();
+});
+
+test('Edit Selection: the answer to editPrompt yields the replacement code', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const prompt = editPrompt('use 42', 'const answer = 41;', 'typescript', 'a.ts');
+  const result = await new Chat(client).send(prompt);
+  assert.equal(extractCode(finalText(result)), 'const answer = 42;');
+  await client.stop();
+});
+
+test('a missing binary is reported with the path and the setting to fix', async () => {
+  await assert.rejects(
+    import('../src/client').then(({ BedrockClient }) =>
+      BedrockClient.start({ command: '/nonexistent/bedrock-host', args: [], initializationOptions: {} }, { clientName: 't' }),
+    ),
+    /could not start bedrock-host "\/nonexistent\/bedrock-host".*bedrock\.binaryPath/,
+  );
+});
