@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh clone: installs the Python packages
 # the wire tests use (into the current Python; idempotent), builds once, runs
-# the Rust tests, then the boto3 tests against the built binary.
+# the Rust tests, the boto3 tests against the built binary, and the editor
+# tests (VS Code extension under Node, Neovim plugin headless) when Node.js
+# and Neovim are installed (.ci/run installs Neovim).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -f tests/python/requirements.txt ]; then
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/python/requirements.txt
-fi
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+  -r tests/python/requirements.txt
 
 cargo test --all-targets
 
-if [ -d tests/python ]; then
-  BEDROCK_HOST_BIN="$PWD/target/debug/bedrock-host" python3 -m pytest -q tests/python
+export BEDROCK_HOST_BIN="$PWD/target/debug/bedrock-host"
+python3 -m pytest -q tests/python
+
+if command -v node >/dev/null && command -v npm >/dev/null && command -v nvim >/dev/null; then
+  editors/test.sh
+else
+  echo "editor tests skipped: they need node, npm and nvim (apt-get install -y neovim)" >&2
 fi
