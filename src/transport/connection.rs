@@ -75,8 +75,11 @@ impl ClientHandle {
 
     /// Sends a notification to the client.
     pub fn notify(&self, method: &str, params: impl Serialize) -> Result<(), ClientRequestError> {
-        let params = to_json(method, params)?;
-        self.send(message::notification(method, params))
+        let body = message::notification_from(method, &params).map_err(|error| ClientRequestError::Serialize {
+            method: method.to_string(),
+            message: error.to_string(),
+        })?;
+        self.send(body)
     }
 
     /// Sends a request to the client and waits for its answer, at most `timeout`.
