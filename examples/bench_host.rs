@@ -379,6 +379,20 @@ impl HostProcess {
         Ok(HostProcess { child, rpc, reader, started_in, _log_dir: log_dir })
     }
 
+    /// User plus system CPU time the host has used so far (`/proc/PID/stat`, in clock ticks of 10 ms).
+    fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let pid = self.child.id().context("the host has exited")?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').context("unreadable /proc/PID/stat")?.1.split_whitespace().collect();
+        let ticks = |index: usize| -> anyhow::Result<f64> {
+            Ok(fields.get(index).context("short /proc/PID/stat")?.parse::<f64>()?)
+        };
+        // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the command name.
+        Ok((ticks(11)? + ticks(12)?) / 100.0)
+    }
+
     fn rss_bytes(&self) -> anyhow::Result<u64> {
         let pid = self.child.id().context("the host has exited")?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -481,16 +495,20 @@ async fn added_ttft(settings: &Settings, client: &Client, rpc: &Rpc) -> anyhow::
     Ok(summarize(direct_event))
 }
 
-async fn forwarding(settings: &Settings, client: &Client, rpc: &Rpc) -> anyhow::Result<()> {
+async fn forwarding(settings: &Settings, client: &Client, host: &HostProcess) -> anyhow::Result<()> {
+    let rpc = &host.rpc;
     let mut direct_rates = Vec::new();
     let mut host_rates = Vec::new();
+    let mut host_cpu = Vec::new();
     for _ in 0..settings.forward_runs {
         let (deltas, elapsed) = direct_stream(client, "long").await?;
         anyhow::ensure!(deltas == settings.forward_deltas, "direct SDK saw {deltas} text deltas");
         direct_rates.push(deltas as f64 / elapsed.as_secs_f64());
+        let cpu_before = host.cpu_seconds()?;
         let (deltas, elapsed) = host_stream(rpc.start("bedrock/converse", converse_params("long")).await?).await?;
         anyhow::ensure!(deltas == settings.forward_deltas, "the host forwarded {deltas} text deltas");
         host_rates.push(deltas as f64 / elapsed.as_secs_f64());
+        host_cpu.push((host.cpu_seconds()? - cpu_before) / deltas as f64);
     }
     let (direct, host) = (median(direct_rates), median(host_rates));
     println!(
@@ -500,6 +518,8 @@ async fn forwarding(settings: &Settings, client: &Client, rpc: &Rpc) -> anyhow::
     println!("| path | deltas/s |\n|---|---|");
     println!("| direct SDK | {direct:.0} |\n| host `bedrock/converse` stream | {host:.0} |");
     println!("\nratio host/direct: {:.2}", host / direct);
+    // CPU time, unlike the rates, does not depend on what else the machine runs.
+    println!("host CPU time per delta (user + system): {:.2} µs", median(host_cpu) * 1e6);
     Ok(())
 }
 
@@ -767,7 +787,7 @@ async fn main() -> anyhow::Result<()> {
 
     let host = HostProcess::start(&binary, Backend::Endpoint(emulator.base_url())).await?;
     let direct_first_event = added_ttft(&settings, &client, &host.rpc).await?;
-    forwarding(&settings, &client, &host.rpc).await?;
+    forwarding(&settings, &client, &host).await?;
     concurrency(&settings, &client, &host.rpc).await?;
     tool_loop(&settings, &host.rpc, direct_first_event).await?;
     host.stop().await?;
