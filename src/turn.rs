@@ -167,21 +167,24 @@ pub async fn call_model(
     let mut first_token_ms = None;
     while let Some(event) = events.next().await {
         let event = event?;
+        {
+            let mut progress = lock(progress);
+            let assembler = progress.streaming.get_or_insert_with(StreamAssembler::new);
+            assembler.push(&event);
+            if first_token_ms.is_none() && assembler.has_text() {
+                first_token_ms = Some(started.elapsed().as_millis() as u64);
+            }
+        }
+        // Folded first, so that the event moves into its notification instead of being cloned.
         notifier.send(
             method::CONVERSE_EVENT,
             ConverseEventParams {
                 request_id: notifier.request_id.clone(),
                 conversation_id: notifier.conversation_id.clone(),
                 iteration,
-                event: event.clone(),
+                event,
             },
         );
-        let mut progress = lock(progress);
-        let assembler = progress.streaming.get_or_insert_with(StreamAssembler::new);
-        assembler.push(&event);
-        if first_token_ms.is_none() && assembler.has_text() {
-            first_token_ms = Some(started.elapsed().as_millis() as u64);
-        }
     }
     let assembler = lock(progress).streaming.take().unwrap_or_default();
     Ok(CallOutcome { assembled: assembler.finish(), first_token_ms })

@@ -75,8 +75,11 @@ impl ClientHandle {
 
     /// Sends a notification to the client.
     pub fn notify(&self, method: &str, params: impl Serialize) -> Result<(), ClientRequestError> {
-        let params = to_json(method, params)?;
-        self.send(message::notification(method, params))
+        let body = message::notification_from(method, &params).map_err(|error| ClientRequestError::Serialize {
+            method: method.to_string(),
+            message: error.to_string(),
+        })?;
+        self.send(body)
     }
 
     /// Sends a request to the client and waits for its answer, at most `timeout`.
@@ -218,16 +221,47 @@ fn to_json(method: &str, params: impl Serialize) -> Result<Value, ClientRequestE
         .map_err(|error| ClientRequestError::Serialize { method: method.to_string(), message: error.to_string() })
 }
 
+/// Most bytes gathered into one write. Large enough to carry a burst of stream events in one
+/// system call; the buffer shrinks back to it after a larger message.
+const WRITE_BATCH_BYTES: usize = 256 * 1024;
+
 /// Writes every queued message, framed, until the session ends (`ClientHandle::close`) or a
 /// write error (the client stopped reading). Flushes whenever the queue is empty.
+///
+/// Messages already queued go out together in one write: tokio's stdout hands every write to a
+/// blocking thread, and one write per stream event made those hand-offs (context switches) the
+/// largest cost of forwarding a stream (BENCHMARKS.md, "Findings").
 pub async fn write_loop<W: AsyncWrite + Unpin>(mut output: W, framing: Framing, queue: OutboundQueue) {
     let OutboundQueue(mut receiver) = queue;
-    while let Some(item) = receiver.recv().await {
-        let Outbound::Message(body) = item else { break };
-        if let Err(error) = output.write_all(&framing.encode(&body)).await {
+    let mut batch = Vec::with_capacity(WRITE_BATCH_BYTES);
+    let mut closing = false;
+    while !closing && let Some(mut item) = receiver.recv().await {
+        loop {
+            let Outbound::Message(body) = item else {
+                closing = true;
+                break;
+            };
+            framing.encode_into(&body, &mut batch);
+            match receiver.try_recv() {
+                Ok(next) if batch.len() < WRITE_BATCH_BYTES => item = next,
+                Ok(next) => {
+                    // The batch is full: write it, and start the next one with this message.
+                    if let Err(error) = output.write_all(&batch).await {
+                        tracing::error!(%error, "cannot write to stdout; the client is gone");
+                        return;
+                    }
+                    batch.clear();
+                    item = next;
+                }
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = output.write_all(&batch).await {
             tracing::error!(%error, "cannot write to stdout; the client is gone");
             return;
         }
+        batch.clear();
+        batch.shrink_to(WRITE_BATCH_BYTES);
         if receiver.is_empty()
             && let Err(error) = output.flush().await
         {

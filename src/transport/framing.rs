@@ -23,20 +23,23 @@ pub enum Framing {
 impl Framing {
     /// The bytes to write for one message body.
     pub fn encode(self, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(body.len() + 32);
+        self.encode_into(body, &mut out);
+        out
+    }
+
+    /// Appends the bytes to write for one message body to `out`, so that a writer can gather
+    /// several messages into one write.
+    pub fn encode_into(self, body: &[u8], out: &mut Vec<u8>) {
         match self {
             Self::ContentLength => {
-                let header = format!("Content-Length: {}\r\n\r\n", body.len());
-                let mut out = Vec::with_capacity(header.len() + body.len());
-                out.extend_from_slice(header.as_bytes());
+                out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
                 out.extend_from_slice(body);
-                out
             }
             Self::Ndjson => {
                 // Compact JSON never holds a raw newline, so the line ends the message.
-                let mut out = Vec::with_capacity(body.len() + 1);
                 out.extend_from_slice(body);
                 out.push(b'\n');
-                out
             }
         }
     }
