@@ -122,3 +122,18 @@ fn a_stream_slower_between_tokens_than_the_request_timeout_still_completes() {
     let turn = emulated.host.call("conversation/send", json!({"conversationId": conversation, "content": "count"}));
     assert_eq!(message_text(&turn["result"]["messages"][0]), words(25), "{turn}");
 }
+
+#[test]
+fn an_invoke_model_stream_that_stalls_longer_than_the_request_timeout_is_a_network_failure() {
+    let rule = json!({
+        "when": {"operation": "InvokeModelWithResponseStream"},
+        "respond": {"content": [{"text": "too late"}], "firstTokenDelayMs": 5000}
+    });
+    let mut emulated =
+        Emulated::start(Some(json!({"rules": [rule]})), json!({"requestTimeoutMs": 300, "maxAttempts": 1}));
+    let body = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+        "messages": [{"role": "user", "content": "hi"}]});
+    let response = emulated.host.call("bedrock/invokeModel", json!({"modelId": "haiku", "stream": true, "body": body}));
+    assert_eq!(response["error"]["code"], -32005, "{response}");
+    assert!(response["error"]["message"].as_str().unwrap().contains("requestTimeoutMs"), "{response}");
+}

@@ -54,15 +54,28 @@ pub struct InvokeChunkStream {
     pub content_type: String,
     request_id: Option<String>,
     call: CallContext,
+    /// Longest wait for the next chunk (requestTimeoutMs), if any: the SDK's
+    /// attempt timeout ends once the response headers arrive.
+    idle_timeout: Option<std::time::Duration>,
     finished: bool,
 }
 
 impl InvokeChunkStream {
     /// The next chunk's bytes; `None` once the stream ended cleanly. After an
-    /// error the stream is finished.
+    /// error, or a silence longer than the idle timeout, the stream is finished.
     pub async fn next(&mut self) -> Option<HostResult<Bytes>> {
         while !self.finished {
-            match self.receiver.recv().await {
+            let received = match self.idle_timeout {
+                None => self.receiver.recv().await,
+                Some(limit) => match tokio::time::timeout(limit, self.receiver.recv()).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        self.finished = true;
+                        return Some(Err(errors::stream_idle(&self.call, limit)));
+                    }
+                },
+            };
+            match received {
                 Ok(Some(ResponseStream::Chunk(part))) => match part.bytes {
                     Some(bytes) => return Some(Ok(Bytes::from(bytes.into_inner()))),
                     None => tracing::warn!("skipping a chunk event without bytes"),
@@ -149,6 +162,7 @@ impl BedrockGateway {
             request_id: output.request_id().map(str::to_owned),
             receiver: output.body,
             call,
+            idle_timeout: self.stream_idle_timeout,
             finished: false,
         })
     }
