@@ -157,3 +157,33 @@ fn a_registered_tool_outside_the_conversations_list_is_not_run() {
     assert!(text.contains("`other`") && text.contains("get_weather"), "{text}");
     assert!(host.unread_host_requests().is_empty(), "the client was asked to run a tool it was not offered");
 }
+
+#[test]
+fn a_conversation_with_tool_history_goes_on_after_its_tools_are_unregistered() {
+    let script = json!({"rules": [{
+        "when": {"afterToolResult": false},
+        "times": 1,
+        "respond": {"content": [{"toolUse": {"toolUseId": "tu_w", "name": "get_weather", "input": {"city": "Paris"}}}]}
+    }]});
+    let mut host = start(script, json!({}));
+    host.register(json!([weather_tool()]));
+    let conversation = host.create(json!({"tools": "all"}));
+    let id = host.host.request("conversation/send", json!({"conversationId": conversation, "content": "weather?"}));
+    let call = host.host.host_request();
+    assert_eq!(call["method"], "tool/call", "{call}");
+    host.host.reply(&call["id"], json!({"content": "sunny"}));
+    let first = host.host.response(&id);
+    assert_eq!(first["result"]["stopReason"], "end_turn", "{first}");
+
+    // The history now holds toolUse and toolResult blocks, which Bedrock refuses without a toolConfig.
+    host.ok("tool/unregister", json!({"names": ["get_weather"]}));
+    let second = host.ok("conversation/send", json!({"conversationId": conversation, "content": "thanks"}));
+    assert_eq!(second["stopReason"], "end_turn", "{second}");
+    let last = host.journal().pop().expect("the second turn reached Bedrock");
+    assert_eq!(
+        offered(&last),
+        vec![("get_weather".to_string(), "No longer available; do not call it.".to_string())],
+        "the tool in the history is declared as gone"
+    );
+    assert_eq!(last["body"]["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"], json!({"type": "object"}));
+}

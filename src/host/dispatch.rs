@@ -38,6 +38,32 @@ type InFlight = Arc<Mutex<HashMap<RequestId, InFlightRequest>>>;
 struct InFlightRequest {
     cancel: CancellationToken,
     partial: PartialResult,
+    /// Set by [`Completion::commit`]: the handler has begun making its result
+    /// permanent, so a `$/cancelRequest` from now on is too late and ignored.
+    committing: bool,
+}
+
+/// Lets a handler make a result permanent (e.g. append a turn to the
+/// history) only if the request has not been cancelled, and keeps a late
+/// `$/cancelRequest` from answering -32800 for work that did happen.
+#[derive(Clone)]
+pub struct Completion {
+    in_flight: InFlight,
+    id: RequestId,
+}
+
+impl Completion {
+    /// Claims the request's answer for its result. Fails with -32800 when the
+    /// request was cancelled already (its answer has been sent).
+    pub fn commit(&self) -> Result<(), HostError> {
+        match lock(&self.in_flight).get_mut(&self.id) {
+            Some(request) => {
+                request.committing = true;
+                Ok(())
+            }
+            None => Err(HostError::Cancelled { partial: None }),
+        }
+    }
 }
 
 impl InFlightRequest {
@@ -171,10 +197,17 @@ impl Dispatcher {
     fn spawn(&self, id: RequestId, method: String, params: Option<Value>, handler: Handler, session: Arc<Session>) {
         let cancel = self.root.child_token();
         let partial = PartialResult::default();
-        let request = InFlightRequest { cancel: cancel.clone(), partial: partial.clone() };
+        let request = InFlightRequest { cancel: cancel.clone(), partial: partial.clone(), committing: false };
         lock(&self.in_flight).insert(id.clone(), request);
-        let context =
-            RequestContext { id: id.clone(), cancel: cancel.clone(), partial, client: self.client.clone(), session };
+        let completion = Completion { in_flight: self.in_flight.clone(), id: id.clone() };
+        let context = RequestContext {
+            id: id.clone(),
+            cancel: cancel.clone(),
+            partial,
+            completion,
+            client: self.client.clone(),
+            session,
+        };
         let work = AssertUnwindSafe(handler(context, params)).catch_unwind();
         let in_flight = self.in_flight.clone();
         let client = self.client.clone();
@@ -214,8 +247,15 @@ impl Dispatcher {
             Ok(other) => return tracing::warn!(id = %other, "ignored $/cancelRequest: `id` is not a string or number"),
             Err(error) => return tracing::warn!(%error, "ignored a malformed $/cancelRequest"),
         };
-        let Some(request) = lock(&self.in_flight).remove(&id) else {
-            return tracing::debug!(%id, "$/cancelRequest for a request no longer in flight");
+        let request = {
+            let mut in_flight = lock(&self.in_flight);
+            match in_flight.get(&id) {
+                None => return tracing::debug!(%id, "$/cancelRequest for a request no longer in flight"),
+                Some(request) if request.committing => {
+                    return tracing::debug!(%id, "$/cancelRequest too late: the request is committing its result");
+                }
+                Some(_) => in_flight.remove(&id).expect("the entry was just seen under the same lock"),
+            }
         };
         self.client.respond(&id, Err(request.cancel()));
     }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 
+pub use dispatch::Completion;
 pub use registry::{EmptyParams, PartialResult, Registry, RequestContext, parse_params};
 pub use session::{FALLBACK_MODEL, Session};
 

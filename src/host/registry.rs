@@ -25,6 +25,8 @@ pub struct RequestContext {
     pub cancel: CancellationToken,
     /// What the request produced so far; sent as `data.partial` if it is cancelled.
     pub partial: PartialResult,
+    /// Call [`Completion::commit`] just before making a result permanent.
+    pub completion: super::dispatch::Completion,
     /// Notifications and requests to the client.
     pub client: ClientHandle,
     pub session: Arc<Session>,

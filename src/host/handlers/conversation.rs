@@ -8,8 +8,8 @@ use crate::conversation::{Conversation, ConversationSettings, ToolSelection, rfc
 use crate::error::{HostError, HostResult};
 use crate::host::{EmptyParams, RequestContext, Session};
 use crate::protocol::bedrock::{
-    ContentBlock, ConversationRole, ConverseRequest, ConverseTokensRequest, CountTokensInput, Message,
-    ToolConfiguration, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
+    ContentBlock, ConversationRole, ConverseRequest, ConverseTokensRequest, CountTokensInput, Message, Tool,
+    ToolConfiguration, ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification,
 };
 use crate::protocol::{
     self, ConversationCountTokensParams, ConversationCreateParams, ConversationDeleteResult, ConversationForkParams,
@@ -67,9 +67,19 @@ pub async fn conversation_create(
 /// The toolConfig a conversation sends now: its selection of the tools
 /// registered at this moment. A named tool unregistered since is left out,
 /// as with `"all"`: the model is offered only what the client can run.
-fn conversation_tools(session: &Session, conversation: &Conversation) -> HostResult<Option<ToolConfiguration>> {
+///
+/// Bedrock refuses toolUse/toolResult blocks in a request without a
+/// toolConfig, so when no tool is offered but the history (or `new_messages`)
+/// holds tool blocks, the tools named there are declared with an open schema
+/// and a description saying they are gone. Should the model call one, the
+/// loop answers with an error toolResult without asking the client.
+fn conversation_tools(
+    session: &Session,
+    conversation: &Conversation,
+    new_messages: &[Message],
+) -> HostResult<Option<ToolConfiguration>> {
     let tools = match &conversation.settings.tools {
-        ToolSelection::None => return Ok(None),
+        ToolSelection::None => Vec::new(),
         ToolSelection::All => session.tools.list(),
         ToolSelection::Named(names) => names
             .iter()
@@ -82,7 +92,34 @@ fn conversation_tools(session: &Session, conversation: &Conversation) -> HostRes
             })
             .collect(),
     };
-    Ok(turn::tool_config(&tools, conversation.settings.tool_choice.clone()))
+    if let Some(config) = turn::tool_config(&tools, conversation.settings.tool_choice.clone()) {
+        return Ok(Some(config));
+    }
+    let mut used: Vec<String> = Vec::new();
+    for block in conversation.messages.iter().chain(new_messages).flat_map(|message| &message.content) {
+        if let ContentBlock::ToolUse(tool_use) = block
+            && !used.contains(&tool_use.name)
+        {
+            used.push(tool_use.name.clone());
+        }
+    }
+    if used.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ToolConfiguration {
+        tools: used
+            .into_iter()
+            .map(|name| {
+                Tool::ToolSpec(ToolSpecification {
+                    name,
+                    description: Some("No longer available; do not call it.".to_string()),
+                    input_schema: ToolInputSchema::Json(serde_json::json!({"type": "object"})),
+                    strict: None,
+                })
+            })
+            .collect(),
+        tool_choice: None,
+    }))
 }
 
 /// The request a turn starts from: history plus `new_messages`, the
@@ -173,7 +210,7 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
         &session.tools,
         &session.usage,
         base,
-        || conversation_tools(&session, &conversation),
+        || conversation_tools(&session, &conversation, std::slice::from_ref(&new_message)),
         &settings,
         &notifier,
         &progress,
@@ -181,6 +218,8 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     .await
     .map_err(|error| error.with_partial(lock_progress(&progress).snapshot()))?;
 
+    // From here the turn is permanent: a $/cancelRequest arriving now is too late and ignored.
+    ctx.completion.commit()?;
     let mut appended = vec![new_message];
     appended.extend(outcome.messages.iter().cloned());
     let updated = session.conversations.commit_turn(&id, &permit, appended, &outcome.usage, outcome.cost_usd)?;
@@ -272,7 +311,7 @@ pub async fn conversation_count_tokens(
     let input = CountTokensInput::Converse(ConverseTokensRequest {
         messages: request.messages,
         system: request.system,
-        tool_config: conversation_tools(session, &conversation)?,
+        tool_config: conversation_tools(session, &conversation, &new_messages)?,
         additional_model_request_fields: request.additional_model_request_fields,
     });
     let base_model = crate::catalog::base_model_id(&model_id, session.region());
