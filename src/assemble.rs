@@ -205,6 +205,7 @@ impl StreamAssembler {
             }),
             PartialBlock::Image { format, source } => match (image_format(&format), source) {
                 (Some(format), Some(source)) => ContentBlock::Image(ImageBlock { format, source, error: None }),
+                // Left out by `finish`: an image without its bytes cannot be sent back.
                 _ => ContentBlock::Text(String::new()),
             },
         }
@@ -244,7 +245,13 @@ impl StreamAssembler {
             let finished = self.finish_block(block);
             self.finished.insert(index, finished);
         }
-        let content = std::mem::take(&mut self.finished).into_values().collect();
+        // An empty text block (an image block that never got its source, a
+        // text block that got no text) would be refused by Bedrock when the
+        // history is sent back, so it is left out.
+        let content = std::mem::take(&mut self.finished)
+            .into_values()
+            .filter(|block| !matches!(block, ContentBlock::Text(text) if text.is_empty()))
+            .collect();
         AssembledResponse {
             response: ConverseResponse {
                 output: ConverseOutput::Message(Message { role: ConversationRole::Assistant, content }),

@@ -290,7 +290,10 @@ pub enum Geography {
 
 impl Geography {
     pub fn of_region(region: &str) -> Self {
-        if region.starts_with("us-") || region.starts_with("ca-") {
+        // GovCloud has its own `us-gov.` profiles, none of which the catalog lists.
+        if region.starts_with("us-gov-") {
+            Self::Other
+        } else if region.starts_with("us-") || region.starts_with("ca-") {
             Self::Us
         } else if region.starts_with("eu-") {
             Self::Eu
@@ -424,6 +427,8 @@ mod tests {
             ("nova-micro", "us-east-1", "us.amazon.nova-micro-v1:0"),
             ("titan-premier", "us-east-1", "amazon.titan-text-premier-v1:0"),
             ("titan-express", "eu-west-1", "amazon.titan-text-express-v1"),
+            ("sonnet", "us-gov-west-1", "global.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("nova-pro", "us-gov-west-1", "amazon.nova-pro-v1:0"),
         ];
         for (alias, region, expected) in table {
             assert_eq!(resolve_model_id(alias, region), expected, "{alias} in {region}");

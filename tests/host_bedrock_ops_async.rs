@@ -107,8 +107,14 @@ fn start_get_and_list_with_paging() {
         "bedrock/getAsyncInvoke",
         json!({"invocationArn": "arn:aws:bedrock:us-east-1:123456789012:async-invoke/nosuchjob000"}),
     );
-    assert_eq!(missing["error"]["code"], -32001, "{missing}");
-    assert_eq!(missing["error"]["data"]["bedrockCode"], "ValidationException");
+    // PROTOCOL.md: a job that does not exist is -32003 {kind, id}.
+    assert_eq!(missing["error"]["code"], -32003, "{missing}");
+    assert_eq!(
+        missing["error"]["data"],
+        json!({"kind": "asyncInvoke", "id": "arn:aws:bedrock:us-east-1:123456789012:async-invoke/nosuchjob000"})
+    );
+    let malformed = host.call("bedrock/getAsyncInvoke", json!({"invocationArn": "not-an-arn"}));
+    assert_eq!(malformed["error"]["code"], -32001, "a malformed ARN stays Bedrock's ValidationException: {malformed}");
     host.finish();
 }
 

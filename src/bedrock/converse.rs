@@ -90,6 +90,7 @@ impl BedrockGateway {
             receiver: output.stream,
             call,
             idle_timeout: self.stream_idle_timeout,
+            stopped: false,
             finished: false,
         })
     }
@@ -105,6 +106,8 @@ pub struct ConverseEventStream {
     call: CallContext,
     /// Longest wait for the next event (requestTimeoutMs), if any.
     idle_timeout: Option<Duration>,
+    /// Whether `messageStop` arrived: a stream that ends without it is incomplete.
+    stopped: bool,
     finished: bool,
 }
 
@@ -129,10 +132,16 @@ impl ConverseEventStream {
             match received {
                 Ok(Some(event)) => {
                     if let Some(event) = convert::stream_event_from_sdk(&event) {
+                        self.stopped |= matches!(event, ConverseStreamEvent::MessageStop(_));
                         return Some(Ok(event));
                     }
                 }
-                Ok(None) => self.finished = true,
+                Ok(None) => {
+                    self.finished = true;
+                    if !self.stopped {
+                        return Some(Err(errors::stream_incomplete(&self.call)));
+                    }
+                }
                 Err(error) => {
                     self.finished = true;
                     return Some(Err(errors::from_stream_error(error, &self.call, self.request_id.as_deref())));

@@ -75,8 +75,20 @@ where
     }
 }
 
-/// Maps a failure that is not Bedrock answering with an exception: the
-/// request was not built, not sent, timed out, or its answer was cut off.
+/// A stream that ended cleanly but before its `messageStop`: the answer is
+/// incomplete (a proxy or load balancer closed it), so it must not count as done.
+pub(crate) fn stream_incomplete(call: &CallContext) -> HostError {
+    HostError::Unreachable {
+        message: format!(
+            "the {} stream for {} ended before Bedrock's messageStop, so the answer is incomplete. What arrived \
+             is kept; retry the call.",
+            call.operation, call.target
+        ),
+        attempts: call.attempts,
+        partial: None,
+    }
+}
+
 /// A stream that went silent for longer than requestTimeoutMs.
 pub(crate) fn stream_idle(call: &CallContext, limit: std::time::Duration) -> HostError {
     HostError::Unreachable {
@@ -92,6 +104,8 @@ pub(crate) fn stream_idle(call: &CallContext, limit: std::time::Duration) -> Hos
     }
 }
 
+/// Maps a failure that is not Bedrock answering with an exception: the
+/// request was not built, not sent, timed out, or its answer was cut off.
 pub(crate) fn from_transport_error(error: &(dyn StdError + 'static), call: &CallContext) -> HostError {
     if let Some(credentials) = find_credentials_error(error) {
         return HostError::NoCredentials {
@@ -141,7 +155,7 @@ fn is_retryable(code: &str, http_status: u16) -> bool {
             | "ModelNotReadyException"
             | "InternalServerException"
             | "ServiceUnavailableException"
-    ) || http_status >= 500
+    ) || matches!(http_status, 500 | 502 | 503 | 504)
 }
 
 fn explain(code: &str, said: &str, call: &CallContext) -> String {

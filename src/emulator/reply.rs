@@ -196,18 +196,23 @@ pub struct Reply {
 /// The default answer: quote the last user text (or the tool results it answers), then honour
 /// stop sequences and `maxTokens`.
 fn default_blocks(prompt: &Prompt) -> (Vec<Block>, String, Option<String>) {
-    let mut text = if prompt.last_user_text.is_empty() && prompt.after_tool_result() {
-        format!("Tool result received: {}", prompt.tool_results.join("\n"))
+    let prefix = if prompt.last_user_text.is_empty() && prompt.after_tool_result() {
+        "Tool result received: "
     } else {
-        format!("You said: {}", prompt.last_user_text)
+        "You said: "
     };
+    let quoted =
+        if prefix.starts_with("Tool") { prompt.tool_results.join("\n") } else { prompt.last_user_text.clone() };
+    let mut text = format!("{prefix}{quoted}");
     let mut stop_reason = "end_turn";
     let mut stop_sequence = None;
     let earliest = prompt
         .stop_sequences
         .iter()
         .filter(|sequence| !sequence.is_empty())
-        .filter_map(|sequence| text.find(sequence.as_str()).map(|at| (at, sequence)))
+        // Only the quoted part stops: a cut inside the fixed prefix would leave a blank answer,
+        // which Bedrock refuses when it is sent back in the history.
+        .filter_map(|sequence| text[prefix.len()..].find(sequence.as_str()).map(|at| (prefix.len() + at, sequence)))
         .min_by_key(|(at, _)| *at);
     if let Some((at, sequence)) = earliest {
         text.truncate(at);
@@ -347,6 +352,8 @@ mod tests {
         assert_eq!(limited.stop_reason, "max_tokens");
         let stopped = compose(&Prompt { stop_sequences: vec!["b".into()], ..prompt("a b c") }, None, None);
         assert_eq!(stopped.blocks, vec![Block::Text("You said: a ".into())]);
+        let in_prefix = compose(&Prompt { stop_sequences: vec!["You".into()], ..prompt("a You c") }, None, None);
+        assert_eq!(in_prefix.blocks, vec![Block::Text("You said: a ".into())], "the prefix never stops");
         assert_eq!(stopped.stop_reason, "stop_sequence");
         assert_eq!(stopped.stop_sequence.as_deref(), Some("b"));
     }

@@ -62,11 +62,19 @@ macro_rules! bedrock_union {
                                 map.next_value::<de::IgnoredAny>()?;
                                 continue;
                             }
+                            // A union has exactly one non-null key: clients that write absent
+                            // members as null (`{"text": "a", "image": null}`) are understood.
                             if let Some((first, _)) = &found {
-                                return Err(de::Error::custom(two_keys_message(stringify!($name), first, &key)));
+                                if map.next_value::<Option<de::IgnoredAny>>()?.is_some() {
+                                    return Err(de::Error::custom(two_keys_message(stringify!($name), first, &key)));
+                                }
+                                continue;
                             }
                             let value = match key.as_str() {
-                                $( $key => $name::$variant(map.next_value()?), )+
+                                $( $key => match map.next_value::<Option<$ty>>()? {
+                                    Some(value) => $name::$variant(value),
+                                    None => continue,
+                                }, )+
                                 _ => return Err(de::Error::custom(unknown_key_message(stringify!($name), &key, $name::KEYS))),
                             };
                             found = Some((key, value));
@@ -1791,6 +1799,14 @@ mod tests {
         }
         let all: std::collections::BTreeSet<String> = ContentBlock::KEYS.iter().map(|key| key.to_string()).collect();
         assert_eq!(kinds, all, "every ContentBlock kind needs an example");
+    }
+
+    #[test]
+    fn null_members_of_a_union_are_absent() {
+        let block: ContentBlock = serde_json::from_str(r#"{"image":null,"text":"a","video":null}"#).unwrap();
+        assert_eq!(block, ContentBlock::Text("a".into()));
+        let error = serde_json::from_str::<ContentBlock>(r#"{"text":null}"#).unwrap_err().to_string();
+        assert!(error.contains("is empty"), "{error}");
     }
 
     #[test]

@@ -13,8 +13,9 @@ use crate::catalog::{self, BilledTokens, MODELS, ModelEntry, PRICES_AS_OF};
 use crate::error::{HostError, HostResult};
 use crate::host::{EmptyParams, RequestContext};
 use crate::protocol::bedrock::{
-    ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, ListAsyncInvokesRequest,
-    ListAsyncInvokesResponse, PerformanceConfigLatency, ServiceTierType, StartAsyncInvokeResponse, TokenUsage,
+    ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, GuardrailTrace,
+    ListAsyncInvokesRequest, ListAsyncInvokesResponse, PerformanceConfigLatency, ServiceTierType,
+    StartAsyncInvokeResponse, TokenUsage,
 };
 use crate::protocol::{
     AsyncStatusParams, ConverseGuardrailParams, ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult,
@@ -178,14 +179,27 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             "guardrailIdentifier and guardrailVersion go together; give both or neither",
         ));
     }
+    // HostOptions.guardrailConfig is a default for every call: InvokeModel takes it as headers.
+    let (guardrail_identifier, guardrail_version, default_trace) =
+        match (params.guardrail_identifier, params.guardrail_version) {
+            (Some(identifier), Some(version)) => (Some(identifier), Some(version), None),
+            _ => match session.default_guardrail()? {
+                Some(config) => (
+                    Some(config.guardrail_identifier),
+                    Some(config.guardrail_version),
+                    config.trace.filter(|trace| *trace != GuardrailTrace::Disabled).map(|_| InvokeModelTrace::Enabled),
+                ),
+                None => (None, None, None),
+            },
+        };
     let body = serde_json::to_vec(&params.body).expect("a JSON value serializes");
     let request = InvokeModelRequest {
         body: body.into(),
         content_type: Some(params.content_type.unwrap_or_else(|| "application/json".to_string())),
         accept: Some(params.accept.unwrap_or_else(|| "application/json".to_string())),
-        guardrail_identifier: params.guardrail_identifier,
-        guardrail_version: params.guardrail_version,
-        trace: params.trace.map(|trace| {
+        guardrail_identifier,
+        guardrail_version,
+        trace: params.trace.or(default_trace).map(|trace| {
             match trace {
                 InvokeModelTrace::Enabled => "ENABLED",
                 InvokeModelTrace::Disabled => "DISABLED",
@@ -272,8 +286,29 @@ pub async fn apply_guardrail(ctx: RequestContext, params: ApplyGuardrailRequest)
     ctx.session.backend.gateway.apply_guardrail(&params, &CallOptions::default()).await
 }
 
+/// An unknown job is -32003 (PROTOCOL.md), although Bedrock itself answers a
+/// well-formed ARN it does not know with ValidationException.
 pub async fn get_async_invoke(ctx: RequestContext, params: GetAsyncInvokeRequest) -> HostResult<AsyncInvokeSummary> {
-    ctx.session.backend.gateway.get_async_invoke(&params.invocation_arn, &CallOptions::default()).await
+    let arn = params.invocation_arn;
+    match ctx.session.backend.gateway.get_async_invoke(&arn, &CallOptions::default()).await {
+        Err(HostError::Bedrock { data, .. })
+            if is_async_invoke_arn(&arn)
+                && matches!(data.bedrock_code.as_str(), "ValidationException" | "ResourceNotFoundException") =>
+        {
+            Err(HostError::NotFound { kind: "asyncInvoke", id: arn })
+        }
+        other => other,
+    }
+}
+
+/// `arn:aws[-partition]:bedrock:<region>:<account>:async-invoke/<id>`.
+fn is_async_invoke_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "bedrock"
+        && parts[5].strip_prefix("async-invoke/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 pub async fn list_async_invokes(

@@ -9,6 +9,7 @@ use crate::conversation::{ConversationStore, StoreLimits};
 use crate::error::{HostError, HostResult};
 use crate::host::registry::Registry;
 use crate::host::{LaunchConfig, Session, backend};
+use crate::protocol::bedrock::GuardrailConfiguration;
 use crate::protocol::{
     HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method,
 };
@@ -24,6 +25,17 @@ pub async fn initialize(
     shutdown: CancellationToken,
 ) -> HostResult<(Arc<Session>, InitializeResult)> {
     let options = params.initialization_options.unwrap_or_default().or(launch.options.clone());
+    // A bad default guardrail fails here, where the client set it, not in every later call.
+    if let Some(config) = &options.guardrail_config
+        && let Err(error) = serde_json::from_value::<GuardrailConfiguration>(config.clone())
+    {
+        return Err(HostError::invalid_field(
+            "initializationOptions.guardrailConfig",
+            format!(
+                "is not a Bedrock guardrailConfig ({error}); expected {{\"guardrailIdentifier\": \"…\", \"guardrailVersion\": \"1\", \"trace\"?: \"enabled\"}}"
+            ),
+        ));
+    }
     let backend = backend::connect(launch, &options).await?;
     let mut methods = vec![method::INITIALIZE.to_string(), method::SHUTDOWN.to_string()];
     methods.extend(registry.methods().map(str::to_string));
