@@ -346,3 +346,22 @@ async fn count_tokens_apply_guardrail_and_async_invoke_speak_the_wire() {
         assert!(received[4].path.contains(part), "{} lacks {part}", received[4].path);
     }
 }
+
+#[tokio::test]
+async fn a_stream_that_ends_cleanly_before_message_stop_is_incomplete() {
+    // Every frame whole, the body ended cleanly, but no messageStop: a proxy closed it early.
+    let frames: Vec<Vec<u8>> = stream_frames().into_iter().take(3).collect();
+    let server = CannedServer::start(vec![Canned::event_stream(&frames)]).await;
+    let gateway = gateway(&server).await;
+    let converse = request(json!({"modelId": MODEL, "messages": [{"role": "user", "content": [{"text": "hi"}]}]}));
+
+    let mut stream = gateway.converse_stream(MODEL, &converse, &CallOptions::default()).await.unwrap();
+    let (events, error) = collect(&mut stream).await;
+
+    assert_eq!(events.len(), 3, "the events that arrived are yielded first");
+    let error = error.expect("a stream without messageStop is an error, not a finished answer");
+    assert!(
+        matches!(&error, HostError::Unreachable { message, attempts: 1, .. } if message.contains("messageStop")),
+        "{error:?}"
+    );
+}

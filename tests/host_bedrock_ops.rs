@@ -596,3 +596,31 @@ fn invalid_params_name_the_field() {
     assert!(journal(&url).is_empty(), "invalid params never reach Bedrock");
     host.finish();
 }
+
+#[test]
+fn the_default_guardrail_applies_to_invoke_model_and_a_bad_one_fails_initialize() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("script.json");
+    std::fs::write(&path, guardrail_script().to_string()).unwrap();
+    let mut host = HostBuilder::new(Framing::Ndjson)
+        .arg("--emulator")
+        .arg("--emulator-script")
+        .arg(path.display().to_string())
+        .spawn();
+
+    let bad = host.call("initialize", json!({"initializationOptions": {"guardrailConfig": {"guardrailVersion": "1"}}}));
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    assert_eq!(bad["error"]["data"]["errors"][0]["path"], "initializationOptions.guardrailConfig", "{bad}");
+
+    let guardrail = json!({"guardrailIdentifier": "gr-test", "guardrailVersion": "1", "trace": "enabled"});
+    let init = host.call("initialize", json!({"initializationOptions": {"guardrailConfig": guardrail}}));
+    let url = init["result"]["backend"]["endpointUrl"].as_str().unwrap_or_else(|| panic!("{init}")).to_string();
+    let blocked =
+        host.call("bedrock/invokeModel", json!({"modelId": HAIKU_US, "body": anthropic_body("something forbidden")}));
+    assert_eq!(result(&blocked)["guardrailAction"], "INTERVENED", "{blocked}");
+    let sent = journal_of(&url, "InvokeModel");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-guardrailidentifier"], "gr-test");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-guardrailversion"], "1");
+    assert_eq!(sent[0]["headers"]["x-amzn-bedrock-trace"], "ENABLED");
+    host.finish();
+}
