@@ -65,15 +65,9 @@ impl InvokeChunkStream {
     /// error, or a silence longer than the idle timeout, the stream is finished.
     pub async fn next(&mut self) -> Option<HostResult<Bytes>> {
         while !self.finished {
-            let received = match self.idle_timeout {
-                None => self.receiver.recv().await,
-                Some(limit) => match tokio::time::timeout(limit, self.receiver.recv()).await {
-                    Ok(received) => received,
-                    Err(_) => {
-                        self.finished = true;
-                        return Some(Err(errors::stream_idle(&self.call, limit)));
-                    }
-                },
+            let Some(received) = super::next_event_within(&mut self.receiver, self.idle_timeout).await else {
+                self.finished = true;
+                return Some(Err(errors::stream_idle(&self.call, self.idle_timeout.unwrap_or_default())));
             };
             match received {
                 Ok(Some(ResponseStream::Chunk(part))) => match part.bytes {

@@ -81,3 +81,19 @@ impl std::fmt::Debug for CallOptions {
         f.debug_struct("CallOptions").field("on_retry", &self.on_retry.is_some()).finish()
     }
 }
+
+/// The next event of a response stream, waiting at most `idle` when set
+/// (requestTimeoutMs: the SDK's attempt timeout ends with the response
+/// headers, so a stream that goes silent would otherwise hang). `None` when
+/// the wait ran out.
+async fn next_event_within<T, E>(
+    receiver: &mut aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver<T, E>,
+    idle: Option<Duration>,
+) -> Option<
+    Result<Option<T>, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_types::event_stream::RawMessage>>,
+> {
+    match idle {
+        None => Some(receiver.recv().await),
+        Some(limit) => tokio::time::timeout(limit, receiver.recv()).await.ok(),
+    }
+}
