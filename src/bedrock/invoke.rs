@@ -88,19 +88,13 @@ impl InvokeChunkStream {
     }
 }
 
-impl BedrockGateway {
-    /// InvokeModel. The model id is passed through unchanged.
-    pub async fn invoke_model(
-        &self,
-        model_id: &str,
-        request: InvokeModelRequest,
-        options: &CallOptions,
-    ) -> HostResult<InvokeModelResponse> {
-        let call = self.call_context("InvokeModel", "bedrock:InvokeModel", format!("model `{model_id}`"))?;
-        let builder = self
-            .client
-            .invoke_model()
-            .model_id(model_id)
+/// Sets the members InvokeModel and InvokeModelWithResponseStream share on
+/// either fluent builder (distinct types with the same setters).
+macro_rules! set_invoke_members {
+    ($builder:expr, $model_id:expr, $request:expr) => {{
+        let request: InvokeModelRequest = $request;
+        $builder
+            .model_id($model_id)
             .body(Blob::new(request.body))
             .content_type(request.content_type.unwrap_or_else(|| "application/json".to_owned()))
             .set_accept(request.accept)
@@ -110,7 +104,20 @@ impl BedrockGateway {
             .set_performance_config_latency(
                 request.performance_config_latency.as_deref().map(PerformanceConfigLatency::from),
             )
-            .set_service_tier(request.service_tier.as_deref().map(ServiceTierType::from));
+            .set_service_tier(request.service_tier.as_deref().map(ServiceTierType::from))
+    }};
+}
+
+impl BedrockGateway {
+    /// InvokeModel. The model id is passed through unchanged.
+    pub async fn invoke_model(
+        &self,
+        model_id: &str,
+        request: InvokeModelRequest,
+        options: &CallOptions,
+    ) -> HostResult<InvokeModelResponse> {
+        let call = self.call_context("InvokeModel", "bedrock:InvokeModel", format!("model `{model_id}`"))?;
+        let builder = set_invoke_members!(self.client.invoke_model(), model_id, request);
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
         Ok(InvokeModelResponse {
             content_type: output.content_type().to_owned(),
@@ -133,20 +140,7 @@ impl BedrockGateway {
             "bedrock:InvokeModelWithResponseStream",
             format!("model `{model_id}`"),
         )?;
-        let builder = self
-            .client
-            .invoke_model_with_response_stream()
-            .model_id(model_id)
-            .body(Blob::new(request.body))
-            .content_type(request.content_type.unwrap_or_else(|| "application/json".to_owned()))
-            .set_accept(request.accept)
-            .set_guardrail_identifier(request.guardrail_identifier)
-            .set_guardrail_version(request.guardrail_version)
-            .set_trace(request.trace.as_deref().map(Trace::from))
-            .set_performance_config_latency(
-                request.performance_config_latency.as_deref().map(PerformanceConfigLatency::from),
-            )
-            .set_service_tier(request.service_tier.as_deref().map(ServiceTierType::from));
+        let builder = set_invoke_members!(self.client.invoke_model_with_response_stream(), model_id, request);
         let (output, attempts) = self
             .run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send())
             .await?;
