@@ -624,3 +624,21 @@ fn the_default_guardrail_applies_to_invoke_model_and_a_bad_one_fails_initialize(
     assert_eq!(sent[0]["headers"]["x-amzn-bedrock-trace"], "ENABLED");
     host.finish();
 }
+
+#[test]
+fn invalid_params_name_every_bad_field_at_once() {
+    let (mut host, url, _dir) = host_with(json!({"rules": []}), &[]);
+    let response = host.call(
+        "bedrock/converse",
+        json!({"modelId": 5, "messages": [{"role": "user", "content": [{"text": "hi"}]}],
+               "inferenceConfig": {"maxTokens": "many"}, "stream": "yes"}),
+    );
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    let mut paths = invalid_paths(&response);
+    paths.sort();
+    assert_eq!(paths, ["inferenceConfig.maxTokens", "modelId", "stream"], "{response}");
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(message.contains("`modelId`") && message.contains("`stream`"), "the message names them all: {message}");
+    assert!(journal(&url).is_empty(), "an invalid request never reaches Bedrock");
+    host.finish();
+}

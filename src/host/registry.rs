@@ -90,7 +90,7 @@ impl Registry {
         let erased: Handler = Arc::new(move |context, params| {
             let handler = handler.clone();
             Box::pin(async move {
-                let params = parse_params::<P>(params)?;
+                let params = parse_method_params::<P>(method, params)?;
                 let result = handler(context, params).await?;
                 serde_json::to_value(result)
                     .map_err(|error| HostError::Internal(format!("the result does not serialize to JSON: {error}")))
@@ -134,6 +134,41 @@ impl Registry {
 pub struct EmptyParams {}
 
 pub use crate::protocol::parse_params;
+
+/// [`parse_params`], and when it fails, every other bad field the method's
+/// params schema finds too: serde stops at the first problem, and a client
+/// fixing a request wants them all at once. Fields inside the one serde named
+/// are left to its (more precise) message.
+fn parse_method_params<P: DeserializeOwned>(method: &str, params: Option<Value>) -> HostResult<P> {
+    let snapshot = params.clone();
+    match parse_params::<P>(params) {
+        Err(HostError::InvalidParams { summary, mut errors }) => {
+            let value = snapshot.unwrap_or_else(|| Value::Object(Default::default()));
+            let overlaps = |a: &str, b: &str| {
+                let within = |inner: &str, outer: &str| {
+                    inner == outer
+                        || (!outer.is_empty()
+                            && inner
+                                .strip_prefix(outer)
+                                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('[')))
+                };
+                within(a, b) || within(b, a)
+            };
+            for (path, message) in crate::protocol::params_schema_errors(method, &value) {
+                if !errors.iter().any(|known| overlaps(&known.path, &path)) {
+                    errors.push(crate::error::FieldError::new(path, message));
+                }
+            }
+            let summary = if errors.len() > 1 {
+                errors.iter().map(|e| format!("`{}`: {}", e.path, e.message)).collect::<Vec<_>>().join("; ")
+            } else {
+                summary
+            };
+            Err(HostError::InvalidParams { summary, errors })
+        }
+        other => other,
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,9 @@ pub use agent::*;
 pub use lifecycle::*;
 pub use methods::*;
 pub use notifications::*;
-pub use table::{Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, protocol_method};
+pub use table::{
+    Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, params_schema_errors, protocol_method,
+};
 
 /// Method and notification names, exactly as PROTOCOL.md spells them.
 pub mod method {

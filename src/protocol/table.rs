@@ -134,3 +134,110 @@ pub const PROTOCOL_METHODS: &[ProtocolMethod] = &[
 pub fn protocol_method(name: &str) -> Option<&'static ProtocolMethod> {
     PROTOCOL_METHODS.iter().find(|entry| entry.name == name)
 }
+
+/// Every way `params` breaks `method`'s params schema, as `(path, message)`
+/// pairs with dotted paths (`messages[0].content`). Used on the error path
+/// only, so that -32602 can name each bad field and not just the first one
+/// serde stops at. Schemas compile once, on first use.
+pub fn params_schema_errors(method: &str, params: &serde_json::Value) -> Vec<(String, String)> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    static VALIDATORS: OnceLock<Mutex<HashMap<&'static str, Option<std::sync::Arc<jsonschema::Validator>>>>> =
+        OnceLock::new();
+    let Some(entry) = protocol_method(method) else { return Vec::new() };
+    let Some(schema_fn) = entry.params else { return Vec::new() };
+    let validator = {
+        let mut cache =
+            VALIDATORS.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(entry.name)
+            .or_insert_with(|| {
+                let schema = serde_json::to_value(schema_fn()).ok()?;
+                jsonschema::validator_for(&schema).ok().map(std::sync::Arc::new)
+            })
+            .clone()
+    };
+    let Some(validator) = validator else { return Vec::new() };
+    let mut errors = Vec::new();
+    for error in validator.iter_errors(params) {
+        flatten_error(&error, &mut errors);
+    }
+    errors
+}
+
+/// An `anyOf`/`oneOf` failure (every `Option` field is `anyOf [T, null]`)
+/// says only "not valid under any of the schemas"; the branch that got
+/// furthest into the value holds the errors a person can act on.
+fn flatten_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(String, String)>) {
+    use jsonschema::error::ValidationErrorKind;
+    let here = error.instance_path().to_string();
+    if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } = error.kind() {
+        let depth = |branch: &Vec<jsonschema::ValidationError<'static>>| {
+            branch.iter().map(|e| e.instance_path().to_string().len()).max().unwrap_or(0)
+        };
+        if let Some(branch) = context.iter().max_by_key(|branch| depth(branch))
+            && depth(branch) > here.len()
+        {
+            for inner in branch {
+                flatten_error(inner, out);
+            }
+            return;
+        }
+    }
+    // A missing member is reported at its object; name the member itself, as serde's path does.
+    let path = match error.kind() {
+        ValidationErrorKind::Required { property: serde_json::Value::String(name) } => {
+            format!("{here}/{}", name.replace('~', "~0").replace('/', "~1"))
+        }
+        _ => here,
+    };
+    out.push((dotted_path(&path), error.to_string()));
+}
+
+/// `/messages/0/content` → `messages[0].content`.
+fn dotted_path(pointer: &str) -> String {
+    let mut path = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            path.push_str(&format!("[{segment}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&segment);
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod schema_error_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn pointers_become_dotted_paths() {
+        assert_eq!(dotted_path(""), "");
+        assert_eq!(dotted_path("/messages/0/content/12/text"), "messages[0].content[12].text");
+        assert_eq!(dotted_path("/a~1b"), "a/b");
+    }
+
+    #[test]
+    fn every_bad_field_is_found() {
+        let errors = params_schema_errors(
+            method::CONVERSE,
+            &json!({"modelId": 5, "inferenceConfig": {"maxTokens": "many"}, "stream": "yes"}),
+        );
+        let paths: Vec<&str> = errors.iter().map(|(path, _)| path.as_str()).collect();
+        for expected in ["modelId", "inferenceConfig.maxTokens", "stream"] {
+            assert!(paths.contains(&expected), "{expected} in {errors:?}");
+        }
+        assert!(params_schema_errors("no/such", &json!({})).is_empty());
+        let missing = params_schema_errors(method::COST_ESTIMATE, &json!({"modelId": "m"}));
+        let paths: Vec<&str> = missing.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["inputTokens", "outputTokens"], "{missing:?}");
+    }
+}
