@@ -143,8 +143,9 @@ pub fn params_schema_errors(method: &str, params: &serde_json::Value) -> Vec<(St
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
 
-    static VALIDATORS: OnceLock<Mutex<HashMap<&'static str, Option<std::sync::Arc<jsonschema::Validator>>>>> =
-        OnceLock::new();
+    /// Compiled params validators by method; `None` for a schema that does not compile.
+    type Validators = HashMap<&'static str, Option<std::sync::Arc<jsonschema::Validator>>>;
+    static VALIDATORS: OnceLock<Mutex<Validators>> = OnceLock::new();
     let Some(entry) = protocol_method(method) else { return Vec::new() };
     let Some(schema_fn) = entry.params else { return Vec::new() };
     let validator = {
