@@ -12,18 +12,18 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::assemble::StreamAssembler;
-use crate::bedrock::{CallOptions, RetryNotice};
+use crate::agent::assemble::StreamAssembler;
 use crate::catalog;
+use crate::catalog::usage::cost_usd;
 use crate::cli::{AskArgs, CommonArgs};
 use crate::error::HostError;
 use crate::host::backend::{self, DEFAULT_REGION};
 use crate::host::{FALLBACK_MODEL, LaunchConfig};
-use crate::protocol::bedrock::{
+use crate::protocol::shapes::{
     ContentBlock, ContentBlockDelta, ConversationRole, ConverseRequest, ConverseStreamEvent, InferenceConfiguration,
     Message, SystemContentBlock,
 };
-use crate::usage::cost_usd;
+use crate::sdk::{CallOptions, RetryNotice};
 
 /// Runs one turn; `Ok(FAILURE)` when Bedrock or the set-up refused it (the
 /// reason is already on stderr).

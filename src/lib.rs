@@ -4,35 +4,34 @@
 //!
 //! # Layout
 //!
-//! - [`protocol`]: the wire types of PROTOCOL.md (serde + schemars) and the method names.
+//! - [`protocol`]: the JSON the host speaks: method params and results, notifications, the method
+//!   table, and Bedrock's own shapes ([`protocol::shapes`]), all serde + schemars.
 //! - [`transport`]: framing (Content-Length and newline-delimited JSON) and the JSON-RPC connection.
-//! - [`host`]: dispatch, lifecycle and one handler per method.
-//! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
-//! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
+//! - `host`: the stdio server: dispatch, request bookkeeping, the session, one handler per method.
+//! - `agent`: the turn (one model call, streamed), the tool-use loop, stream assembly, the tool registry.
+//! - `conversations`: conversation state, the store, and its journals under `--storage-dir`.
+//! - [`catalog`]: models, aliases, inference profiles, prices, and the usage ledger.
+//! - [`sdk`]: the only module that imports `aws_sdk_bedrockruntime`: client set-up, conversions, calls.
+//! - [`emulator`]: the Bedrock Runtime emulator (docs/emulator.md); imports nothing else of this crate.
 //! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
-//! - [`conversation`], [`storage`]: conversation state, and its journals under `--storage-dir`.
 
+mod agent;
 mod ask;
-pub mod assemble;
-pub mod bedrock;
 pub mod catalog;
 pub mod cli;
-pub mod conversation;
+pub mod conversations;
 pub mod emulator;
 pub mod error;
-pub mod host;
+mod host;
 mod logging;
 pub mod protocol;
-mod response_cache;
 pub mod schema;
-pub mod storage;
-pub mod tools;
+pub mod sdk;
+mod sync;
 pub mod transport;
-pub mod turn;
-pub mod usage;
 
 pub use error::{FieldError, HostError, HostResult};
 

@@ -10,7 +10,7 @@ mod bedrock_support;
 use std::process::Command;
 
 use bedrock_host::HostError;
-use bedrock_host::bedrock::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
+use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use bedrock_support::{Canned, CannedServer};
 
 fn run_isolated(test_name: &str) {

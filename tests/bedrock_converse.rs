@@ -7,10 +7,10 @@ mod bedrock_support;
 use std::sync::{Arc, Mutex};
 
 use bedrock_host::HostError;
-use bedrock_host::bedrock::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
-use bedrock_host::protocol::bedrock::{
+use bedrock_host::protocol::shapes::{
     ApplyGuardrailRequest, ConverseRequest, CountTokensInput, ListAsyncInvokesRequest, StartAsyncInvokeRequest,
 };
+use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use bedrock_support::{Canned, CannedServer, event_frame, exception_frame};
 use serde_json::{Value, json};
 
@@ -101,7 +101,7 @@ fn stream_frames() -> Vec<Vec<u8>> {
     ]
 }
 
-async fn collect(stream: &mut bedrock_host::bedrock::ConverseEventStream) -> (Vec<Value>, Option<HostError>) {
+async fn collect(stream: &mut bedrock_host::sdk::ConverseEventStream) -> (Vec<Value>, Option<HostError>) {
     let mut events = Vec::new();
     for _ in 0..100 {
         match stream.next().await {

@@ -1,11 +1,11 @@
 //! The gateway against the in-process emulator: the real SDK over real HTTP
 //! end to end, for the operations the host calls most.
 
-use bedrock_host::bedrock::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use bedrock_host::emulator::{self, EmulatorConfig};
-use bedrock_host::protocol::bedrock::{
+use bedrock_host::protocol::shapes::{
     ContentBlock, ConverseOutput, ConverseRequest, ConverseStreamEvent, CountTokensInput,
 };
+use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use serde_json::{Value, json};
 
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
@@ -53,7 +53,7 @@ async fn converse_stream_assembles_to_what_converse_answers_and_count_tokens_agr
         let Some(event) = stream.next().await else { break };
         let event = event.expect("event");
         if let ConverseStreamEvent::ContentBlockDelta(delta) = &event
-            && let bedrock_host::protocol::bedrock::ContentBlockDelta::Text(text) = &delta.delta
+            && let bedrock_host::protocol::shapes::ContentBlockDelta::Text(text) = &delta.delta
         {
             streamed.push_str(text);
         }

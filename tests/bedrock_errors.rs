@@ -6,7 +6,7 @@ mod bedrock_support;
 use std::sync::{Arc, Mutex};
 
 use bedrock_host::HostError;
-use bedrock_host::bedrock::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest, RetryNotice};
+use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest, RetryNotice};
 use bedrock_support::{Canned, CannedServer};
 
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";

@@ -157,7 +157,8 @@ fn a_second_host_on_the_same_directory_is_refused_until_the_first_exits() {
 
 #[test]
 fn a_torn_tail_is_dropped_with_a_warning_and_earlier_turns_kept() {
-    let record = bedrock_host::storage::frame(br#"{"messages":[],"usage":{},"costUsd":0,"updatedAt":"x"}"#);
+    let record =
+        bedrock_host::conversations::storage::frame(br#"{"messages":[],"usage":{},"costUsd":0,"updatedAt":"x"}"#);
     let mut bad_crc = record.clone();
     bad_crc[4] ^= 0xff;
     let damages: [(&str, Vec<u8>); 3] = [

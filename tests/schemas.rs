@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bedrock_host::protocol::bedrock::{ContentBlock, ConverseStreamEvent, CountTokensInput};
+use bedrock_host::protocol::shapes::{ContentBlock, ConverseStreamEvent, CountTokensInput};
 use bedrock_host::protocol::{
     ConversationCreateParams, ConversationSendParams, ConverseEventParams, ConverseParams, CostEstimateParams,
     CountTokensParams, InitializeParams, InvokeModelParams, PROTOCOL_METHODS, StringOrBlocks, ToolCallParams,

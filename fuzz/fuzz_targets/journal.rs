@@ -2,7 +2,7 @@
 //! never panic, and what it keeps re-frames to exactly the bytes it kept.
 #![no_main]
 
-use bedrock_host::storage::{frame, read_records};
+use bedrock_host::conversations::storage::{frame, read_records};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

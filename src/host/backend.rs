@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bedrock::{BedrockGateway, GatewaySettings};
 use crate::emulator::{self, EmulatorConfig, RunningEmulator, Script};
 use crate::error::{HostError, HostResult};
 use crate::host::LaunchConfig;
 use crate::protocol::{self, BackendKind, HostOptions};
+use crate::sdk::{BedrockGateway, GatewaySettings};
 
 /// Region used when neither options, flags, AWS variables nor profiles name one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -26,8 +26,9 @@ pub struct BedrockBackend {
     pub region: String,
     pub endpoint_url: Option<String>,
     pub gateway: BedrockGateway,
-    /// Kept alive for the session; stopped when the session is dropped.
-    pub emulator: Option<Arc<RunningEmulator>>,
+    /// Held, never read: the in-process emulator lives as long as the backend
+    /// and stops when the session drops it.
+    _emulator: Option<Arc<RunningEmulator>>,
 }
 
 impl BedrockBackend {
@@ -77,6 +78,6 @@ pub async fn connect(launch: &LaunchConfig, options: &HostOptions) -> HostResult
         region,
         endpoint_url: gateway.endpoint_url().map(str::to_owned),
         gateway,
-        emulator: running_emulator,
+        _emulator: running_emulator,
     })
 }

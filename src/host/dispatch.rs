@@ -3,20 +3,21 @@
 //! notifications (which only change state) are handled before the next frame
 //! is read. The one exception is `initialize`, which starts the session.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::LaunchConfig;
 use super::handlers::{self, lifecycle};
-use super::registry::{Handler, PartialResult, Registry, RequestContext};
+use super::request::{Completion, InFlight, InFlightRequest, PartialResult, RequestContext};
+use super::router::{Handler, Router};
 use super::session::Session;
-use super::{LaunchConfig, parse_params};
 use crate::error::HostError;
-use crate::protocol::{CancelParams, method};
+use crate::protocol::{CancelParams, method, parse_params};
+use crate::sync::lock;
 use crate::transport::message::{self, Incoming, Rejected};
 use crate::transport::{ClientHandle, Frame, RequestId};
 
@@ -31,52 +32,9 @@ enum Phase {
     ShutDown,
 }
 
-/// Requests in flight by id: whoever removes an entry sends that request's
-/// one response (the finished task, or `$/cancelRequest`).
-type InFlight = Arc<Mutex<HashMap<RequestId, InFlightRequest>>>;
-
-struct InFlightRequest {
-    cancel: CancellationToken,
-    partial: PartialResult,
-    /// Set by [`Completion::commit`]: the handler has begun making its result
-    /// permanent, so a `$/cancelRequest` from now on is too late and ignored.
-    committing: bool,
-}
-
-/// Lets a handler make a result permanent (e.g. append a turn to the
-/// history) only if the request has not been cancelled, and keeps a late
-/// `$/cancelRequest` from answering -32800 for work that did happen.
-#[derive(Clone)]
-pub struct Completion {
-    in_flight: InFlight,
-    id: RequestId,
-}
-
-impl Completion {
-    /// Claims the request's answer for its result. Fails with -32800 when the
-    /// request was cancelled already (its answer has been sent).
-    pub fn commit(&self) -> Result<(), HostError> {
-        match lock(&self.in_flight).get_mut(&self.id) {
-            Some(request) => {
-                request.committing = true;
-                Ok(())
-            }
-            None => Err(HostError::Cancelled { partial: None }),
-        }
-    }
-}
-
-impl InFlightRequest {
-    /// Cancels the request's task; the error that answers it instead.
-    fn cancel(self) -> HostError {
-        self.cancel.cancel();
-        HostError::Cancelled { partial: self.partial.take() }
-    }
-}
-
 pub(super) struct Dispatcher {
     launch: Arc<LaunchConfig>,
-    registry: Arc<Registry>,
+    router: Arc<Router>,
     client: ClientHandle,
     phase: Phase,
     in_flight: InFlight,
@@ -87,11 +45,11 @@ pub(super) struct Dispatcher {
 
 impl Dispatcher {
     pub(super) fn new(launch: LaunchConfig, client: ClientHandle) -> Self {
-        let mut registry = Registry::default();
-        handlers::register(&mut registry, &launch);
+        let mut router = Router::default();
+        handlers::register(&mut router, &launch);
         Self {
             launch: Arc::new(launch),
-            registry: Arc::new(registry),
+            router: Arc::new(router),
             client,
             phase: Phase::Uninitialized,
             in_flight: Arc::default(),
@@ -167,7 +125,7 @@ impl Dispatcher {
                 self.client.respond(&id, Ok(Value::Null));
             }
             (Phase::Running(session), _) => {
-                let Some(handler) = self.registry.get(&method) else {
+                let Some(handler) = self.router.get(&method) else {
                     self.client.respond(&id, Err(HostError::MethodNotFound(method)));
                     return;
                 };
@@ -182,7 +140,7 @@ impl Dispatcher {
     /// session started rather than get -32002.
     async fn initialize(&mut self, id: RequestId, params: Option<Value>) {
         let outcome = match parse_params(params) {
-            Ok(params) => lifecycle::initialize(&self.launch, &self.registry, params, self.root.clone()).await,
+            Ok(params) => lifecycle::initialize(&self.launch, &self.router, params, self.root.clone()).await,
             Err(error) => Err(error),
         };
         let result = outcome.and_then(|(session, result)| {
@@ -200,14 +158,7 @@ impl Dispatcher {
         let request = InFlightRequest { cancel: cancel.clone(), partial: partial.clone(), committing: false };
         lock(&self.in_flight).insert(id.clone(), request);
         let completion = Completion { in_flight: self.in_flight.clone(), id: id.clone() };
-        let context = RequestContext {
-            id: id.clone(),
-            cancel: cancel.clone(),
-            partial,
-            completion,
-            client: self.client.clone(),
-            session,
-        };
+        let context = RequestContext { id: id.clone(), partial, completion, client: self.client.clone(), session };
         let work = AssertUnwindSafe(handler(context, params)).catch_unwind();
         let in_flight = self.in_flight.clone();
         let client = self.client.clone();
@@ -259,9 +210,4 @@ impl Dispatcher {
         };
         self.client.respond(&id, Err(request.cancel()));
     }
-}
-
-/// A poisoned lock still holds consistent data here (every critical section is one map or enum update).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

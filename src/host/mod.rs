@@ -2,22 +2,26 @@
 //! the per-process [`Session`] that handlers share. Knows nothing of bytes;
 //! [`crate::transport`] does that.
 //!
-//! Adding a method: write `pub async fn my_method(ctx: RequestContext, params: MyParams) -> HostResult<MyResult>`
-//! in `handlers/<area>.rs` and add one line to [`handlers::register`].
+//! Adding a method: declare it in the protocol table (`protocol/table.rs`:
+//! name, params, result), write `pub async fn my_method(ctx: RequestContext,
+//! params: MyParams) -> HostResult<MyResult>` in `handlers/<area>.rs`, and
+//! bind it with one line in `handlers::register`; the compiler checks the
+//! handler's types against the declaration, and a test fails if it is unbound.
 
-pub mod backend;
+pub(crate) mod backend;
 mod dispatch;
-pub mod handlers;
-mod registry;
+mod handlers;
+mod request;
+pub(crate) mod response_cache;
+mod router;
 mod session;
 
 use std::path::PathBuf;
 
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 
-pub use dispatch::Completion;
-pub use registry::{EmptyParams, PartialResult, Registry, RequestContext, parse_params};
-pub use session::{FALLBACK_MODEL, Session};
+pub(crate) use request::RequestContext;
+pub(crate) use session::{FALLBACK_MODEL, Session};
 
 use crate::cli::{CommonArgs, ServerArgs};
 use crate::protocol::HostOptions;

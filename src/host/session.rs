@@ -5,14 +5,14 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::backend::BedrockBackend;
+use crate::agent::tool_registry::ToolRegistry;
 use crate::catalog;
-use crate::conversation::ConversationStore;
+use crate::catalog::usage::UsageLedger;
+use crate::conversations::store::ConversationStore;
 use crate::error::{HostError, HostResult};
-use crate::protocol::bedrock::GuardrailConfiguration;
-use crate::protocol::{ClientCapabilities, ClientInfo, HostOptions};
-use crate::response_cache::ResponseCache;
-use crate::tools::ToolRegistry;
-use crate::usage::UsageLedger;
+use crate::host::response_cache::ResponseCache;
+use crate::protocol::shapes::GuardrailConfiguration;
+use crate::protocol::{ClientCapabilities, HostOptions};
 
 /// The model used when a call names none and no defaultModelId is set.
 pub const FALLBACK_MODEL: &str = "haiku";
@@ -26,7 +26,6 @@ pub const DEFAULT_MAX_TOOL_ITERATIONS: u32 = 10;
 pub struct Session {
     /// Effective options: `initializationOptions` over flags over environment.
     pub options: HostOptions,
-    pub client_info: Option<ClientInfo>,
     pub client_capabilities: ClientCapabilities,
     /// Where Bedrock calls go.
     pub backend: BedrockBackend,

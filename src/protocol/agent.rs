@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::bedrock::{
+use super::shapes::{
     ContentBlock, GuardrailConfiguration, GuardrailTraceAssessment, InferenceConfiguration, Message,
     SystemContentBlock, TokenUsage, ToolChoice, ToolResultContentBlock, ToolResultStatus, ToolUseId,
 };

@@ -151,6 +151,8 @@ pub struct ServerCapabilities {
     pub methods: Vec<String>,
     /// Every notification the host may send.
     pub notifications: Vec<String>,
+    /// Every request the host may send the client (`tool/call`), which the client answers.
+    pub host_requests: Vec<String>,
     /// Named features: `streaming`, `tools`, `guardrails`, `responseCache`, …
     pub features: Vec<String>,
 }

@@ -1,7 +1,7 @@
 //! Params and results of the stateless Bedrock methods (`bedrock/*`) and the
 //! catalog methods (`bedrock/listModels`, `cost/estimate`), PROTOCOL.md
 //! "Stateless Bedrock operations". Request bodies are Bedrock's own shapes
-//! from [`super::bedrock`]; where a method adds a member (`stream`, `watch`)
+//! from [`super::shapes`]; where a method adds a member (`stream`, `watch`)
 //! the params repeat the Bedrock members instead of using `#[serde(flatten)]`,
 //! because flattening would lose the field path of an invalid-params error and
 //! the check for unknown fields; a test keeps the two member lists equal.
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use super::bedrock::{
+use super::shapes::{
     AsyncInvokeOutputDataConfig, ConverseRequest, ConverseResponse, CountTokensInput, GuardrailConfiguration,
     InferenceConfiguration, Message, OutputConfig, PerformanceConfigLatency, PerformanceConfiguration,
     PromptVariableValues, ServiceTier, ServiceTierType, StartAsyncInvokeRequest, SystemContentBlock, Tag, TokenUsage,
@@ -398,7 +398,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::protocol::bedrock::{ConverseMetrics, ConverseOutput, TokenUsage};
+    use crate::protocol::shapes::{ConverseMetrics, ConverseOutput, TokenUsage};
 
     fn property_names(schema: schemars::Schema) -> BTreeSet<String> {
         schema.as_value()["properties"].as_object().unwrap().keys().cloned().collect()
@@ -442,7 +442,7 @@ mod tests {
         let result = ConverseResult {
             response: ConverseResponse {
                 output: ConverseOutput::Message(Message {
-                    role: crate::protocol::bedrock::ConversationRole::Assistant,
+                    role: crate::protocol::shapes::ConversationRole::Assistant,
                     content: vec![],
                 }),
                 stop_reason: "end_turn".into(),

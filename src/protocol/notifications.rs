@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::agent::{ConversationId, ToolCallContent};
-use super::bedrock::{AsyncInvokeSummary, ConverseStreamEvent, GuardrailTraceAssessment, ToolResultStatus, ToolUseId};
+use super::shapes::{AsyncInvokeSummary, ConverseStreamEvent, GuardrailTraceAssessment, ToolResultStatus, ToolUseId};
 
 /// A JSON-RPC request id: a number or a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -1,7 +1,12 @@
-//! The table of every method and notification of PROTOCOL.md: its name,
-//! direction, kind and the JSON Schemas of its params and result. The schema
-//! generator (`bedrock-host schema`) and `initialize`'s capabilities read it,
-//! so a method missing here is missing from both.
+//! The one declaration of every method and notification of the protocol:
+//! its name, direction, params and result. From this list the macro below
+//! makes a marker type per method in [`method`] (implementing
+//! [`Method`](crate::transport::rpc::Method) and [`Request`] or
+//! [`Notification`]), the name constants, and [`PROTOCOL_METHODS`], which the
+//! schema and docs generator and `initialize`'s capabilities read. The host's
+//! router binds a handler to a marker (`router.on::<method::Converse>(…)`), so
+//! the compiler checks that handler against the declared types; a unit test in
+//! the router checks that every client→host request has exactly one handler.
 
 use schemars::{JsonSchema, Schema};
 use serde::Serialize;
@@ -12,12 +17,7 @@ use super::agent::{
     ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolUnregisterParams, ToolUnregisterResult, TurnResult,
     UsageGetResult,
 };
-use super::bedrock::{
-    ApplyGuardrailRequest, ApplyGuardrailResponse, GetAsyncInvokeRequest, GetAsyncInvokeResponse,
-    ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
-};
 use super::lifecycle::{CancelParams, InitializeParams, InitializeResult};
-use super::method;
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
     EmptyParams, InvokeModelParams, InvokeModelResult, ListModelsResult, StartAsyncInvokeParams,
@@ -25,6 +25,10 @@ use super::methods::{
 use super::notifications::{
     AsyncStatusParams, ConverseEventParams, ConverseGuardrailParams, ConverseRetryParams, InvokeChunkParams,
     ToolCallParams, ToolCallResult,
+};
+use super::shapes::{
+    ApplyGuardrailRequest, ApplyGuardrailResponse, GetAsyncInvokeRequest, GetAsyncInvokeResponse,
+    ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
 
 /// Who sends the message.
@@ -65,70 +69,96 @@ fn schema<T: JsonSchema>() -> Schema {
     schemars::schema_for!(T)
 }
 
-const fn request<P: JsonSchema, R: JsonSchema>(name: &'static str) -> ProtocolMethod {
-    ProtocolMethod {
-        name,
-        direction: Direction::ClientToHost,
-        kind: MessageKind::Request,
-        params: Some(schema::<P>),
-        result: Some(schema::<R>),
-    }
+/// Declares the protocol: `kind direction Marker CONST = "name" (Params) [-> Result];`,
+/// where `(none)` marks a message without params.
+macro_rules! protocol {
+    ($($kind:ident $direction:ident $marker:ident $konst:ident = $name:literal $params:tt $(-> $result:ty)?;)*) => {
+        /// Every method and notification: its name as a constant, and its marker type.
+        pub mod method {
+            use super::*;
+            $(
+                pub const $konst: &str = $name;
+
+                #[doc = concat!("`", $name, "`")]
+                pub enum $marker {}
+
+                impl crate::transport::rpc::Method for $marker {
+                    const NAME: &'static str = $name;
+                    type Params = protocol!(@params_type $params);
+                }
+                protocol!(@kind $kind $marker $(-> $result)?);
+            )*
+        }
+
+        /// Every method and notification, in the reference's order.
+        pub const PROTOCOL_METHODS: &[ProtocolMethod] = &[$(
+            ProtocolMethod {
+                name: $name,
+                direction: Direction::$direction,
+                kind: protocol!(@message_kind $kind),
+                params: protocol!(@params_schema $params),
+                result: protocol!(@result_schema $($result)?),
+            },
+        )*];
+    };
+    (@params_type (none)) => { () };
+    (@params_type ($params:ty)) => { $params };
+    (@params_schema (none)) => { None };
+    (@params_schema ($params:ty)) => { Some(schema::<$params> as SchemaFn) };
+    (@result_schema) => { None };
+    (@result_schema $result:ty) => { Some(schema::<$result> as SchemaFn) };
+    (@message_kind request) => { MessageKind::Request };
+    (@message_kind notification) => { MessageKind::Notification };
+    (@kind request $marker:ident -> $result:ty) => {
+        impl crate::transport::rpc::Request for $marker {
+            type Result = $result;
+        }
+    };
+    (@kind notification $marker:ident) => {
+        impl crate::transport::rpc::Notification for $marker {}
+    };
 }
 
-const fn notification<P: JsonSchema>(name: &'static str, direction: Direction) -> ProtocolMethod {
-    ProtocolMethod { name, direction, kind: MessageKind::Notification, params: Some(schema::<P>), result: None }
-}
+protocol! {
+    // Lifecycle (served by the dispatcher itself).
+    request ClientToHost Initialize INITIALIZE = "initialize" (InitializeParams) -> InitializeResult;
+    notification ClientToHost Initialized INITIALIZED = "initialized" (EmptyParams);
+    request ClientToHost Shutdown SHUTDOWN = "shutdown" (none) -> ();
+    notification ClientToHost Exit EXIT = "exit" (none);
+    notification ClientToHost CancelRequest CANCEL_REQUEST = "$/cancelRequest" (CancelParams);
 
-/// Every method and notification, in PROTOCOL.md's order.
-pub const PROTOCOL_METHODS: &[ProtocolMethod] = &[
-    request::<InitializeParams, InitializeResult>(method::INITIALIZE),
-    notification::<EmptyParams>(method::INITIALIZED, Direction::ClientToHost),
-    // `shutdown` takes no params and answers `null`; `exit` takes none.
-    ProtocolMethod {
-        name: method::SHUTDOWN,
-        direction: Direction::ClientToHost,
-        kind: MessageKind::Request,
-        params: None,
-        result: Some(schema::<()>),
-    },
-    ProtocolMethod {
-        name: method::EXIT,
-        direction: Direction::ClientToHost,
-        kind: MessageKind::Notification,
-        params: None,
-        result: None,
-    },
-    notification::<CancelParams>(method::CANCEL_REQUEST, Direction::ClientToHost),
-    request::<EmptyParams, ListModelsResult>(method::LIST_MODELS),
-    request::<ConverseParams, ConverseResult>(method::CONVERSE),
-    request::<InvokeModelParams, InvokeModelResult>(method::INVOKE_MODEL),
-    request::<CountTokensParams, CountTokensResult>(method::COUNT_TOKENS),
-    request::<ApplyGuardrailRequest, ApplyGuardrailResponse>(method::APPLY_GUARDRAIL),
-    request::<StartAsyncInvokeParams, StartAsyncInvokeResponse>(method::START_ASYNC_INVOKE),
-    request::<GetAsyncInvokeRequest, GetAsyncInvokeResponse>(method::GET_ASYNC_INVOKE),
-    request::<ListAsyncInvokesRequest, ListAsyncInvokesResponse>(method::LIST_ASYNC_INVOKES),
-    request::<CostEstimateParams, CostEstimateResult>(method::COST_ESTIMATE),
-    request::<ToolRegisterParams, ToolRegisterResult>(method::TOOL_REGISTER),
-    request::<ToolUnregisterParams, ToolUnregisterResult>(method::TOOL_UNREGISTER),
-    request::<EmptyParams, ToolListResult>(method::TOOL_LIST),
-    request::<ConversationCreateParams, ConversationIdResult>(method::CONVERSATION_CREATE),
-    request::<ConversationSendParams, TurnResult>(method::CONVERSATION_SEND),
-    request::<ConversationIdParams, ConversationGetResult>(method::CONVERSATION_GET),
-    request::<EmptyParams, ConversationListResult>(method::CONVERSATION_LIST),
-    request::<ConversationForkParams, ConversationIdResult>(method::CONVERSATION_FORK),
-    request::<ConversationIdParams, ConversationDeleteResult>(method::CONVERSATION_DELETE),
-    request::<ConversationCountTokensParams, CountTokensResult>(method::CONVERSATION_COUNT_TOKENS),
-    request::<EmptyParams, UsageGetResult>(method::USAGE_GET),
-    notification::<ConverseEventParams>(method::CONVERSE_EVENT, Direction::HostToClient),
-    notification::<ConverseGuardrailParams>(method::CONVERSE_GUARDRAIL, Direction::HostToClient),
-    notification::<ConverseRetryParams>(method::CONVERSE_RETRY, Direction::HostToClient),
-    notification::<InvokeChunkParams>(method::INVOKE_CHUNK, Direction::HostToClient),
-    notification::<AsyncStatusParams>(method::ASYNC_STATUS, Direction::HostToClient),
-    ProtocolMethod {
-        direction: Direction::HostToClient,
-        ..request::<ToolCallParams, ToolCallResult>(method::TOOL_CALL)
-    },
-];
+    // Stateless Bedrock operations.
+    request ClientToHost ListModels LIST_MODELS = "bedrock/listModels" (EmptyParams) -> ListModelsResult;
+    request ClientToHost Converse CONVERSE = "bedrock/converse" (ConverseParams) -> ConverseResult;
+    request ClientToHost InvokeModel INVOKE_MODEL = "bedrock/invokeModel" (InvokeModelParams) -> InvokeModelResult;
+    request ClientToHost CountTokens COUNT_TOKENS = "bedrock/countTokens" (CountTokensParams) -> CountTokensResult;
+    request ClientToHost ApplyGuardrail APPLY_GUARDRAIL = "bedrock/applyGuardrail" (ApplyGuardrailRequest) -> ApplyGuardrailResponse;
+    request ClientToHost StartAsyncInvoke START_ASYNC_INVOKE = "bedrock/startAsyncInvoke" (StartAsyncInvokeParams) -> StartAsyncInvokeResponse;
+    request ClientToHost GetAsyncInvoke GET_ASYNC_INVOKE = "bedrock/getAsyncInvoke" (GetAsyncInvokeRequest) -> GetAsyncInvokeResponse;
+    request ClientToHost ListAsyncInvokes LIST_ASYNC_INVOKES = "bedrock/listAsyncInvokes" (ListAsyncInvokesRequest) -> ListAsyncInvokesResponse;
+    request ClientToHost CostEstimate COST_ESTIMATE = "cost/estimate" (CostEstimateParams) -> CostEstimateResult;
+
+    // Agent host: tools and conversations.
+    request ClientToHost ToolRegister TOOL_REGISTER = "tool/register" (ToolRegisterParams) -> ToolRegisterResult;
+    request ClientToHost ToolUnregister TOOL_UNREGISTER = "tool/unregister" (ToolUnregisterParams) -> ToolUnregisterResult;
+    request ClientToHost ToolList TOOL_LIST = "tool/list" (EmptyParams) -> ToolListResult;
+    request ClientToHost ConversationCreate CONVERSATION_CREATE = "conversation/create" (ConversationCreateParams) -> ConversationIdResult;
+    request ClientToHost ConversationSend CONVERSATION_SEND = "conversation/send" (ConversationSendParams) -> TurnResult;
+    request ClientToHost ConversationGet CONVERSATION_GET = "conversation/get" (ConversationIdParams) -> ConversationGetResult;
+    request ClientToHost ConversationList CONVERSATION_LIST = "conversation/list" (EmptyParams) -> ConversationListResult;
+    request ClientToHost ConversationFork CONVERSATION_FORK = "conversation/fork" (ConversationForkParams) -> ConversationIdResult;
+    request ClientToHost ConversationDelete CONVERSATION_DELETE = "conversation/delete" (ConversationIdParams) -> ConversationDeleteResult;
+    request ClientToHost ConversationCountTokens CONVERSATION_COUNT_TOKENS = "conversation/countTokens" (ConversationCountTokensParams) -> CountTokensResult;
+    request ClientToHost UsageGet USAGE_GET = "usage/get" (EmptyParams) -> UsageGetResult;
+
+    // Host → client.
+    notification HostToClient ConverseEvent CONVERSE_EVENT = "converse/event" (ConverseEventParams);
+    notification HostToClient ConverseGuardrail CONVERSE_GUARDRAIL = "converse/guardrail" (ConverseGuardrailParams);
+    notification HostToClient ConverseRetry CONVERSE_RETRY = "converse/retry" (ConverseRetryParams);
+    notification HostToClient InvokeChunk INVOKE_CHUNK = "invoke/chunk" (InvokeChunkParams);
+    notification HostToClient AsyncStatus ASYNC_STATUS = "async/status" (AsyncStatusParams);
+    request HostToClient ToolCall TOOL_CALL = "tool/call" (ToolCallParams) -> ToolCallResult;
+}
 
 /// The table entry of `name`, if it is a protocol method or notification.
 pub fn protocol_method(name: &str) -> Option<&'static ProtocolMethod> {
@@ -149,8 +179,7 @@ pub fn params_schema_errors(method: &str, params: &serde_json::Value) -> Vec<(St
     let Some(entry) = protocol_method(method) else { return Vec::new() };
     let Some(schema_fn) = entry.params else { return Vec::new() };
     let validator = {
-        let mut cache =
-            VALIDATORS.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = crate::sync::lock(&VALIDATORS.get_or_init(Mutex::default));
         cache
             .entry(entry.name)
             .or_insert_with(|| {

@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::framing::Framing;
 use super::message::{self, ErrorObject, RequestId};
+use super::rpc::{self, Notification, Request};
 use crate::error::HostError;
-use crate::protocol::method;
 
 /// Why a message to the client, or its answer, did not arrive.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -73,29 +73,30 @@ impl ClientHandle {
         (Self { inner: Arc::new(inner) }, OutboundQueue(receiver))
     }
 
-    /// Sends a notification to the client.
-    pub fn notify(&self, method: &str, params: impl Serialize) -> Result<(), ClientRequestError> {
-        let body = message::notification_from(method, &params).map_err(|error| ClientRequestError::Serialize {
-            method: method.to_string(),
+    /// Sends notification `N` to the client.
+    pub fn notify<N: Notification>(&self, params: &N::Params) -> Result<(), ClientRequestError> {
+        let body = message::notification_from(N::NAME, params).map_err(|error| ClientRequestError::Serialize {
+            method: N::NAME.to_string(),
             message: error.to_string(),
         })?;
         self.send(body)
     }
 
-    /// Sends a request to the client and waits for its answer, at most `timeout`.
+    /// Sends request `R` to the client and waits for its answer, at most `timeout`.
     /// On timeout (or when this future is dropped) the host tells the client
-    /// with `$/cancelRequest` and forgets the request.
-    pub async fn request(
+    /// with `$/cancelRequest` and forgets the request. The answer comes back as
+    /// JSON: clients answer loosely, and the caller decides how much to accept.
+    pub async fn request<R: Request>(
         &self,
-        method: &str,
-        params: impl Serialize,
+        params: &R::Params,
         timeout: Duration,
     ) -> Result<Value, ClientRequestError> {
-        self.start_request(method, params)?.response(timeout).await
+        self.start_request(R::NAME, params)?.response(timeout).await
     }
 
-    /// Sends a request to the client and returns it unanswered, for callers
-    /// that need its id or want to cancel it themselves.
+    /// Sends a request by name and returns it unanswered, for callers that
+    /// need its id, want to cancel it themselves, or relay a method the
+    /// protocol does not declare (the `test/…` methods).
     pub fn start_request(&self, method: &str, params: impl Serialize) -> Result<OutgoingRequest, ClientRequestError> {
         let params = to_json(method, params)?;
         if self.inner.closed.load(Ordering::Acquire) {
@@ -160,7 +161,7 @@ impl ClientHandle {
 
     fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, AnswerSender>> {
         // A panic while holding this lock cannot leave the map inconsistent; keep going.
-        self.inner.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.inner.pending)
     }
 }
 
@@ -211,7 +212,7 @@ impl Drop for OutgoingRequest {
             tracing::debug!(id = %self.id, method = %self.method, "cancelling a request to the client");
             let params = serde_json::json!({ "id": self.id });
             // Nothing to tell a client that is already gone.
-            let _ = self.client.send(message::notification(method::CANCEL_REQUEST, params));
+            let _ = self.client.send(message::notification(rpc::CANCEL_REQUEST, params));
         }
     }
 }

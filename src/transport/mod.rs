@@ -18,6 +18,7 @@
 pub mod connection;
 pub mod framing;
 pub mod message;
+pub mod rpc;
 
 pub use connection::{ClientHandle, ClientRequestError, OutgoingRequest};
 pub use framing::{Frame, FrameReader, Framing};

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::conversation::{Conversation, ConversationSettings, ToolSelection, rfc3339};
+use crate::agent::turn::{self, LoopSettings, Notifier, SharedProgress};
+use crate::conversations::store::{Conversation, ConversationSettings, ToolSelection, rfc3339};
 use crate::error::{HostError, HostResult};
-use crate::host::{EmptyParams, RequestContext, Session};
-use crate::protocol::bedrock::{
+use crate::host::{RequestContext, Session};
+use crate::protocol::EmptyParams;
+use crate::protocol::shapes::{
     ContentBlock, ConversationRole, ConverseRequest, ConverseTokensRequest, CountTokensInput, Message, Tool,
     ToolConfiguration, ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification,
 };
@@ -16,7 +18,6 @@ use crate::protocol::{
     ConversationGetResult, ConversationIdParams, ConversationIdResult, ConversationListResult, ConversationSendParams,
     ConversationSummary, CountTokensResult, TurnMetrics, TurnResult, UsageGetResult,
 };
-use crate::turn::{self, LoopSettings, Notifier, SharedProgress, TurnProgress};
 
 pub async fn conversation_create(
     ctx: RequestContext,
@@ -129,7 +130,7 @@ fn base_request(
     conversation: &Conversation,
     model_id: &str,
     new_messages: &[Message],
-    inference_override: Option<crate::protocol::bedrock::InferenceConfiguration>,
+    inference_override: Option<crate::protocol::shapes::InferenceConfiguration>,
 ) -> HostResult<ConverseRequest> {
     let mut messages = conversation.messages.clone();
     messages.extend_from_slice(new_messages);
@@ -189,9 +190,7 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
 
     let progress: SharedProgress = Arc::default();
     let snapshot_source = progress.clone();
-    ctx.partial.set_snapshot(Arc::new(move || {
-        snapshot_source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).snapshot()
-    }));
+    ctx.partial.set_snapshot(Arc::new(move || crate::sync::lock(&snapshot_source).snapshot()));
     let notifier = Notifier {
         client: ctx.client.clone(),
         request_id: turn::wire_request_id(&ctx.id),
@@ -216,7 +215,7 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
         &progress,
     )
     .await
-    .map_err(|error| error.with_partial(lock_progress(&progress).snapshot()))?;
+    .map_err(|error| error.with_partial(crate::sync::lock(&progress).snapshot()))?;
 
     // From here the turn is permanent: a $/cancelRequest arriving now is too late and ignored.
     ctx.completion.commit()?;
@@ -240,10 +239,6 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
             first_token_ms: outcome.first_token_ms,
         },
     })
-}
-
-fn lock_progress(progress: &SharedProgress) -> std::sync::MutexGuard<'_, TurnProgress> {
-    progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub async fn conversation_get(ctx: RequestContext, params: ConversationIdParams) -> HostResult<ConversationGetResult> {

@@ -5,22 +5,23 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::conversation::{ConversationStore, StoreLimits};
+use crate::agent::tool_registry::ToolRegistry;
+use crate::catalog::usage::UsageLedger;
+use crate::conversations::store::{ConversationStore, StoreLimits};
 use crate::error::{HostError, HostResult};
-use crate::host::registry::Registry;
+use crate::host::response_cache::ResponseCache;
+use crate::host::router::{LIFECYCLE_REQUESTS, Router};
 use crate::host::{LaunchConfig, Session, backend};
-use crate::protocol::bedrock::GuardrailConfiguration;
+use crate::protocol::shapes::GuardrailConfiguration;
+use crate::protocol::{Direction, MessageKind, PROTOCOL_METHODS};
 use crate::protocol::{
-    HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo, method,
+    HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo,
 };
-use crate::response_cache::ResponseCache;
-use crate::tools::ToolRegistry;
-use crate::usage::UsageLedger;
 
 /// Builds the session from the effective options and describes this build.
 pub async fn initialize(
     launch: &LaunchConfig,
-    registry: &Registry,
+    router: &Router,
     params: InitializeParams,
     shutdown: CancellationToken,
 ) -> HostResult<(Arc<Session>, InitializeResult)> {
@@ -37,8 +38,15 @@ pub async fn initialize(
         ));
     }
     let backend = backend::connect(launch, &options).await?;
-    let mut methods = vec![method::INITIALIZE.to_string(), method::SHUTDOWN.to_string()];
-    methods.extend(registry.methods().map(str::to_string));
+    let mut methods: Vec<String> = LIFECYCLE_REQUESTS.iter().map(|name| name.to_string()).collect();
+    methods.extend(router.methods().map(str::to_string));
+    let sent_by_host = |kind: MessageKind| {
+        PROTOCOL_METHODS
+            .iter()
+            .filter(move |entry| entry.direction == Direction::HostToClient && entry.kind == kind)
+            .map(|entry| entry.name.to_string())
+            .collect::<Vec<_>>()
+    };
     let result = InitializeResult {
         protocol_version: PROTOCOL_VERSION.to_string(),
         server_info: ServerInfo {
@@ -47,8 +55,9 @@ pub async fn initialize(
         },
         capabilities: ServerCapabilities {
             methods,
-            notifications: registry.notifications().iter().map(|name| name.to_string()).collect(),
-            features: registry.features().iter().map(|name| name.to_string()).collect(),
+            notifications: sent_by_host(MessageKind::Notification),
+            host_requests: sent_by_host(MessageKind::Request),
+            features: super::FEATURES.iter().map(|name| name.to_string()).collect(),
         },
         backend: backend.describe(),
     };
@@ -61,7 +70,6 @@ pub async fn initialize(
     let conversations = open_conversations(&options).await?;
     let session = Session {
         options,
-        client_info: params.client_info,
         client_capabilities: params.capabilities.unwrap_or_default(),
         backend,
         conversations,

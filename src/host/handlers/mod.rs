@@ -6,58 +6,74 @@
 //! `initialize` and `shutdown` change the lifecycle and are served by the
 //! dispatcher itself (see [`lifecycle`]).
 
-mod bedrock;
 mod conversation;
 pub mod lifecycle;
+mod runtime;
 mod test_support;
 mod tools;
 
 use super::LaunchConfig;
-use super::registry::Registry;
+use super::router::Router;
 use crate::protocol::method;
 
-/// Registers every method this build serves; one line per method.
-pub fn register(registry: &mut Registry, launch: &LaunchConfig) {
-    registry.add(method::LIST_MODELS, bedrock::list_models);
-    registry.add(method::CONVERSE, bedrock::converse);
-    registry.add(method::INVOKE_MODEL, bedrock::invoke_model);
-    registry.add(method::COUNT_TOKENS, bedrock::count_tokens);
-    registry.add(method::APPLY_GUARDRAIL, bedrock::apply_guardrail);
-    registry.add(method::START_ASYNC_INVOKE, bedrock::start_async_invoke);
-    registry.add(method::GET_ASYNC_INVOKE, bedrock::get_async_invoke);
-    registry.add(method::LIST_ASYNC_INVOKES, bedrock::list_async_invokes);
-    registry.add(method::COST_ESTIMATE, bedrock::cost_estimate);
+/// Named features `initialize` announces (`capabilities.features`).
+pub(crate) const FEATURES: [&str; 7] =
+    ["streaming", "tools", "guardrails", "retryNotifications", "responseCache", "asyncWatch", "aliases"];
 
-    registry.add(method::TOOL_REGISTER, tools::tool_register);
-    registry.add(method::TOOL_UNREGISTER, tools::tool_unregister);
-    registry.add(method::TOOL_LIST, tools::tool_list);
+/// Binds every client→host request of the protocol to its handler; one line
+/// per method. The marker type carries the method's name, params and result,
+/// so a handler with the wrong types does not compile, and a unit test fails
+/// when a declared request has no line here.
+pub(crate) fn register(router: &mut Router, launch: &LaunchConfig) {
+    router.on::<method::ListModels, _, _>(runtime::list_models);
+    router.on::<method::Converse, _, _>(runtime::converse);
+    router.on::<method::InvokeModel, _, _>(runtime::invoke_model);
+    router.on::<method::CountTokens, _, _>(runtime::count_tokens);
+    router.on::<method::ApplyGuardrail, _, _>(runtime::apply_guardrail);
+    router.on::<method::StartAsyncInvoke, _, _>(runtime::start_async_invoke);
+    router.on::<method::GetAsyncInvoke, _, _>(runtime::get_async_invoke);
+    router.on::<method::ListAsyncInvokes, _, _>(runtime::list_async_invokes);
+    router.on::<method::CostEstimate, _, _>(runtime::cost_estimate);
 
-    registry.add(method::CONVERSATION_CREATE, conversation::conversation_create);
-    registry.add(method::CONVERSATION_SEND, conversation::conversation_send);
-    registry.add(method::CONVERSATION_GET, conversation::conversation_get);
-    registry.add(method::CONVERSATION_LIST, conversation::conversation_list);
-    registry.add(method::CONVERSATION_FORK, conversation::conversation_fork);
-    registry.add(method::CONVERSATION_DELETE, conversation::conversation_delete);
-    registry.add(method::CONVERSATION_COUNT_TOKENS, conversation::conversation_count_tokens);
-    registry.add(method::USAGE_GET, conversation::usage_get);
+    router.on::<method::ToolRegister, _, _>(tools::tool_register);
+    router.on::<method::ToolUnregister, _, _>(tools::tool_unregister);
+    router.on::<method::ToolList, _, _>(tools::tool_list);
 
-    for notification in [
-        method::CONVERSE_EVENT,
-        method::CONVERSE_GUARDRAIL,
-        method::CONVERSE_RETRY,
-        method::INVOKE_CHUNK,
-        method::ASYNC_STATUS,
-        method::TOOL_CALL,
-    ] {
-        registry.sends(notification);
-    }
-    for feature in ["streaming", "tools", "guardrails", "retryNotifications", "responseCache", "asyncWatch", "aliases"]
-    {
-        registry.feature(feature);
-    }
+    router.on::<method::ConversationCreate, _, _>(conversation::conversation_create);
+    router.on::<method::ConversationSend, _, _>(conversation::conversation_send);
+    router.on::<method::ConversationGet, _, _>(conversation::conversation_get);
+    router.on::<method::ConversationList, _, _>(conversation::conversation_list);
+    router.on::<method::ConversationFork, _, _>(conversation::conversation_fork);
+    router.on::<method::ConversationDelete, _, _>(conversation::conversation_delete);
+    router.on::<method::ConversationCountTokens, _, _>(conversation::conversation_count_tokens);
+    router.on::<method::UsageGet, _, _>(conversation::usage_get);
 
     if launch.test_methods {
-        registry.add(test_support::SLEEP, test_support::sleep);
-        registry.add(test_support::ASK_CLIENT, test_support::ask_client);
+        router.on_undeclared(test_support::SLEEP, test_support::sleep);
+        router.on_undeclared(test_support::ASK_CLIENT, test_support::ask_client);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::router::declared_client_requests;
+
+    #[test]
+    fn every_declared_client_request_has_exactly_one_handler() {
+        let launch = LaunchConfig {
+            options: Default::default(),
+            emulator: false,
+            emulator_script: None,
+            max_frame_bytes: 1,
+            response_cache_entries: 0,
+            test_methods: false,
+        };
+        let mut router = Router::default();
+        register(&mut router, &launch);
+        let served: Vec<&str> = router.methods().collect();
+        let mut declared: Vec<&str> = declared_client_requests().collect();
+        declared.sort_unstable();
+        assert_eq!(served, declared, "handlers/mod.rs `register` and the protocol table disagree");
     }
 }

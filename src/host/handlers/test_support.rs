@@ -51,7 +51,11 @@ fn default_timeout_ms() -> u64 {
 pub async fn ask_client(ctx: RequestContext, params: AskClientParams) -> HostResult<Value> {
     ctx.partial.set(json!({ "asked": params.method }));
     let timeout = Duration::from_millis(params.timeout_ms);
-    match ctx.client.request(&params.method, params.params, timeout).await {
+    let answer = match ctx.client.start_request(&params.method, params.params) {
+        Ok(request) => request.response(timeout).await,
+        Err(error) => Err(error),
+    };
+    match answer {
         Ok(result) => Ok(json!({ "result": result })),
         Err(ClientRequestError::Error { error, .. }) => Ok(json!({ "error": error })),
         Err(ClientRequestError::Timeout { .. }) => Ok(json!({ "timedOut": true })),

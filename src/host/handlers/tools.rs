@@ -1,11 +1,12 @@
 //! `tool/register`, `tool/unregister`, `tool/list`.
 
+use crate::agent::tool_registry::ToolDefinition;
 use crate::error::HostResult;
-use crate::host::{EmptyParams, RequestContext};
+use crate::host::RequestContext;
+use crate::protocol::EmptyParams;
 use crate::protocol::{
     ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolSpec, ToolUnregisterParams, ToolUnregisterResult,
 };
-use crate::tools::ToolDefinition;
 
 pub async fn tool_register(ctx: RequestContext, params: ToolRegisterParams) -> HostResult<ToolRegisterResult> {
     let definitions = params

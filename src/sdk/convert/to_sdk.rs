@@ -5,7 +5,7 @@ use aws_sdk_bedrockruntime::types as sdk;
 
 use super::{built, document_from_json, to_i32, wire_name};
 use crate::error::HostResult;
-use crate::protocol::bedrock as wire;
+use crate::protocol::shapes as wire;
 
 pub(crate) fn messages_to_sdk(messages: &[wire::Message], path: &str) -> HostResult<Vec<sdk::Message>> {
     messages.iter().enumerate().map(|(i, message)| message_to_sdk(message, &format!("{path}[{i}]"))).collect()

@@ -1,4 +1,4 @@
-//! Conversions between Bedrock's JSON shapes ([`crate::protocol::bedrock`])
+//! Conversions between Bedrock's JSON shapes ([`crate::protocol::shapes`])
 //! and the SDK's types, both ways, written once.
 //!
 //! - `to_sdk`: what we send (requests, and content blocks for history).

@@ -11,7 +11,7 @@ use super::convert::{self, document_from_json};
 use super::errors::{self, CallContext};
 use super::{BedrockGateway, CallOptions};
 use crate::error::HostResult;
-use crate::protocol::bedrock::{ConverseRequest, ConverseResponse, ConverseStreamEvent};
+use crate::protocol::shapes::{ConverseRequest, ConverseResponse, ConverseStreamEvent};
 
 /// Sets the members Converse and ConverseStream share on either fluent
 /// builder (they are distinct types with the same setters).

@@ -4,7 +4,7 @@
 //! the conversation exactly as it was.
 //!
 //! With a storage directory ([`ConversationStore::open`]) every change —
-//! create, fork, commit, delete — is on disk (see [`crate::storage`]) before
+//! create, fork, commit, delete — is on disk (see [`crate::conversations::storage`]) before
 //! the method that made it returns; without one, conversations live in memory.
 
 use std::collections::HashMap;
@@ -15,13 +15,13 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::conversations::storage::{Storage, TurnRecord};
 use crate::error::{HostError, HostResult};
 pub use crate::protocol::ConversationId;
-use crate::protocol::bedrock::{
+use crate::protocol::shapes::{
     ContentBlock, ConversationRole, GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock,
     TokenUsage, ToolChoice,
 };
-use crate::storage::{Storage, TurnRecord};
 
 /// A fresh id: `conv_` followed by 32 hex digits.
 fn fresh_id() -> ConversationId {
@@ -170,12 +170,12 @@ impl ConversationStore {
     }
 
     fn slot(&self, id: &str) -> HostResult<Arc<Slot>> {
-        let slots = self.slots.lock().expect("conversation map lock poisoned");
+        let slots = crate::sync::lock(&self.slots);
         slots.get(&ConversationId(id.to_string())).cloned().ok_or_else(|| not_found(id))
     }
 
     fn insert(&self, conversation: Conversation) -> HostResult<ConversationId> {
-        let mut slots = self.slots.lock().expect("conversation map lock poisoned");
+        let mut slots = crate::sync::lock(&self.slots);
         if let Some(limit) = self.limits.conversations
             && slots.len() >= limit
         {
@@ -209,15 +209,14 @@ impl ConversationStore {
     /// A copy of the conversation as it is now.
     pub fn get(&self, id: &str) -> HostResult<Conversation> {
         let slot = self.slot(id)?;
-        let state = slot.state.lock().expect("conversation lock poisoned");
+        let state = crate::sync::lock(&slot.state);
         Ok(state.clone())
     }
 
     /// Every conversation, most recently updated first.
     pub fn list(&self) -> Vec<Conversation> {
-        let slots: Vec<_> = self.slots.lock().expect("conversation map lock poisoned").values().cloned().collect();
-        let mut all: Vec<_> =
-            slots.iter().map(|slot| slot.state.lock().expect("conversation lock poisoned").clone()).collect();
+        let slots: Vec<_> = crate::sync::lock(&self.slots).values().cloned().collect();
+        let mut all: Vec<_> = slots.iter().map(|slot| crate::sync::lock(&slot.state).clone()).collect();
         all.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
         all
     }
@@ -281,10 +280,10 @@ impl ConversationStore {
     /// progress finishes first; a turn still running fails with not found.
     pub fn delete(&self, id: &str) -> HostResult<()> {
         let id = ConversationId(id.to_string());
-        let mut slots = self.slots.lock().expect("conversation map lock poisoned");
+        let mut slots = crate::sync::lock(&self.slots);
         let slot = slots.get(&id).ok_or_else(|| not_found(&id.0))?;
         if let Some(storage) = &self.storage {
-            let _state = slot.state.lock().expect("conversation lock poisoned");
+            let _state = crate::sync::lock(&slot.state);
             storage.delete(&id)?;
         }
         slots.remove(&id);
@@ -295,7 +294,7 @@ impl ConversationStore {
     pub fn begin_turn(&self, id: &str) -> HostResult<TurnPermit> {
         let slot = self.slot(id)?;
         if let Some(limit) = self.limits.messages {
-            let held = slot.state.lock().expect("conversation lock poisoned").messages.len();
+            let held = crate::sync::lock(&slot.state).messages.len();
             if held >= limit {
                 return Err(HostError::InvalidRequest(format!(
                     "conversation `{id}` holds {held} messages, the limit (maxMessagesPerConversation is {limit}); \
@@ -325,7 +324,7 @@ impl ConversationStore {
         cost_usd: Option<f64>,
     ) -> HostResult<Conversation> {
         let slot = self.slot(id)?;
-        let mut state = slot.state.lock().expect("conversation lock poisoned");
+        let mut state = crate::sync::lock(&slot.state);
         let turn = TurnRecord::new(appended, usage.clone(), cost_usd, OffsetDateTime::now_utc());
         if let Some(storage) = &self.storage {
             storage.append_turn(&state.id, &turn)?;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::protocol::bedrock::{
+use crate::protocol::shapes::{
     Blob, Citation, CitationGeneratedContent, CitationSourceContent, CitationsContentBlock, CitationsDelta,
     ContentBlock, ContentBlockDelta, ContentBlockStart, ConversationRole, ConverseMetrics, ConverseOutput,
     ConverseResponse, ConverseStreamEvent, ConverseTrace, ImageBlock, ImageFormat, ImageSource, Message,

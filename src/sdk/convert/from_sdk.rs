@@ -7,7 +7,7 @@ use aws_smithy_types::date_time::Format;
 
 use super::reasoning::automated_reasoning_from_sdk;
 use super::{from_wire_name, json_from_document, to_u32};
-use crate::protocol::bedrock as wire;
+use crate::protocol::shapes as wire;
 
 fn skipped(what: &str) {
     tracing::warn!("skipping a {what} this SDK reports as Unknown (Bedrock is newer than the SDK)");

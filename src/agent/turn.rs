@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
-use crate::bedrock::{BedrockGateway, CallOptions, RetryNotice};
-use crate::conversation::add_usage;
+use crate::agent::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
+use crate::agent::tool_registry::ToolRegistry;
+use crate::catalog::usage::{UsageLedger, add_cost, cost_usd};
+use crate::conversations::store::add_usage;
 use crate::error::HostResult;
-use crate::protocol::bedrock::{
+use crate::protocol::shapes::{
     ContentBlock, ConversationRole, ConverseOutput, ConverseRequest, ConverseResponse, ConverseTrace, Message,
     TokenUsage, Tool, ToolConfiguration, ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
     ToolSpecification, ToolUseBlock, ToolUseId,
@@ -31,9 +32,10 @@ use crate::protocol::{
     ConversationId, ConverseEventParams, ConverseGuardrailParams, ConverseRetryParams, RequestId, ToolCallParams,
     ToolCallRecord, ToolCallResult, TurnGuardrail, method,
 };
-use crate::tools::ToolRegistry;
+use crate::sdk::{BedrockGateway, CallOptions, RetryNotice};
+use crate::sync::lock;
+use crate::transport::rpc::Notification;
 use crate::transport::{self, ClientHandle, ClientRequestError};
-use crate::usage::{UsageLedger, add_cost, cost_usd};
 
 /// The protocol's form of a JSON-RPC id (`requestId` in notifications).
 pub fn wire_request_id(id: &transport::RequestId) -> RequestId {
@@ -54,9 +56,9 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    fn send(&self, method: &str, params: impl serde::Serialize) {
-        if let Err(error) = self.client.notify(method, params) {
-            tracing::debug!(%error, method, "notification not sent");
+    fn send<N: Notification>(&self, params: N::Params) {
+        if let Err(error) = self.client.notify::<N>(&params) {
+            tracing::debug!(%error, method = N::NAME, "notification not sent");
         }
     }
 
@@ -64,16 +66,13 @@ impl Notifier {
         let notifier = self.clone();
         CallOptions {
             on_retry: Some(Arc::new(move |notice: RetryNotice| {
-                notifier.send(
-                    method::CONVERSE_RETRY,
-                    ConverseRetryParams {
-                        request_id: notifier.request_id.clone(),
-                        attempt: notice.attempt,
-                        delay_ms: notice.delay_ms,
-                        error_code: notice.error_code,
-                        message: notice.message,
-                    },
-                )
+                notifier.send::<method::ConverseRetry>(ConverseRetryParams {
+                    request_id: notifier.request_id.clone(),
+                    attempt: notice.attempt,
+                    delay_ms: notice.delay_ms,
+                    error_code: notice.error_code,
+                    message: notice.message,
+                })
             })),
         }
     }
@@ -131,10 +130,6 @@ impl TurnProgress {
 
 pub type SharedProgress = Arc<Mutex<TurnProgress>>;
 
-fn lock(progress: &SharedProgress) -> std::sync::MutexGuard<'_, TurnProgress> {
-    progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// One finished model call.
 pub struct CallOutcome {
     pub assembled: AssembledResponse,
@@ -176,15 +171,12 @@ pub async fn call_model(
             }
         }
         // Folded first, so that the event moves into its notification instead of being cloned.
-        notifier.send(
-            method::CONVERSE_EVENT,
-            ConverseEventParams {
-                request_id: notifier.request_id.clone(),
-                conversation_id: notifier.conversation_id.clone(),
-                iteration,
-                event,
-            },
-        );
+        notifier.send::<method::ConverseEvent>(ConverseEventParams {
+            request_id: notifier.request_id.clone(),
+            conversation_id: notifier.conversation_id.clone(),
+            iteration,
+            event,
+        });
     }
     let assembler = lock(progress).streaming.take().unwrap_or_default();
     Ok(CallOutcome { assembled: assembler.finish(), first_token_ms })
@@ -197,24 +189,21 @@ pub fn report_guardrail(notifier: &Notifier, response: &ConverseResponse) -> Opt
         return None;
     }
     let trace = response.trace.as_ref().and_then(|trace| trace.guardrail.clone());
-    notifier.send(
-        method::CONVERSE_GUARDRAIL,
-        ConverseGuardrailParams {
-            request_id: notifier.request_id.clone(),
-            conversation_id: notifier.conversation_id.clone(),
-            action: "INTERVENED".to_string(),
-            stop_reason: response.stop_reason.clone(),
-            trace: trace.clone(),
-        },
-    );
+    notifier.send::<method::ConverseGuardrail>(ConverseGuardrailParams {
+        request_id: notifier.request_id.clone(),
+        conversation_id: notifier.conversation_id.clone(),
+        action: "INTERVENED".to_string(),
+        stop_reason: response.stop_reason.clone(),
+        trace: trace.clone(),
+    });
     Some(TurnGuardrail { action: "INTERVENED".to_string(), trace })
 }
 
 /// The toolConfig for a set of registered tools; `None` when there are none
 /// (Bedrock rejects an empty tool list).
 pub fn tool_config(
-    tools: &[Arc<crate::tools::RegisteredTool>],
-    tool_choice: Option<crate::protocol::bedrock::ToolChoice>,
+    tools: &[Arc<crate::agent::tool_registry::RegisteredTool>],
+    tool_choice: Option<crate::protocol::shapes::ToolChoice>,
 ) -> Option<ToolConfiguration> {
     if tools.is_empty() {
         return None;
@@ -424,7 +413,7 @@ async fn run_one_tool(
         name: name.clone(),
         input: tool_use.input.clone(),
     };
-    match notifier.client.request(method::TOOL_CALL, params, timeout).await {
+    match notifier.client.request::<method::ToolCall>(&params, timeout).await {
         Ok(answer) => match serde_json::from_value::<ToolCallResult>(answer) {
             Ok(result) => (result.content.into_blocks(), result.status.unwrap_or(ToolResultStatus::Success)),
             Err(error) => error_content(format!(

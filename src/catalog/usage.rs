@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::catalog::{self, BilledTokens};
-use crate::conversation::add_usage;
-use crate::protocol::bedrock::TokenUsage;
+use crate::conversations::store::add_usage;
+use crate::protocol::shapes::TokenUsage;
 use crate::protocol::{UsageGetResult, UsageTotals};
 
 /// The cost of `usage` on `model_id`; `None` when the catalog has no price
@@ -41,7 +41,7 @@ pub struct UsageLedger {
 impl UsageLedger {
     /// Records one model call.
     pub fn record(&self, model_id: &str, usage: &TokenUsage, cost_usd: Option<f64>) {
-        let mut by_model = self.by_model.lock().expect("usage lock poisoned");
+        let mut by_model = crate::sync::lock(&self.by_model);
         let totals = by_model
             .entry(model_id.to_string())
             .or_insert_with(|| UsageTotals { cost_usd: Some(0.0), ..UsageTotals::default() });
@@ -51,7 +51,7 @@ impl UsageLedger {
     }
 
     pub fn snapshot(&self) -> UsageGetResult {
-        let by_model = self.by_model.lock().expect("usage lock poisoned").clone();
+        let by_model = crate::sync::lock(&self.by_model).clone();
         let mut total = UsageTotals { cost_usd: Some(0.0), ..UsageTotals::default() };
         for totals in by_model.values() {
             total.calls += totals.calls;

@@ -1,85 +1,55 @@
-//! The method registry: one typed handler per method, and what a handler is given.
+//! The router: one typed handler per client→host request of the protocol.
+//! A handler is bound to the method's marker type (`on::<method::Converse>`),
+//! so its params and result types are the ones the protocol declares.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
-use super::session::Session;
+use super::request::RequestContext;
 use crate::error::{HostError, HostResult};
-use crate::transport::{ClientHandle, RequestId};
-
-/// What a handler gets besides its params.
-#[derive(Clone)]
-pub struct RequestContext {
-    /// The JSON-RPC id of the request (notifications it causes carry it as `requestId`).
-    pub id: RequestId,
-    /// Cancelled by `$/cancelRequest` or the end of the session. The handler's
-    /// future is dropped on cancellation; watch the token only to stop work
-    /// the handler spawned itself.
-    pub cancel: CancellationToken,
-    /// What the request produced so far; sent as `data.partial` if it is cancelled.
-    pub partial: PartialResult,
-    /// Call [`Completion::commit`] just before making a result permanent.
-    pub completion: super::dispatch::Completion,
-    /// Notifications and requests to the client.
-    pub client: ClientHandle,
-    pub session: Arc<Session>,
-}
-
-/// A slot for what a request has produced so far (e.g. a turn's text), so
-/// that its -32800 answer can carry `data.partial` although the handler's
-/// future is dropped on cancellation.
-#[derive(Clone, Default)]
-pub struct PartialResult(Arc<Mutex<Option<PartialSource>>>);
-
-/// A long stream would make a fresh snapshot per event quadratic, so a
-/// handler may instead hand over a function that builds the snapshot only
-/// when a cancellation needs it.
-enum PartialSource {
-    Value(Value),
-    Snapshot(Arc<dyn Fn() -> Value + Send + Sync>),
-}
-
-impl PartialResult {
-    /// Replaces what was recorded.
-    pub fn set(&self, produced: Value) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(PartialSource::Value(produced));
-    }
-
-    /// Records a function that builds what was produced, called at most once, on cancellation.
-    pub fn set_snapshot(&self, snapshot: Arc<dyn Fn() -> Value + Send + Sync>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(PartialSource::Snapshot(snapshot));
-    }
-
-    pub(super) fn take(&self) -> Option<Value> {
-        let source = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        source.map(|source| match source {
-            PartialSource::Value(value) => value,
-            PartialSource::Snapshot(snapshot) => snapshot(),
-        })
-    }
-}
+use crate::protocol::parse_params;
+use crate::transport::rpc::Request;
 
 type HandlerFuture = Pin<Box<dyn Future<Output = HostResult<Value>> + Send>>;
-pub(super) type Handler = Arc<dyn Fn(RequestContext, Option<Value>) -> HandlerFuture + Send + Sync>;
+pub(crate) type Handler = Arc<dyn Fn(RequestContext, Option<Value>) -> HandlerFuture + Send + Sync>;
 
-/// Request methods by name, and what the host announces in `initialize`.
+/// Handlers by method name.
 #[derive(Default)]
-pub struct Registry {
+pub(crate) struct Router {
     handlers: BTreeMap<&'static str, Handler>,
-    notifications: Vec<&'static str>,
-    features: Vec<&'static str>,
 }
 
-impl Registry {
-    /// Serves `method` with `handler`; its params are parsed with [`parse_params`].
-    pub fn add<P, R, F, Fut>(&mut self, method: &'static str, handler: F)
+impl Router {
+    /// Serves request `M` with `handler`, whose params and result are the
+    /// ones the protocol declares for `M`.
+    pub(crate) fn on<M, F, Fut>(&mut self, handler: F)
+    where
+        M: Request,
+        F: Fn(RequestContext, M::Params) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HostResult<M::Result>> + Send + 'static,
+    {
+        self.add(M::NAME, handler);
+    }
+
+    /// Serves a method the protocol does not declare (the `test/…` methods).
+    pub(crate) fn on_undeclared<P, R, F, Fut>(&mut self, method: &'static str, handler: F)
+    where
+        P: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        F: Fn(RequestContext, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HostResult<R>> + Send + 'static,
+    {
+        debug_assert!(crate::protocol::protocol_method(method).is_none(), "`{method}` is declared: use `on`");
+        self.add(method, handler);
+    }
+
+    fn add<P, R, F, Fut>(&mut self, method: &'static str, handler: F)
     where
         P: DeserializeOwned + Send + 'static,
         R: Serialize + 'static,
@@ -100,40 +70,31 @@ impl Registry {
         assert!(previous.is_none(), "method `{method}` is registered twice");
     }
 
-    /// Announces a notification the host may send (`capabilities.notifications`).
-    pub fn sends(&mut self, notification: &'static str) {
-        self.notifications.push(notification);
-    }
-
-    /// Announces a named feature (`capabilities.features`).
-    pub fn feature(&mut self, feature: &'static str) {
-        self.features.push(feature);
-    }
-
-    pub(super) fn get(&self, method: &str) -> Option<Handler> {
+    pub(crate) fn get(&self, method: &str) -> Option<Handler> {
         self.handlers.get(method).cloned()
     }
 
-    /// Registered request methods, sorted.
-    pub fn methods(&self) -> impl Iterator<Item = &'static str> + '_ {
+    /// Served request methods, sorted.
+    pub(crate) fn methods(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.handlers.keys().copied()
-    }
-
-    pub fn notifications(&self) -> &[&'static str] {
-        &self.notifications
-    }
-
-    pub fn features(&self) -> &[&'static str] {
-        &self.features
     }
 }
 
-/// Params of a method that takes none (`{}`); unknown fields are refused.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyParams {}
+/// The client→host requests of the protocol that the dispatcher serves itself
+/// (they change the lifecycle) rather than through a handler.
+pub(crate) const LIFECYCLE_REQUESTS: [&str; 2] =
+    [crate::protocol::method::INITIALIZE, crate::protocol::method::SHUTDOWN];
 
-pub use crate::protocol::parse_params;
+/// The protocol's client→host requests: what a complete router serves.
+#[cfg(test)]
+pub(crate) fn declared_client_requests() -> impl Iterator<Item = &'static str> {
+    use crate::protocol::{Direction, MessageKind, PROTOCOL_METHODS};
+    PROTOCOL_METHODS
+        .iter()
+        .filter(|entry| entry.direction == Direction::ClientToHost && entry.kind == MessageKind::Request)
+        .map(|entry| entry.name)
+        .filter(|name| !LIFECYCLE_REQUESTS.contains(name))
+}
 
 /// [`parse_params`], and when it fails, every other bad field the method's
 /// params schema finds too: serde stops at the first problem, and a client
@@ -221,12 +182,5 @@ mod tests {
                 .expect("valid params");
         assert_eq!((params.model_id.as_str(), params.messages[0].role.as_str()), ("m", "user"));
         assert_eq!(params.messages[0].content[0].text, "hi");
-    }
-
-    #[test]
-    fn missing_params_are_an_empty_object() {
-        assert!(parse_params::<EmptyParams>(None).is_ok());
-        assert!(parse_params::<EmptyParams>(Some(json!([]))).is_err());
-        assert!(parse_params::<EmptyParams>(Some(json!({"x": 1}))).is_err());
     }
 }

@@ -8,11 +8,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
-use crate::bedrock::{BedrockGateway, CallOptions, InvokeModelRequest};
+use crate::agent::turn::{self, Notifier, SharedProgress};
+use crate::catalog::usage::cost_usd;
 use crate::catalog::{self, BilledTokens, MODELS, ModelEntry, PRICES_AS_OF};
 use crate::error::{HostError, HostResult};
-use crate::host::{EmptyParams, RequestContext};
-use crate::protocol::bedrock::{
+use crate::host::RequestContext;
+use crate::protocol::EmptyParams;
+use crate::protocol::shapes::{
     ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, GuardrailTrace,
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, PerformanceConfigLatency, ServiceTierType,
     StartAsyncInvokeResponse, TokenUsage,
@@ -23,9 +25,8 @@ use crate::protocol::{
     InvokeModelResult, InvokeModelStreamed, InvokeModelTrace, ListModelsResult, ModelInfo, ModelSupports, Pricing,
     StartAsyncInvokeParams, method,
 };
+use crate::sdk::{BedrockGateway, CallOptions, InvokeModelRequest};
 use crate::transport::ClientHandle;
-use crate::turn::{self, Notifier, SharedProgress};
-use crate::usage::cost_usd;
 
 fn model_info(entry: &ModelEntry) -> ModelInfo {
     ModelInfo {
@@ -106,14 +107,10 @@ pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult
         Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
     let progress: SharedProgress = Arc::default();
     let snapshot_source = progress.clone();
-    ctx.partial.set_snapshot(Arc::new(move || {
-        snapshot_source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).snapshot()
-    }));
+    ctx.partial.set_snapshot(Arc::new(move || crate::sync::lock(&snapshot_source).snapshot()));
     let outcome = turn::call_model(&session.backend.gateway, &model_id, &request, stream, 1, &notifier, &progress)
         .await
-        .map_err(|error| {
-            error.with_partial(progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner).snapshot())
-        })?;
+        .map_err(|error| error.with_partial(crate::sync::lock(&progress).snapshot()))?;
     let response = outcome.assembled.response;
     let cost = cost_usd(&model_id, session.region(), &response.usage);
     session.usage.record(&model_id, &response.usage, cost);
@@ -146,7 +143,7 @@ fn report_intervention(notifier: &Notifier, action: Option<&str>) {
         stop_reason: "guardrail_intervened".to_string(),
         trace: None,
     };
-    notifier.client.notify(method::CONVERSE_GUARDRAIL, params).ok();
+    notifier.client.notify::<method::ConverseGuardrail>(&params).ok();
 }
 
 fn token_usage(input: u64, output: u64) -> TokenUsage {
@@ -259,7 +256,7 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             streamed.invocation_metrics = Some(metrics.clone());
         }
         let params = InvokeChunkParams { request_id: notifier.request_id.clone(), index: streamed.chunks, chunk };
-        notifier.client.notify(method::INVOKE_CHUNK, params).ok();
+        notifier.client.notify::<method::InvokeChunk>(&params).ok();
         streamed.chunks += 1;
     }
     streamed.usage = streamed.invocation_metrics.as_ref().and_then(invocation_metrics_usage);
@@ -374,7 +371,7 @@ impl AsyncWatcher {
                     if status != last_status {
                         last_status = status.clone();
                         let params = AsyncStatusParams { request_id: self.request_id.clone(), invocation: summary };
-                        if self.client.notify(method::ASYNC_STATUS, params).is_err() {
+                        if self.client.notify::<method::AsyncStatus>(&params).is_err() {
                             return;
                         }
                     }

@@ -35,9 +35,11 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::conversation::{Conversation, ConversationId, ConversationSettings, ToolSelection, add_usage, rfc3339};
+use crate::conversations::store::{
+    Conversation, ConversationId, ConversationSettings, ToolSelection, add_usage, rfc3339,
+};
 use crate::error::{HostError, HostResult};
-use crate::protocol::bedrock::{
+use crate::protocol::shapes::{
     GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock, TokenUsage, ToolChoice,
 };
 
@@ -63,7 +65,7 @@ struct Header {
     cost_usd: Option<f64>,
 }
 
-/// One completed turn, as [`crate::conversation::ConversationStore::commit_turn`] applies it.
+/// One completed turn, as [`crate::conversations::store::ConversationStore::commit_turn`] applies it.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnRecord {
@@ -84,7 +86,7 @@ impl TurnRecord {
         conversation.messages.extend(self.messages);
         conversation.turns += 1;
         add_usage(&mut conversation.usage, &self.usage);
-        conversation.cost_usd = crate::usage::add_cost(conversation.cost_usd, self.cost_usd);
+        conversation.cost_usd = crate::catalog::usage::add_cost(conversation.cost_usd, self.cost_usd);
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use aws_smithy_types::date_time::Format;
 use super::convert::{self, document_from_json};
 use super::{BedrockGateway, CallOptions};
 use crate::error::{HostError, HostResult};
-use crate::protocol::bedrock as wire;
+use crate::protocol::shapes as wire;
 
 impl BedrockGateway {
     /// CountTokens. `model_id` must be a base model id (CountTokens rejects

@@ -7,6 +7,8 @@
 //! [`PRICES_AS_OF`]; other regions and cross-region profiles may differ.
 //! They are estimates for budgeting, not a bill.
 
+pub mod usage;
+
 /// The date the prices below were read.
 pub const PRICES_AS_OF: &str = "2026-11-01";
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use lru::LruCache;
 
-use crate::protocol::bedrock::{ConverseRequest, ConverseResponse};
+use crate::protocol::shapes::{ConverseRequest, ConverseResponse};
 
 pub struct ResponseCache {
     entries: Mutex<LruCache<String, ConverseResponse>>,
@@ -28,11 +28,11 @@ impl ResponseCache {
     }
 
     pub fn get(&self, model_id: &str, request: &ConverseRequest) -> Option<ConverseResponse> {
-        self.entries.lock().expect("cache lock poisoned").get(&Self::key(model_id, request)).cloned()
+        crate::sync::lock(&self.entries).get(&Self::key(model_id, request)).cloned()
     }
 
     pub fn put(&self, model_id: &str, request: &ConverseRequest, response: ConverseResponse) {
-        self.entries.lock().expect("cache lock poisoned").put(Self::key(model_id, request), response);
+        crate::sync::lock(&self.entries).put(Self::key(model_id, request), response);
     }
 }
 

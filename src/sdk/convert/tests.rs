@@ -5,7 +5,7 @@ use aws_sdk_bedrockruntime::types as sdk;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::protocol::bedrock as wire;
+use crate::protocol::shapes as wire;
 
 fn round_trip_block(block: Value) {
     let parsed: wire::ContentBlock = serde_json::from_value(block.clone()).expect("valid content block");

@@ -47,7 +47,7 @@ impl AttemptLog {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, AttemptState> {
         // A panic in a user callback cannot leave the counters inconsistent.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 
