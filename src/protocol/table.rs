@@ -179,7 +179,7 @@ pub fn params_schema_errors(method: &str, params: &serde_json::Value) -> Vec<(St
     let Some(entry) = protocol_method(method) else { return Vec::new() };
     let Some(schema_fn) = entry.params else { return Vec::new() };
     let validator = {
-        let mut cache = crate::sync::lock(&VALIDATORS.get_or_init(Mutex::default));
+        let mut cache = crate::sync::lock(VALIDATORS.get_or_init(Mutex::default));
         cache
             .entry(entry.name)
             .or_insert_with(|| {
