@@ -20,8 +20,7 @@ use serde_json::{Value, json};
 
 use crate::agent::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
 use crate::agent::tool_registry::ToolRegistry;
-use crate::catalog::usage::{UsageLedger, add_cost, cost_usd};
-use crate::conversations::store::add_usage;
+use crate::catalog::usage::{UsageLedger, add_cost, add_usage, cost_usd};
 use crate::error::HostResult;
 use crate::protocol::shapes::{
     ContentBlock, ConversationRole, ConverseOutput, ConverseRequest, ConverseResponse, ConverseTrace, Message,

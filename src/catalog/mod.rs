@@ -14,7 +14,7 @@ pub const PRICES_AS_OF: &str = "2026-11-01";
 
 /// USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pricing {
+pub struct TokenPrices {
     pub input_per_million: f64,
     pub output_per_million: f64,
     /// Prompt-cache reads, where the model supports caching.
@@ -36,7 +36,7 @@ pub struct Supports {
 
 /// Cross-region inference-profile ids, by geography.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct InferenceProfiles {
+pub struct ProfileIds {
     pub us: Option<&'static str>,
     pub eu: Option<&'static str>,
     pub apac: Option<&'static str>,
@@ -50,10 +50,10 @@ pub struct ModelEntry {
     pub name: &'static str,
     pub provider: &'static str,
     pub aliases: &'static [&'static str],
-    pub profiles: InferenceProfiles,
+    pub profiles: ProfileIds,
     pub context_window: u32,
     pub max_output_tokens: u32,
-    pub pricing: Pricing,
+    pub pricing: TokenPrices,
     pub supports: Supports,
 }
 
@@ -65,9 +65,9 @@ const NOVA: Supports =
 const TEXT_ONLY: Supports =
     Supports { streaming: true, tools: false, images: false, documents: false, reasoning: false, guardrails: true };
 
-const fn anthropic_pricing(input: f64, output: f64) -> Pricing {
+const fn anthropic_pricing(input: f64, output: f64) -> TokenPrices {
     // Anthropic on Bedrock: cache writes cost 1.25× input, cache reads 0.1× input.
-    Pricing {
+    TokenPrices {
         input_per_million: input,
         output_per_million: output,
         cache_read_per_million: Some(input * 0.1),
@@ -75,9 +75,9 @@ const fn anthropic_pricing(input: f64, output: f64) -> Pricing {
     }
 }
 
-const fn nova_pricing(input: f64, output: f64) -> Pricing {
+const fn nova_pricing(input: f64, output: f64) -> TokenPrices {
     // Nova: cache reads at a 75% discount, cache writes not charged extra.
-    Pricing {
+    TokenPrices {
         input_per_million: input,
         output_per_million: output,
         cache_read_per_million: Some(input * 0.25),
@@ -85,8 +85,8 @@ const fn nova_pricing(input: f64, output: f64) -> Pricing {
     }
 }
 
-const fn plain_pricing(input: f64, output: f64) -> Pricing {
-    Pricing {
+const fn plain_pricing(input: f64, output: f64) -> TokenPrices {
+    TokenPrices {
         input_per_million: input,
         output_per_million: output,
         cache_read_per_million: None,
@@ -101,7 +101,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Claude Opus 4.5",
         provider: "Anthropic",
         aliases: &["opus", "opus-4.5", "claude-opus"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.anthropic.claude-opus-4-5-20251101-v1:0"),
             eu: Some("eu.anthropic.claude-opus-4-5-20251101-v1:0"),
             apac: None,
@@ -117,7 +117,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Claude Sonnet 4.5",
         provider: "Anthropic",
         aliases: &["sonnet", "sonnet-4.5", "claude-sonnet"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
             eu: Some("eu.anthropic.claude-sonnet-4-5-20250929-v1:0"),
             apac: Some("apac.anthropic.claude-sonnet-4-5-20250929-v1:0"),
@@ -133,7 +133,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Claude Haiku 4.5",
         provider: "Anthropic",
         aliases: &["haiku", "haiku-4.5", "claude-haiku"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.anthropic.claude-haiku-4-5-20251001-v1:0"),
             eu: Some("eu.anthropic.claude-haiku-4-5-20251001-v1:0"),
             apac: Some("apac.anthropic.claude-haiku-4-5-20251001-v1:0"),
@@ -149,7 +149,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Claude 3.5 Sonnet v2",
         provider: "Anthropic",
         aliases: &["sonnet-3.5"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.anthropic.claude-3-5-sonnet-20241022-v2:0"),
             eu: None,
             apac: Some("apac.anthropic.claude-3-5-sonnet-20241022-v2:0"),
@@ -165,7 +165,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Claude 3.5 Haiku",
         provider: "Anthropic",
         aliases: &["haiku-3.5"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.anthropic.claude-3-5-haiku-20241022-v1:0"),
             eu: None,
             apac: None,
@@ -181,7 +181,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Claude 3 Haiku",
         provider: "Anthropic",
         aliases: &["haiku-3"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.anthropic.claude-3-haiku-20240307-v1:0"),
             eu: Some("eu.anthropic.claude-3-haiku-20240307-v1:0"),
             apac: Some("apac.anthropic.claude-3-haiku-20240307-v1:0"),
@@ -197,7 +197,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Nova Pro",
         provider: "Amazon",
         aliases: &["nova-pro"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.amazon.nova-pro-v1:0"),
             eu: Some("eu.amazon.nova-pro-v1:0"),
             apac: Some("apac.amazon.nova-pro-v1:0"),
@@ -213,7 +213,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Nova Lite",
         provider: "Amazon",
         aliases: &["nova-lite"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.amazon.nova-lite-v1:0"),
             eu: Some("eu.amazon.nova-lite-v1:0"),
             apac: Some("apac.amazon.nova-lite-v1:0"),
@@ -229,7 +229,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Nova Micro",
         provider: "Amazon",
         aliases: &["nova-micro"],
-        profiles: InferenceProfiles {
+        profiles: ProfileIds {
             us: Some("us.amazon.nova-micro-v1:0"),
             eu: Some("eu.amazon.nova-micro-v1:0"),
             apac: Some("apac.amazon.nova-micro-v1:0"),
@@ -245,7 +245,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Titan Text Premier",
         provider: "Amazon",
         aliases: &["titan-premier"],
-        profiles: InferenceProfiles { us: None, eu: None, apac: None, global: None },
+        profiles: ProfileIds { us: None, eu: None, apac: None, global: None },
         context_window: 32_000,
         max_output_tokens: 3_072,
         pricing: plain_pricing(0.5, 1.5),
@@ -256,7 +256,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Titan Text Express",
         provider: "Amazon",
         aliases: &["titan-express"],
-        profiles: InferenceProfiles { us: None, eu: None, apac: None, global: None },
+        profiles: ProfileIds { us: None, eu: None, apac: None, global: None },
         context_window: 8_000,
         max_output_tokens: 8_192,
         pricing: plain_pricing(0.2, 0.6),
@@ -267,12 +267,7 @@ pub static MODELS: &[ModelEntry] = &[
         name: "Llama 3.3 70B Instruct",
         provider: "Meta",
         aliases: &["llama-3.3-70b"],
-        profiles: InferenceProfiles {
-            us: Some("us.meta.llama3-3-70b-instruct-v1:0"),
-            eu: None,
-            apac: None,
-            global: None,
-        },
+        profiles: ProfileIds { us: Some("us.meta.llama3-3-70b-instruct-v1:0"), eu: None, apac: None, global: None },
         context_window: 128_000,
         max_output_tokens: 8_192,
         pricing: plain_pricing(0.72, 0.72),
@@ -307,7 +302,7 @@ impl Geography {
     }
 }
 
-impl InferenceProfiles {
+impl ProfileIds {
     fn for_geography(&self, geography: Geography) -> Option<&'static str> {
         match geography {
             Geography::Us => self.us,
@@ -389,7 +384,7 @@ pub struct Cost {
     pub total_usd: f64,
 }
 
-impl Pricing {
+impl TokenPrices {
     /// Cache tokens without a cache price are billed as ordinary input.
     pub fn cost(&self, tokens: BilledTokens) -> Cost {
         let per_token = |per_million: f64| per_million / 1_000_000.0;

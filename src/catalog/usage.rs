@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::catalog::{self, BilledTokens};
-use crate::conversations::store::add_usage;
 use crate::protocol::shapes::TokenUsage;
 use crate::protocol::{UsageGetResult, UsageTotals};
 
@@ -60,6 +59,21 @@ impl UsageLedger {
         }
         UsageGetResult { total, by_model }
     }
+}
+
+/// Adds `more` to `total`, cache counts included.
+/// Counts saturate at u32::MAX (Bedrock's own type) rather than wrap: a
+/// process-wide total can pass four billion tokens.
+pub fn add_usage(total: &mut TokenUsage, more: &TokenUsage) {
+    total.input_tokens = total.input_tokens.saturating_add(more.input_tokens);
+    total.output_tokens = total.output_tokens.saturating_add(more.output_tokens);
+    total.total_tokens = total.total_tokens.saturating_add(more.total_tokens);
+    let add = |a: Option<u32>, b: Option<u32>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+    };
+    total.cache_read_input_tokens = add(total.cache_read_input_tokens, more.cache_read_input_tokens);
+    total.cache_write_input_tokens = add(total.cache_write_input_tokens, more.cache_write_input_tokens);
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Conversations: their state and the store that runs one turn at a time
+//! Conversations: their state ([`conversation`]), the store that runs one turn at a time
 //! ([`store`]), and their crash-safe journals under `--storage-dir`
 //! ([`storage`]).
 
+pub(crate) mod conversation;
 pub mod storage;
 pub(crate) mod store;

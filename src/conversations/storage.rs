@@ -35,9 +35,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::conversations::store::{
-    Conversation, ConversationId, ConversationSettings, ToolSelection, add_usage, rfc3339,
-};
+use crate::catalog::usage::add_usage;
+use crate::conversations::conversation::{Conversation, ConversationId, ConversationSettings, OfferedTools, rfc3339};
 use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
     GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock, TokenUsage, ToolChoice,
@@ -119,9 +118,9 @@ impl From<&ConversationSettings> for StoredSettings {
             system: settings.system.clone(),
             inference_config: settings.inference_config.clone(),
             tools: match &settings.tools {
-                ToolSelection::None => StoredTools::None,
-                ToolSelection::All => StoredTools::All,
-                ToolSelection::Named(names) => StoredTools::Named(names.clone()),
+                OfferedTools::None => StoredTools::None,
+                OfferedTools::All => StoredTools::All,
+                OfferedTools::Named(names) => StoredTools::Named(names.clone()),
             },
             tool_choice: settings.tool_choice.clone(),
             guardrail_config: settings.guardrail_config.clone(),
@@ -138,9 +137,9 @@ impl From<StoredSettings> for ConversationSettings {
             system: stored.system,
             inference_config: stored.inference_config,
             tools: match stored.tools {
-                StoredTools::None => ToolSelection::None,
-                StoredTools::All => ToolSelection::All,
-                StoredTools::Named(names) => ToolSelection::Named(names),
+                StoredTools::None => OfferedTools::None,
+                StoredTools::All => OfferedTools::All,
+                StoredTools::Named(names) => OfferedTools::Named(names),
             },
             tool_choice: stored.tool_choice,
             guardrail_config: stored.guardrail_config,
@@ -493,7 +492,7 @@ mod tests {
             settings: ConversationSettings {
                 model_id: "haiku".into(),
                 system: vec![serde_json::from_value(json!({"text": "Be brief."})).unwrap()],
-                tools: ToolSelection::Named(vec!["get_weather".into()]),
+                tools: OfferedTools::Named(vec!["get_weather".into()]),
                 title: Some("Weather".into()),
                 additional_model_request_fields: Some(json!({"top_k": 5})),
                 ..Default::default()

@@ -1,5 +1,5 @@
-//! Conversation state: history, settings, usage and the one-turn-at-a-time
-//! rule. A turn works on a snapshot and joins the history only through
+//! The conversation store: every conversation of the session and the
+//! one-turn-at-a-time rule. A turn works on a snapshot and joins the history only through
 //! [`ConversationStore::commit_turn`], so a failed or cancelled turn leaves
 //! the conversation exactly as it was.
 //!
@@ -11,105 +11,17 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::conversations::storage::{Storage, TurnRecord};
+use super::conversation::{Conversation, ConversationSettings};
+use super::storage::{Storage, TurnRecord};
 use crate::error::{HostError, HostResult};
 pub use crate::protocol::ConversationId;
-use crate::protocol::shapes::{
-    ContentBlock, ConversationRole, GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock,
-    TokenUsage, ToolChoice,
-};
+use crate::protocol::shapes::{ContentBlock, ConversationRole, Message, TokenUsage};
 
 /// A fresh id: `conv_` followed by 32 hex digits.
 fn fresh_id() -> ConversationId {
     ConversationId(format!("conv_{}", uuid::Uuid::new_v4().simple()))
-}
-
-/// Which registered tools a conversation offers the model.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum ToolSelection {
-    /// No tools: the model is sent no toolConfig.
-    #[default]
-    None,
-    /// Every tool registered at the time of each model call.
-    All,
-    /// These names (each must be registered when the model is called).
-    Named(Vec<String>),
-}
-
-/// What `conversation/create` set.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ConversationSettings {
-    /// As the client wrote it (alias, base id, profile id or ARN); resolved per call.
-    pub model_id: String,
-    pub system: Vec<SystemContentBlock>,
-    pub inference_config: Option<InferenceConfiguration>,
-    pub tools: ToolSelection,
-    pub tool_choice: Option<ToolChoice>,
-    pub guardrail_config: Option<GuardrailConfiguration>,
-    pub additional_model_request_fields: Option<Value>,
-    pub title: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conversation {
-    pub id: ConversationId,
-    pub settings: ConversationSettings,
-    pub messages: Vec<Message>,
-    /// Completed turns.
-    pub turns: u32,
-    pub usage: TokenUsage,
-    /// `None` once a turn had no catalog price.
-    pub cost_usd: Option<f64>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-impl Conversation {
-    pub fn title(&self) -> String {
-        self.settings.title.clone().unwrap_or_else(|| derived_title(&self.messages))
-    }
-}
-
-/// The first line of the first user text, cut at 60 characters: what a
-/// conversation list shows when the client gave no title.
-fn derived_title(messages: &[Message]) -> String {
-    let first_text =
-        messages.iter().filter(|m| m.role == ConversationRole::User).flat_map(|m| m.content.iter()).find_map(|block| {
-            match block {
-                ContentBlock::Text(text) if !text.trim().is_empty() => Some(text.trim()),
-                _ => None,
-            }
-        });
-    let Some(text) = first_text else { return "New conversation".to_string() };
-    let line = text.lines().next().unwrap_or(text);
-    let mut title: String = line.chars().take(60).collect();
-    if line.chars().count() > 60 {
-        title.push('…');
-    }
-    title
-}
-
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).expect("a current UTC time formats as RFC 3339")
-}
-
-/// Adds `more` to `total`, cache counts included.
-/// Counts saturate at u32::MAX (Bedrock's own type) rather than wrap: a
-/// process-wide total can pass four billion tokens.
-pub fn add_usage(total: &mut TokenUsage, more: &TokenUsage) {
-    total.input_tokens = total.input_tokens.saturating_add(more.input_tokens);
-    total.output_tokens = total.output_tokens.saturating_add(more.output_tokens);
-    total.total_tokens = total.total_tokens.saturating_add(more.total_tokens);
-    let add = |a: Option<u32>, b: Option<u32>| match (a, b) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
-    };
-    total.cache_read_input_tokens = add(total.cache_read_input_tokens, more.cache_read_input_tokens);
-    total.cache_write_input_tokens = add(total.cache_write_input_tokens, more.cache_write_input_tokens);
 }
 
 struct Slot {
@@ -337,6 +249,7 @@ impl ConversationStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     fn message(value: Value) -> Message {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::agent::turn::{self, LoopSettings, Notifier, SharedProgress};
-use crate::conversations::store::{Conversation, ConversationSettings, ToolSelection, rfc3339};
+use crate::conversations::conversation::{Conversation, ConversationSettings, OfferedTools, rfc3339};
 use crate::error::{HostError, HostResult};
 use crate::host::{RequestContext, Session};
 use crate::protocol::EmptyParams;
@@ -37,8 +37,8 @@ pub async fn conversation_create(
         }
     };
     let tools = match params.tools {
-        None => ToolSelection::None,
-        Some(protocol::ToolSelection::All) => ToolSelection::All,
+        None => OfferedTools::None,
+        Some(protocol::ToolSelection::All) => OfferedTools::All,
         Some(protocol::ToolSelection::Named(names)) => {
             for (index, name) in names.iter().enumerate() {
                 if session.tools.get(name).is_none() {
@@ -48,7 +48,7 @@ pub async fn conversation_create(
                     ));
                 }
             }
-            ToolSelection::Named(names)
+            OfferedTools::Named(names)
         }
     };
     let settings = ConversationSettings {
@@ -80,9 +80,9 @@ fn conversation_tools(
     new_messages: &[Message],
 ) -> HostResult<Option<ToolConfiguration>> {
     let tools = match &conversation.settings.tools {
-        ToolSelection::None => Vec::new(),
-        ToolSelection::All => session.tools.list(),
-        ToolSelection::Named(names) => names
+        OfferedTools::None => Vec::new(),
+        OfferedTools::All => session.tools.list(),
+        OfferedTools::Named(names) => names
             .iter()
             .filter_map(|name| {
                 let tool = session.tools.get(name);
