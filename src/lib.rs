@@ -4,11 +4,11 @@
 //!
 //! # Layout
 //!
-//! - [`protocol`]: the wire types of PROTOCOL.md (serde + schemars) and the method names.
+//! - [`protocol`]: the wire types of docs/protocol.md (serde + schemars) and the method names.
 //! - [`transport`]: framing (Content-Length and newline-delimited JSON) and the JSON-RPC connection.
 //! - [`host`]: dispatch, lifecycle and one handler per method.
 //! - `bedrock`: the only module that imports `aws_sdk_bedrockruntime`; client set-up, conversions, calls.
-//! - `emulator`: the Bedrock Runtime emulator (EMULATOR.md).
+//! - `emulator`: the Bedrock Runtime emulator (docs/emulator.md).
 //! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
 //! - [`cli`], `logging`: the command line and the log.
@@ -40,11 +40,16 @@ use std::process::ExitCode;
 
 use cli::{Cli, Command};
 
-/// `bedrock-host schema --out DIR`.
-fn write_schemas(dir: &std::path::Path) -> anyhow::Result<()> {
+/// `bedrock-host schema --out DIR [--docs FILE]`.
+fn write_schemas(dir: &std::path::Path, docs: Option<&std::path::Path>) -> anyhow::Result<()> {
     let written = schema::write_schemas(dir)
         .map_err(|error| anyhow::anyhow!("cannot write the schemas into {}: {error}", dir.display()))?;
     println!("wrote {} schema files into {}", written.len(), dir.display());
+    if let Some(docs) = docs {
+        schema::write_methods_markdown(docs)
+            .map_err(|error| anyhow::anyhow!("cannot write the method reference {}: {error}", docs.display()))?;
+        println!("wrote the method reference {}", docs.display());
+    }
     Ok(())
 }
 
@@ -69,7 +74,7 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
             Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
-            Some(Command::Schema(args)) => write_schemas(&args.out).map(|()| ExitCode::SUCCESS),
+            Some(Command::Schema(args)) => write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS),
             None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),
         }
     });

@@ -1,7 +1,7 @@
-//! Bedrock Runtime's own JSON shapes (BEDROCK_WIRE.md §2, §3.3, §5, §6, §7),
+//! Bedrock Runtime's own JSON shapes (docs/bedrock-wire.md §2, §3.3, §5, §6, §7),
 //! exactly as boto3 prints them: camelCase members, absent members omitted,
 //! one-key unions as `{"text": …}`, blobs as base64 strings and documents as
-//! raw JSON. The method types of PROTOCOL.md embed these unchanged.
+//! raw JSON. The method types of docs/protocol.md embed these unchanged.
 //!
 //! Shapes a client sends (messages, content blocks, configurations, request
 //! bodies) reject unknown members so a misspelt field is an error rather than
@@ -1548,6 +1548,7 @@ pub struct InvokeModelTokensRequest {
 // ---------------------------------------------------------------------------
 // ApplyGuardrail (§7).
 
+/// ApplyGuardrail's request: the guardrail and the content it evaluates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApplyGuardrailRequest {
@@ -1578,6 +1579,7 @@ pub enum GuardrailOutputScope {
     Full,
 }
 
+/// ApplyGuardrail's response: what the guardrail decided and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyGuardrailResponse {
@@ -1654,6 +1656,7 @@ pub struct Tag {
     pub value: String,
 }
 
+/// StartAsyncInvoke's response: the new job's ARN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartAsyncInvokeResponse {
@@ -1661,6 +1664,7 @@ pub struct StartAsyncInvokeResponse {
     pub invocation_arn: String,
 }
 
+/// GetAsyncInvoke's request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetAsyncInvokeRequest {
@@ -1700,6 +1704,7 @@ pub struct AsyncInvokeSummary {
 /// GetAsyncInvoke's response has the members of a summary.
 pub type GetAsyncInvokeResponse = AsyncInvokeSummary;
 
+/// ListAsyncInvokes' filters, sort order and paging; every member is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListAsyncInvokesRequest {
@@ -1744,6 +1749,7 @@ pub enum SortOrder {
     Descending,
 }
 
+/// One page of ListAsyncInvokes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListAsyncInvokesResponse {

@@ -1,4 +1,4 @@
-//! The wire types of PROTOCOL.md: every params, result and notification
+//! The wire types of docs/protocol.md: every params, result and notification
 //! payload, with serde and schemars derives, and the method names as
 //! constants. This module owns the JSON the host speaks; `schemas/` is
 //! generated from it (`bedrock-host schema --out schemas`).
@@ -22,7 +22,7 @@ pub use table::{
     Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, params_schema_errors, protocol_method,
 };
 
-/// Method and notification names, exactly as PROTOCOL.md spells them.
+/// Method and notification names, exactly as docs/protocol.md spells them.
 pub mod method {
     // Lifecycle.
     pub const INITIALIZE: &str = "initialize";

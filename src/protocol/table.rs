@@ -1,4 +1,4 @@
-//! The table of every method and notification of PROTOCOL.md: its name,
+//! The table of every method and notification of docs/protocol.md: its name,
 //! direction, kind and the JSON Schemas of its params and result. The schema
 //! generator (`bedrock-host schema`) and `initialize`'s capabilities read it,
 //! so a method missing here is missing from both.
@@ -79,7 +79,7 @@ const fn notification<P: JsonSchema>(name: &'static str, direction: Direction) -
     ProtocolMethod { name, direction, kind: MessageKind::Notification, params: Some(schema::<P>), result: None }
 }
 
-/// Every method and notification, in PROTOCOL.md's order.
+/// Every method and notification, in docs/protocol.md's order.
 pub const PROTOCOL_METHODS: &[ProtocolMethod] = &[
     request::<InitializeParams, InitializeResult>(method::INITIALIZE),
     notification::<EmptyParams>(method::INITIALIZED, Direction::ClientToHost),
