@@ -1,4 +1,4 @@
-//! End-to-end benchmark of bedrock-host against direct SDK use (issue 8; figures in BENCHMARKS.md).
+//! End-to-end benchmark of bedrock-host against direct SDK use (figures in BENCHMARKS.md).
 //!
 //! `cargo run --release --example bench_host [-- --quick]`
 //!

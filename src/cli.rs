@@ -1,4 +1,4 @@
-//! The command line (PROTOCOL.md "Command line"): every command and flag,
+//! The command line (docs/protocol.md "Command line"): every command and flag,
 //! each flag with its environment variable. Parsing only; `main.rs` and
 //! [`crate::run`] decide what to do with it.
 
@@ -11,7 +11,7 @@ use crate::protocol::{HostOptions, RetryMode};
 /// A JSON-RPC 2.0 host for Amazon Bedrock Runtime over stdio, and a
 /// wire-exact local Bedrock emulator.
 ///
-/// Without a command, serves PROTOCOL.md on stdin/stdout (LSP
+/// Without a command, serves the JSON-RPC protocol of docs/protocol.md on stdin/stdout (LSP
 /// `Content-Length` framing or newline-delimited JSON, chosen by the first
 /// byte). Credentials and region come from the normal AWS chain
 /// (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, credential_process, …)
@@ -31,11 +31,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the Bedrock Runtime emulator alone (EMULATOR.md); prints its base URL as the first stdout line.
+    /// Run the Bedrock Runtime emulator alone (docs/emulator.md); prints its base URL as the first stdout line.
     Emulator(EmulatorArgs),
     /// One conversation turn from the terminal: the answer streams to stdout, usage and cost go to stderr.
     Ask(AskArgs),
-    /// Write the JSON Schemas of every protocol method (what `schemas/` holds).
+    /// Write the JSON Schemas of every protocol method (what `schemas/` holds) and, with `--docs FILE`, the Markdown method reference (docs/methods.md).
     Schema(SchemaArgs),
 }
 
@@ -106,7 +106,7 @@ pub struct CommonArgs {
     #[arg(long, global = true, env = "BEDROCK_HOST_EMULATOR")]
     pub emulator: bool,
 
-    /// Script for the in-process emulator (EMULATOR.md "Scripts"); implies nothing without `--emulator`.
+    /// Script for the in-process emulator (docs/emulator.md "Scripts"); implies nothing without `--emulator`.
     #[arg(long, global = true, env = "BEDROCK_HOST_EMULATOR_SCRIPT")]
     pub emulator_script: Option<PathBuf>,
 }
@@ -156,7 +156,7 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0, env = "BEDROCK_EMULATOR_PORT")]
     pub port: u16,
 
-    /// Script of rules, guardrails and async settings (EMULATOR.md "Scripts").
+    /// Script of rules, guardrails and async settings (docs/emulator.md "Scripts").
     #[arg(long, env = "BEDROCK_EMULATOR_SCRIPT")]
     pub script: Option<PathBuf>,
 
@@ -197,6 +197,10 @@ pub struct SchemaArgs {
     /// Directory to write into (created if missing).
     #[arg(long, default_value = "schemas")]
     pub out: PathBuf,
+
+    /// Also write the Markdown method reference (what docs/methods.md holds) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub docs: Option<PathBuf>,
 }
 
 #[cfg(test)]

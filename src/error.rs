@@ -1,14 +1,14 @@
 //! The one error type of the host, and its mapping to JSON-RPC error objects.
 //!
 //! Every failure a client can see is a [`HostError`]. Each variant knows its
-//! JSON-RPC code (PROTOCOL.md "Errors") and carries the `data` a program needs
+//! JSON-RPC code (docs/protocol.md "Errors") and carries the `data` a program needs
 //! to react, while `Display` is the message a person reads: it names the
 //! field, the value and what to do.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// JSON-RPC and bedrock-host error codes (PROTOCOL.md "Errors").
+/// JSON-RPC and bedrock-host error codes (docs/protocol.md "Errors").
 pub mod code {
     pub const PARSE_ERROR: i64 = -32700;
     pub const INVALID_REQUEST: i64 = -32600;
@@ -58,7 +58,7 @@ pub enum HostError {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error(
-        "method not found: `{0}` is not a bedrock-host method; see PROTOCOL.md or `initialize`'s capabilities for the list"
+        "method not found: `{0}` is not a bedrock-host method; see docs/protocol.md or `initialize`'s capabilities for the list"
     )]
     MethodNotFound(String),
     /// Bad params; `summary` is the person-readable sentence, `errors` one entry per bad field.

@@ -39,11 +39,16 @@ use std::process::ExitCode;
 
 use cli::{Cli, Command};
 
-/// `bedrock-host schema --out DIR`.
-fn write_schemas(dir: &std::path::Path) -> anyhow::Result<()> {
+/// `bedrock-host schema --out DIR [--docs FILE]`.
+fn write_schemas(dir: &std::path::Path, docs: Option<&std::path::Path>) -> anyhow::Result<()> {
     let written = schema::write_schemas(dir)
         .map_err(|error| anyhow::anyhow!("cannot write the schemas into {}: {error}", dir.display()))?;
     println!("wrote {} schema files into {}", written.len(), dir.display());
+    if let Some(docs) = docs {
+        schema::write_methods_markdown(docs)
+            .map_err(|error| anyhow::anyhow!("cannot write the method reference {}: {error}", docs.display()))?;
+        println!("wrote the method reference {}", docs.display());
+    }
     Ok(())
 }
 
@@ -68,7 +73,7 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
             Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
-            Some(Command::Schema(args)) => write_schemas(&args.out).map(|()| ExitCode::SUCCESS),
+            Some(Command::Schema(args)) => write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS),
             None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),
         }
     });

@@ -1,4 +1,4 @@
-//! The stateless Bedrock methods other than `bedrock/converse` (issue 6),
+//! The stateless Bedrock methods other than `bedrock/converse`,
 //! driven through the real binary over stdio against its in-process
 //! emulator (`--emulator`), with the emulator's journal
 //! (`GET /_emulator/requests`) showing what the host sent to Bedrock.

@@ -107,7 +107,7 @@ fn start_get_and_list_with_paging() {
         "bedrock/getAsyncInvoke",
         json!({"invocationArn": "arn:aws:bedrock:us-east-1:123456789012:async-invoke/nosuchjob000"}),
     );
-    // PROTOCOL.md: a job that does not exist is -32003 {kind, id}.
+    // docs/protocol.md: a job that does not exist is -32003 {kind, id}.
     assert_eq!(missing["error"]["code"], -32003, "{missing}");
     assert_eq!(
         missing["error"]["data"],

@@ -1,6 +1,8 @@
-//! `schemas/` is generated from the protocol types; this test regenerates it
-//! with the real binary and fails on any difference, and checks that the
-//! example messages of PROTOCOL.md deserialize into the types.
+//! `schemas/` and `docs/methods.md` are generated from the protocol types;
+//! these tests regenerate them with the real binary and fail on any
+//! difference, check that docs/protocol.md documents every method the code
+//! serves (and no method it does not, outside its "Planned" section), and
+//! that the example messages of docs/protocol.md deserialize into the types.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use bedrock_host::protocol::{
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-const REGENERATE: &str = "run `cargo run -- schema --out schemas` and commit the result";
+const REGENERATE: &str = "run `cargo run -- schema --out schemas --docs docs/methods.md` and commit the result";
 
 fn file_names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -27,9 +29,13 @@ fn file_names(dir: &Path) -> BTreeSet<String> {
 #[test]
 fn committed_schemas_match_the_generated_ones() {
     let out = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    let methods_md = docs.path().join("methods.md");
     let status = Command::new(env!("CARGO_BIN_EXE_bedrock-host"))
         .args(["schema", "--out"])
         .arg(out.path())
+        .arg("--docs")
+        .arg(&methods_md)
         .output()
         .expect("run bedrock-host schema");
     assert!(status.status.success(), "bedrock-host schema failed: {}", String::from_utf8_lossy(&status.stderr));
@@ -49,24 +55,107 @@ fn committed_schemas_match_the_generated_ones() {
         let old = std::fs::read_to_string(committed.join(name)).unwrap();
         assert!(fresh == old, "schemas/{name} differs from what the code generates; {REGENERATE}");
     }
+
+    let fresh = std::fs::read_to_string(&methods_md).unwrap();
+    let committed_md: PathBuf = [env!("CARGO_MANIFEST_DIR"), "docs", "methods.md"].iter().collect();
+    let old = std::fs::read_to_string(&committed_md).unwrap_or_default();
+    assert!(
+        fresh == old,
+        "docs/methods.md differs from the method reference the code generates (a wire type or its doc comment \
+         changed); {REGENERATE}"
+    );
+}
+
+/// One backticked token in a cell of a Markdown table.
+#[derive(Debug, PartialEq)]
+struct TableToken {
+    text: String,
+    /// In the row's first cell, where a table names what it describes.
+    first_cell: bool,
+    /// Under a `## Planned …` heading.
+    planned: bool,
+}
+
+fn table_tokens(markdown: &str) -> Vec<TableToken> {
+    let mut tokens = Vec::new();
+    let mut planned = false;
+    for line in markdown.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            planned = heading.starts_with("Planned");
+        }
+        let Some(row) = line.trim().strip_prefix('|') else { continue };
+        // ` \| ` inside a cell is an escaped pipe, not a cell boundary.
+        for (cell_index, cell) in row.split(" | ").enumerate() {
+            for text in cell.split('`').skip(1).step_by(2) {
+                tokens.push(TableToken { text: text.to_string(), first_cell: cell_index == 0, planned });
+            }
+        }
+    }
+    tokens
+}
+
+/// A method name as the protocol spells them (`area/name`, `$/name`).
+/// MIME types such as `application/json` are not method names.
+fn looks_like_method(token: &str) -> bool {
+    const MIME_TOP_LEVEL: &[&str] = &["application", "text", "image", "audio", "video", "multipart"];
+    let Some((area, name)) = token.split_once('/') else { return false };
+    let word = |part: &str| {
+        part.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    (area == "$" || word(area)) && word(name) && !MIME_TOP_LEVEL.contains(&area)
 }
 
 #[test]
-fn the_index_lists_every_method_with_its_files() {
-    let committed: PathBuf = [env!("CARGO_MANIFEST_DIR"), "schemas", "protocol.json"].iter().collect();
-    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed).unwrap()).unwrap();
-    let methods = index["methods"].as_array().unwrap();
-    assert_eq!(methods.len(), PROTOCOL_METHODS.len());
-    let send = methods.iter().find(|entry| entry["name"] == "conversation/send").unwrap();
-    assert_eq!(
-        send,
-        &json!({"name": "conversation/send", "direction": "clientToHost", "kind": "request",
-                "params": "conversation.send.params.json", "result": "conversation.send.result.json"})
+fn protocol_md_documents_every_method_and_only_served_or_planned_ones() {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "docs", "protocol.md"].iter().collect();
+    let markdown = std::fs::read_to_string(&path).expect("docs/protocol.md exists");
+    let tokens = table_tokens(&markdown);
+    let served: BTreeSet<&str> = PROTOCOL_METHODS.iter().map(|method| method.name).collect();
+    let planned: BTreeSet<&str> = tokens
+        .iter()
+        .filter(|token| token.first_cell && token.planned && looks_like_method(&token.text))
+        .map(|token| token.text.as_str())
+        .collect();
+
+    let documented: BTreeSet<&str> =
+        tokens.iter().filter(|token| !token.planned).map(|token| token.text.as_str()).collect();
+    let undocumented: Vec<&&str> = served.iter().filter(|name| !documented.contains(**name)).collect();
+    assert!(
+        undocumented.is_empty(),
+        "docs/protocol.md has no table naming {undocumented:?}; document every method of PROTOCOL_METHODS in a \
+         table of docs/protocol.md (outside \"Planned\")"
     );
-    let tool_call = methods.iter().find(|entry| entry["name"] == "tool/call").unwrap();
-    assert_eq!(tool_call["direction"], "hostToClient");
-    let event = methods.iter().find(|entry| entry["name"] == "converse/event").unwrap();
-    assert_eq!((&event["kind"], &event["result"]), (&json!("notification"), &serde_json::Value::Null));
+
+    let unknown: BTreeSet<&str> = tokens
+        .iter()
+        .map(|token| token.text.as_str())
+        .filter(|text| looks_like_method(text) && !served.contains(text) && !planned.contains(text))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "docs/protocol.md's tables name {unknown:?}, which the code does not serve; fix the name, or list it in a \
+         table of the \"Planned (not yet served)\" section"
+    );
+
+    let now_served: Vec<&&str> = planned.iter().filter(|name| served.contains(**name)).collect();
+    assert!(
+        now_served.is_empty(),
+        "docs/protocol.md lists {now_served:?} as planned, but the code serves them now; move them out of \
+         the \"Planned (not yet served)\" section and document them"
+    );
+}
+
+#[test]
+fn method_names_are_found_in_table_cells() {
+    let markdown = "| `bedrock/converse` | `application/json`, `tool/call` \\| `x` |\n\
+                    ## Planned (not yet served)\n| `mcp/list` | request |\nnot a row: `x/y`\n";
+    let tokens = table_tokens(markdown);
+    let methods: Vec<(&str, bool, bool)> = tokens
+        .iter()
+        .filter(|token| looks_like_method(&token.text))
+        .map(|token| (token.text.as_str(), token.first_cell, token.planned))
+        .collect();
+    assert_eq!(methods, [("bedrock/converse", true, false), ("tool/call", false, false), ("mcp/list", true, true)]);
 }
 
 fn parse<T: DeserializeOwned>(value: serde_json::Value) -> T {

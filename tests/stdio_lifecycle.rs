@@ -126,7 +126,7 @@ fn end_of_input_before_any_byte_exits_1() {
     assert_eq!(host.finish(), Vec::<Value>::new());
 }
 
-/// Every client→host request of PROTOCOL.md, from the protocol table.
+/// Every client→host request of docs/protocol.md, from the protocol table.
 fn protocol_requests() -> Vec<String> {
     use bedrock_host::protocol::{Direction, MessageKind, PROTOCOL_METHODS};
     PROTOCOL_METHODS

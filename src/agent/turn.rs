@@ -1,5 +1,5 @@
 //! One model call with its events forwarded, and the tool-use loop of a
-//! conversation turn (PROTOCOL.md "Agent host").
+//! conversation turn (docs/protocol.md "Agent host").
 //!
 //! A call streams (ConverseStream) or not (Converse). Streaming, each event
 //! goes to the client as `converse/event` the moment it arrives and is folded

@@ -1,4 +1,4 @@
-//! StartAsyncInvoke, GetAsyncInvoke and ListAsyncInvokes (BEDROCK_WIRE.md §6). A job is `InProgress`
+//! StartAsyncInvoke, GetAsyncInvoke and ListAsyncInvokes (docs/bedrock-wire.md §6). A job is `InProgress`
 //! until `asyncJobDurationMs` (default 200) have passed, then its output is written under the data
 //! dir as `s3/<bucket>/<prefix>/<job id>/output.json` and it becomes `Completed`; when the script's
 //! `asyncJobOutcome` says `Failed`, nothing is written and the job becomes `Failed` with its

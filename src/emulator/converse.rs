@@ -1,4 +1,4 @@
-//! Converse, ConverseStream and CountTokens (BEDROCK_WIRE.md §2, §3.3, §5).
+//! Converse, ConverseStream and CountTokens (docs/bedrock-wire.md §2, §3.3, §5).
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -145,7 +145,7 @@ pub async fn converse(call: &Call<'_>, model_id: &str, stream: bool) -> Result<R
     Ok(axum::Json(response).into_response())
 }
 
-/// The events of a ConverseStream answer in Bedrock's order (BEDROCK_WIRE.md §3.3).
+/// The events of a ConverseStream answer in Bedrock's order (docs/bedrock-wire.md §3.3).
 fn converse_events(reply: &Reply, latency_ms: u64) -> Vec<Event> {
     let event = |event_type: &str, payload: Value| Event {
         delta: false,

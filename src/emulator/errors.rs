@@ -1,4 +1,4 @@
-//! Bedrock's restJson1 error responses (BEDROCK_WIRE.md §4).
+//! Bedrock's restJson1 error responses (docs/bedrock-wire.md §4).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,4 +1,4 @@
-//! `application/vnd.amazon.eventstream` responses (BEDROCK_WIRE.md §3): frames built with
+//! `application/vnd.amazon.eventstream` responses (docs/bedrock-wire.md §3): frames built with
 //! aws-smithy-eventstream's encoder, sent one by one with the scripted delays, ended cleanly, with an
 //! exception frame, or by cutting the connection.
 
@@ -118,7 +118,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The 118-byte messageStart frame of BEDROCK_WIRE.md §3.1, which botocore parsed.
+    /// The 118-byte messageStart frame of docs/bedrock-wire.md §3.1, which botocore parsed.
     const GOLDEN_MESSAGE_START: &str = "00000076 00000052 96d5fade 0b3a6576 656e742d 74797065 07000c6d 65737361 \
         67655374 6172740d 3a636f6e 74656e74 2d747970 65070010 6170706c 69636174 696f6e2f 6a736f6e 0d3a6d65 \
         73736167 652d7479 70650700 05657665 6e747b22 726f6c65 223a2261 73736973 74616e74 227d6fa8 c599";

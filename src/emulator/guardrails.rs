@@ -1,5 +1,5 @@
 //! Guardrails defined by the script: blocked words, matched case-insensitively, and the assessment
-//! shapes Bedrock reports for them (BEDROCK_WIRE.md §2 "Guardrail trace", §7).
+//! shapes Bedrock reports for them (docs/bedrock-wire.md §2 "Guardrail trace", §7).
 
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! InvokeModel and InvokeModelWithResponseStream (BEDROCK_WIRE.md §1, §3.4): an Anthropic Messages
+//! InvokeModel and InvokeModelWithResponseStream (docs/bedrock-wire.md §1, §3.4): an Anthropic Messages
 //! body gets the Anthropic response shape (or its stream events as `chunk`s); any other JSON body is
 //! echoed back.
 

@@ -1,4 +1,4 @@
-//! The Bedrock Runtime emulator (EMULATOR.md, BEDROCK_WIRE.md): a local HTTP server speaking Bedrock
+//! The Bedrock Runtime emulator (docs/emulator.md, docs/bedrock-wire.md): a local HTTP server speaking Bedrock
 //! Runtime's restJson1 + event-stream wire protocol, so the unmodified AWS SDKs (Rust, boto3, CLI)
 //! accept it as Bedrock when their endpoint URL points at it.
 //!
@@ -36,10 +36,10 @@
 //!   invalid model ids. Unknown top-level members are tolerated (newer SDKs).
 //! - **Scripts** ([`Script`]): rules tried in order; `respond` rules apply to Converse,
 //!   ConverseStream, InvokeModel and InvokeModelWithResponseStream; `fail` rules to every operation.
-//!   Beyond EMULATOR.md: a scripted `toolUse` may carry `rawInput` (a string sent verbatim as the
-//!   streamed input deltas, e.g. broken JSON, to test how clients survive it); `fail.status` may be
-//!   left out (the exception's real status is used); a guardrail's `version` may be left out
-//!   (`DRAFT` is always accepted).
+//!   The project's extensions (marked as such in docs/emulator.md): a scripted `toolUse` may carry
+//!   `rawInput` (a string sent verbatim as the streamed input deltas, e.g. broken JSON, to test how
+//!   clients survive it); `fail.status` may be left out (the exception's real status is used); a
+//!   guardrail's `version` may be left out (`DRAFT` is always accepted).
 //! - **Async jobs**: `InProgress`, then after `asyncJobDurationMs` (default 200) the output (the
 //!   InvokeModel answer to `modelInput`) is written to `<data dir>/s3/<bucket>/<prefix>/<job id>/output.json`
 //!   and the job is `Completed`. A script's `"asyncJobOutcome": {"status": "Failed", "failureMessage":

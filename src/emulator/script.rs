@@ -1,4 +1,4 @@
-//! Scripts (EMULATOR.md "Scripts"): rules tried in order, guardrail definitions and async settings,
+//! Scripts (docs/emulator.md "Scripts"): rules tried in order, guardrail definitions and async settings,
 //! parsed from JSON with errors that name the rule index and key.
 
 use std::collections::BTreeMap;

@@ -288,7 +288,7 @@ async fn control(state: &AppState, request: Request) -> Response {
         (method, path) => (
             StatusCode::NOT_FOUND,
             axum::Json(
-                json!({"message": format!("No emulator control endpoint at {method} {path}; see EMULATOR.md.")}),
+                json!({"message": format!("No emulator control endpoint at {method} {path}; see docs/emulator.md.")}),
             ),
         )
             .into_response(),

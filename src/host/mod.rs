@@ -57,7 +57,7 @@ impl LaunchConfig {
     }
 }
 
-/// Serves PROTOCOL.md on stdin/stdout until `exit` or end of input; returns the exit code.
+/// Serves the protocol (docs/protocol.md) on stdin/stdout until `exit` or end of input; returns the exit code.
 pub async fn run_stdio(launch: LaunchConfig) -> u8 {
     serve(launch, tokio::io::stdin(), tokio::io::stdout()).await
 }

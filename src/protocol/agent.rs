@@ -1,5 +1,5 @@
 //! Params and results of the agent-host methods (`tool/*`, `conversation/*`,
-//! `usage/get`) and the TurnResult of a conversation turn, PROTOCOL.md
+//! `usage/get`) and the TurnResult of a conversation turn, docs/protocol.md
 //! "Agent host: tools and conversations".
 
 use std::borrow::Cow;
@@ -278,7 +278,8 @@ pub struct ConversationCreateParams {
     /// Inference parameters for every turn (a turn may override them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_config: Option<InferenceConfiguration>,
-    /// Which registered tools to offer; default none.
+    /// Which registered tools to offer: `"all"` (every tool registered at the time of each model call)
+    /// or a list of names, each registered now; `[]` offers none. Without it, none are offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ToolSelection>,
     /// How the model chooses among the tools.

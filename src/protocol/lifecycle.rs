@@ -1,38 +1,49 @@
-//! `initialize` and the host's options (PROTOCOL.md "Lifecycle").
+//! `initialize` and the host's options (docs/protocol.md "Lifecycle").
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// `initialize` params: who the client is, what it can do, and the host
+/// options for this session. The first request of every session.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InitializeParams {
+    /// The client's name and version, for the host's log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_info: Option<ClientInfo>,
+    /// What the client can do; default `{"tools": true}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<ClientCapabilities>,
-    /// Options that override flags and environment for this session.
+    /// HostOptions for this session; each one set here overrides its flag and environment variable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initialization_options: Option<HostOptions>,
-    /// LSP clients send these; accepted and ignored.
+    /// LSP's `processId`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_id: Option<Value>,
+    /// LSP's `rootUri`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_uri: Option<Value>,
+    /// LSP's `workspaceFolders`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace_folders: Option<Value>,
+    /// LSP's `trace`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Value>,
 }
 
+/// The client's name and version.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInfo {
+    /// The client's name, e.g. `vscode-bedrock`.
     pub name: String,
+    /// The client's version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
+/// What the client can do.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientCapabilities {
@@ -57,31 +68,44 @@ fn default_true() -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostOptions {
+    /// AWS region of the Bedrock endpoint; default: AWS_REGION, then the profile's region (`us-east-1` with `--emulator`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Profile of ~/.aws/config and ~/.aws/credentials; default: AWS_PROFILE, then `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Bedrock Runtime endpoint URL; default: AWS_ENDPOINT_URL_BEDROCK_RUNTIME, then the region's endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
+    /// Model for calls that name none: an id, inference-profile id, ARN or alias; default `haiku`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_model_id: Option<String>,
+    /// HTTP attempts per Bedrock call, retries included; default: AWS_MAX_ATTEMPTS, then the SDK's 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// The AWS SDK's retry mode; default: AWS_RETRY_MODE, then `standard`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_mode: Option<RetryMode>,
+    /// Timeout of one Bedrock call attempt, and the longest silence within a stream, in milliseconds; default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_timeout_ms: Option<u64>,
+    /// Persist conversations in this directory; default: in memory only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_dir: Option<String>,
+    /// Answer identical stateless non-streaming `bedrock/converse` calls from an LRU cache; default off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_cache: Option<ResponseCacheOptions>,
+    /// How long the host waits for the client to answer a `tool/call`, in milliseconds; default 60000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_timeout_ms: Option<u64>,
+    /// Model calls per turn before the loop stops with `tool_iterations_exhausted`; default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tool_iterations: Option<u32>,
-    /// A default guardrailConfig (Bedrock's shape) for every call.
+    /// A default guardrailConfig (Bedrock's shape) for every call that names no guardrail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_config: Option<Value>,
+    /// Log level or tracing filter. Accepted here, but only `--log-level` and its variable take
+    /// effect: the log starts before `initialize`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
     /// Most conversations the host keeps; `conversation/create` and `fork` beyond it are refused.
@@ -115,6 +139,7 @@ impl HostOptions {
     }
 }
 
+/// The AWS SDK's retry modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RetryMode {
@@ -122,28 +147,39 @@ pub enum RetryMode {
     Adaptive,
 }
 
+/// The response cache (`responseCache`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResponseCacheOptions {
+    /// How many responses the cache keeps, least recently used dropped first; 0 turns it off.
     pub max_entries: usize,
 }
 
+/// `initialize` result: what this host is and serves, and where its Bedrock calls go.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeResult {
+    /// The protocol version, `"1"`.
     pub protocol_version: String,
+    /// The host's name (`bedrock-host`) and version.
     pub server_info: ServerInfo,
+    /// The methods, notifications and features this build serves.
     pub capabilities: ServerCapabilities,
+    /// Where Bedrock calls go.
     pub backend: Backend,
 }
 
+/// The host's name and version.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerInfo {
+    /// `bedrock-host`.
     pub name: String,
+    /// The crate version, e.g. `0.1.0`.
     pub version: String,
 }
 
+/// What this build serves.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerCapabilities {
@@ -157,15 +193,20 @@ pub struct ServerCapabilities {
     pub features: Vec<String>,
 }
 
+/// Where Bedrock calls go.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Backend {
+    /// `emulator` with `--emulator`, else `bedrock`.
     pub kind: BackendKind,
+    /// The region calls go to; empty when none is configured (every call then answers -32004).
     pub region: String,
+    /// The endpoint override in force, if any: the emulator's URL, or `endpointUrl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
 }
 
+/// The kind of backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {

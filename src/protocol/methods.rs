@@ -1,5 +1,5 @@
 //! Params and results of the stateless Bedrock methods (`bedrock/*`) and the
-//! catalog methods (`bedrock/listModels`, `cost/estimate`), PROTOCOL.md
+//! catalog methods (`bedrock/listModels`, `cost/estimate`), docs/protocol.md
 //! "Stateless Bedrock operations". Request bodies are Bedrock's own shapes
 //! from [`super::shapes`]; where a method adds a member (`stream`, `watch`)
 //! the params repeat the Bedrock members instead of using `#[serde(flatten)]`,

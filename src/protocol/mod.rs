@@ -1,4 +1,4 @@
-//! The wire types of PROTOCOL.md: every params, result and notification
+//! The wire types of docs/protocol.md: every params, result and notification
 //! payload, with serde and schemars derives, and the method names as
 //! constants. This module owns the JSON the host speaks; `schemas/` is
 //! generated from it (`bedrock-host schema --out schemas`).

@@ -1,4 +1,4 @@
-//! What the host sends the client unasked (PROTOCOL.md "Host → client"): the
+//! What the host sends the client unasked (docs/protocol.md "Host → client"): the
 //! notifications and the `tool/call` request with its result.
 
 use schemars::JsonSchema;

@@ -7,7 +7,7 @@
 //! - [`connection`]: the single writer task and the [`ClientHandle`] through
 //!   which the host sends responses, notifications and its own requests.
 //!
-//! Why our own module on tokio (measured before it was written, issue 2):
+//! Why our own module on tokio (measured before it was written):
 //! tower-lsp 0.20 and its fork tower-lsp-server stop reading stdin when their
 //! handlers await client replies (four handlers waiting on the client plus a
 //! full queue wedge the server) and ignore `$/cancelRequest` while their

@@ -50,7 +50,7 @@ impl Canned {
         }
     }
 
-    /// A Bedrock exception as real Bedrock sends it (BEDROCK_WIRE.md §4).
+    /// A Bedrock exception as real Bedrock sends it (docs/bedrock-wire.md §4).
     pub fn exception(status: u16, name: &str, message: &str) -> Self {
         let mut canned = Self::json(status, &serde_json::json!({ "message": message }).to_string());
         canned
@@ -163,12 +163,12 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
     Some(Received { method, path, headers, body })
 }
 
-/// One event-stream frame of an event (BEDROCK_WIRE.md §3.2).
+/// One event-stream frame of an event (docs/bedrock-wire.md §3.2).
 pub fn event_frame(event_type: &str, payload: serde_json::Value) -> Vec<u8> {
     frame(&[(":message-type", "event"), (":event-type", event_type)], payload)
 }
 
-/// One event-stream frame of an exception (BEDROCK_WIRE.md §3.5).
+/// One event-stream frame of an exception (docs/bedrock-wire.md §3.5).
 pub fn exception_frame(exception_type: &str, payload: serde_json::Value) -> Vec<u8> {
     frame(&[(":message-type", "exception"), (":exception-type", exception_type)], payload)
 }

@@ -65,7 +65,7 @@ export class Chat {
   /**
    * Sends one user turn and streams it to `listener`. Cancelling `token` sends `$/cancelRequest`;
    * the promise then rejects with a `HostRequestError` whose `cancelled` is true, and the
-   * conversation's history stays as it was before the turn (PROTOCOL.md).
+   * conversation's history stays as it was before the turn (docs/protocol.md).
    */
   async send(content: string, listener: TurnListener = {}, token?: CancellationToken): Promise<TurnResult> {
     const conversationId = await this.ensureConversation();

@@ -34,7 +34,7 @@ export interface HostSettings {
   model?: string;
   endpointUrl?: string;
   emulator?: boolean;
-  /** Emulator script (EMULATOR.md "Scripts"); only meaningful with `emulator`. */
+  /** Emulator script (docs/emulator.md "Scripts"); only meaningful with `emulator`. */
   emulatorScript?: string;
   guardrailIdentifier?: string;
   guardrailVersion?: string;

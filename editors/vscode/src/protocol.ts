@@ -1,4 +1,4 @@
-// The subset of bedrock-host's JSON-RPC contract (PROTOCOL.md) this extension speaks.
+// The subset of bedrock-host's JSON-RPC contract (docs/protocol.md) this extension speaks.
 // Field names are the host's; Bedrock shapes (messages, usage, stream events) stay Bedrock's.
 
 export const Methods = {
@@ -27,7 +27,7 @@ export interface GuardrailConfig {
   trace?: 'enabled' | 'disabled' | 'enabled_full';
 }
 
-/** `initializationOptions` of `initialize` (PROTOCOL.md "HostOptions"); only what the settings set. */
+/** `initializationOptions` of `initialize` (docs/protocol.md "HostOptions"); only what the settings set. */
 export interface HostOptions {
   region?: string;
   profile?: string;

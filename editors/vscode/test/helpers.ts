@@ -12,7 +12,7 @@ import { Methods } from '../src/protocol';
 export const HOST_BIN =
   process.env.BEDROCK_HOST_BIN ?? path.resolve(__dirname, '..', '..', '..', '..', 'target', 'debug', 'bedrock-host');
 
-/** Rules for every test (EMULATOR.md "Scripts"); each matches only its own prompt. */
+/** Rules for every test (docs/emulator.md "Scripts"); each matches only its own prompt. */
 export const SCRIPT = {
   rules: [
     {

@@ -283,7 +283,7 @@ pub async fn apply_guardrail(ctx: RequestContext, params: ApplyGuardrailRequest)
     ctx.session.backend.gateway.apply_guardrail(&params, &CallOptions::default()).await
 }
 
-/// An unknown job is -32003 (PROTOCOL.md), although Bedrock itself answers a
+/// An unknown job is -32003 (docs/protocol.md), although Bedrock itself answers a
 /// well-formed ARN it does not know with ValidationException.
 pub async fn get_async_invoke(ctx: RequestContext, params: GetAsyncInvokeRequest) -> HostResult<AsyncInvokeSummary> {
     let arn = params.invocation_arn;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 
+/// ApplyGuardrail's request: the guardrail and the content it evaluates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApplyGuardrailRequest {
@@ -35,6 +36,7 @@ pub enum GuardrailOutputScope {
     Full,
 }
 
+/// ApplyGuardrail's response: what the guardrail decided and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyGuardrailResponse {

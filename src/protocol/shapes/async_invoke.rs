@@ -52,6 +52,7 @@ pub struct Tag {
     pub value: String,
 }
 
+/// StartAsyncInvoke's response: the new job's ARN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartAsyncInvokeResponse {
@@ -59,6 +60,7 @@ pub struct StartAsyncInvokeResponse {
     pub invocation_arn: String,
 }
 
+/// GetAsyncInvoke's request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetAsyncInvokeRequest {
@@ -98,6 +100,7 @@ pub struct AsyncInvokeSummary {
 /// GetAsyncInvoke's response has the members of a summary.
 pub type GetAsyncInvokeResponse = AsyncInvokeSummary;
 
+/// ListAsyncInvokes' filters, sort order and paging; every member is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListAsyncInvokesRequest {
@@ -142,6 +145,7 @@ pub enum SortOrder {
     Descending,
 }
 
+/// One page of ListAsyncInvokes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListAsyncInvokesResponse {

@@ -1,7 +1,7 @@
-//! Bedrock Runtime's own JSON shapes (BEDROCK_WIRE.md §2, §3.3, §5, §6, §7),
+//! Bedrock Runtime's own JSON shapes (docs/bedrock-wire.md §2, §3.3, §5, §6, §7),
 //! exactly as boto3 prints them: camelCase members, absent members omitted,
 //! one-key unions as `{"text": …}`, blobs as base64 strings and documents as
-//! raw JSON. The method types of PROTOCOL.md embed these unchanged.
+//! raw JSON. The method types of docs/protocol.md embed these unchanged.
 //!
 //! Shapes a client sends (messages, content blocks, configurations, request
 //! bodies) reject unknown members so a misspelt field is an error rather than

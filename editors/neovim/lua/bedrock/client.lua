@@ -26,7 +26,7 @@ local function non_empty(value)
   return value
 end
 
---- HostOptions for `initialize`; empty settings are left to the AWS chain (PROTOCOL.md precedence).
+--- HostOptions for `initialize`; empty settings are left to the AWS chain (docs/protocol.md precedence).
 function M.initialization_options(opts)
   local options = {
     region = non_empty(opts.region),

@@ -1,4 +1,4 @@
--- bedrock.nvim: chat with Amazon Bedrock models through bedrock-host (PROTOCOL.md).
+-- bedrock.nvim: chat with Amazon Bedrock models through bedrock-host (docs/protocol.md).
 -- This module owns the configuration and the session; client.lua speaks JSON-RPC, tools.lua
 -- answers tool calls, chat.lua renders the chat buffer.
 local client_mod = require('bedrock.client')
