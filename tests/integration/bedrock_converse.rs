@@ -2,8 +2,6 @@
 //! over real HTTP, against a loopback server answering canned Bedrock wire
 //! responses: what went on the wire, and what came back as our JSON.
 
-mod bedrock_support;
-
 use std::sync::{Arc, Mutex};
 
 use bedrock_host::HostError;
@@ -11,8 +9,9 @@ use bedrock_host::bedrock::{BedrockGateway, CallOptions, GatewaySettings, Invoke
 use bedrock_host::protocol::bedrock::{
     ApplyGuardrailRequest, ConverseRequest, CountTokensInput, ListAsyncInvokesRequest, StartAsyncInvokeRequest,
 };
-use bedrock_support::{Canned, CannedServer, event_frame, exception_frame};
 use serde_json::{Value, json};
+
+use crate::support::canned::{Canned, CannedServer, event_frame, exception_frame};
 
 const MODEL: &str = "us.anthropic.claude-3-5-sonnet-20241022-v2:0";
 const MODEL_PATH: &str = "us.anthropic.claude-3-5-sonnet-20241022-v2%3A0";
