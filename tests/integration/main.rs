@@ -38,3 +38,18 @@ mod emulator_sdk;
 
 // The generated schemas are up to date.
 mod schemas;
+
+/// A new `tests/*.rs` file, or `tests/*/main.rs`, would be a test binary of its own, linked again after
+/// every change in `src/`: integration tests belong in a module of this binary.
+#[test]
+fn the_integration_tests_are_one_binary() {
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut binaries: Vec<String> = std::fs::read_dir(&tests)
+        .expect("list tests/")
+        .map(|entry| entry.expect("an entry of tests/").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs") || path.join("main.rs").is_file())
+        .map(|path| path.strip_prefix(&tests).expect("below tests/").display().to_string())
+        .collect();
+    binaries.sort();
+    assert_eq!(binaries, ["integration"], "test binaries in tests/; add a module to tests/integration/main.rs instead");
+}
