@@ -2,15 +2,10 @@
 //! with a script, the emulator's journal, and the messages of one request
 //! in the order they arrived.
 
-// Each test binary uses a different part of this module.
-#![allow(dead_code)]
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use serde_json::{Value, json};
 
-use crate::common::{Framing, Host, HostBuilder};
+use super::emulator::{journal, journal_of};
+use super::stdio::{Framing, Host, HostBuilder};
 
 /// A host served by the in-process emulator, initialized.
 pub struct Emulated {
@@ -19,38 +14,25 @@ pub struct Emulated {
     pub endpoint: String,
     /// Responses read while waiting for another one.
     pending: Vec<Value>,
-    _script_dir: tempfile::TempDir,
 }
 
 impl Emulated {
     /// Starts a host with `--emulator`, the script (if any) and `initializationOptions`.
     pub fn start(script: Option<Value>, initialization_options: Value) -> Emulated {
-        let script_dir = tempfile::tempdir().expect("create a temp dir for the script");
-        let mut builder = HostBuilder::new(Framing::Ndjson).arg("--emulator");
-        if let Some(script) = script {
-            let path = script_dir.path().join("script.json");
-            std::fs::write(&path, script.to_string()).expect("write the emulator script");
-            builder = builder.arg("--emulator-script").arg(path.display().to_string());
-        }
-        let mut host = builder.spawn();
-        let response = host.call("initialize", json!({"initializationOptions": initialization_options}));
-        let endpoint = response["result"]["backend"]["endpointUrl"]
-            .as_str()
-            .unwrap_or_else(|| panic!("initialize names no emulator endpoint: {response}"))
-            .trim_end_matches('/')
-            .to_string();
+        let mut host = HostBuilder::new(Framing::Ndjson).emulator(script.as_ref()).spawn();
+        let endpoint = host.initialize_for_endpoint(json!({"initializationOptions": initialization_options}));
         host.notify("initialized", json!({}));
-        Emulated { host, endpoint, pending: Vec::new(), _script_dir: script_dir }
+        Emulated { host, endpoint, pending: Vec::new() }
     }
 
     /// Every Bedrock request the emulator received, in order.
     pub fn journal(&self) -> Vec<Value> {
-        journal_at(&self.endpoint)
+        journal(&self.endpoint)
     }
 
     /// The journal's entries for one operation (`Converse`, `ConverseStream`, …).
     pub fn journal_of(&self, operation: &str) -> Vec<Value> {
-        self.journal().into_iter().filter(|entry| entry["operation"] == operation).collect()
+        journal_of(&self.endpoint, operation)
     }
 
     /// Creates a conversation and returns its id.
@@ -90,18 +72,6 @@ impl Emulated {
         };
         (notifications, response)
     }
-}
-
-/// The journal of the emulator at `base_url` (`GET /_emulator/requests`), by a plain HTTP/1.0 GET.
-pub fn journal_at(base_url: &str) -> Vec<Value> {
-    let address = base_url.trim_end_matches('/').strip_prefix("http://").expect("the emulator speaks plain HTTP");
-    let mut stream = TcpStream::connect(address).expect("connect to the emulator");
-    write!(stream, "GET /_emulator/requests HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("send the GET");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read the journal");
-    let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "journal answered {head}");
-    serde_json::from_str::<Vec<Value>>(body).expect("the journal is a JSON array")
 }
 
 /// The `converse/event` notifications of one request, as their `event` objects.

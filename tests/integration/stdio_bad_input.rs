@@ -2,12 +2,11 @@
 //! JSON-RPC says to ignore it), and the session survives all of them; frames
 //! over the size limit are skipped without the host's memory growing.
 
-mod common;
-
 use std::io::Write;
 
-use common::{Framing, Host, HostBuilder, peak_rss_kib};
 use serde_json::{Value, json};
+
+use crate::support::stdio::{Framing, Host, HostBuilder, peak_rss_kib};
 
 /// What a case must produce: one error with this code and id, or nothing.
 enum Expect {

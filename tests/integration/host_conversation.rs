@@ -4,13 +4,11 @@
 //! (get, list, fork, delete), countTokens, and stateless `bedrock/converse`
 //! with its response cache.
 
-mod common;
-mod conversation_support;
+use serde_json::{Value, json};
 
-use conversation_support::{
+use crate::support::conversation::{
     Emulated, assert_close, catalog_price, delta_text, event_kind, events_of, message_text, words,
 };
-use serde_json::{Value, json};
 
 #[test]
 fn a_streamed_turn_forwards_every_event_in_order_and_assembles_the_same_text() {

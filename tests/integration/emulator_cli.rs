@@ -1,26 +1,19 @@
 //! The real binary: `bedrock-host emulator --port 0 --exit-on-stdin-eof` prints its base URL as the
 //! first stdout line once it accepts connections, and exits when stdin closes.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::emulator::StandaloneEmulator;
+
 #[test]
 fn binary_prints_base_url_serves_and_exits_on_stdin_eof() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-host"))
-        .args(["emulator", "--port", "0", "--exit-on-stdin-eof"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let base_url = first_line.trim_end();
+    let mut emulator = StandaloneEmulator::start();
+    let base_url = &emulator.base_url;
     let address = base_url.strip_prefix("http://127.0.0.1:").map(|port| format!("127.0.0.1:{port}"));
-    let address = address.unwrap_or_else(|| panic!("first line is not a loopback base URL: {first_line:?}"));
+    let address = address.unwrap_or_else(|| panic!("first line is not a loopback base URL: {base_url:?}"));
 
     let mut stream = TcpStream::connect(&address).expect("accepting once the URL is printed");
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -31,10 +24,10 @@ fn binary_prints_base_url_serves_and_exits_on_stdin_eof() {
     assert!(response.to_ascii_lowercase().contains("x-amzn-requestid: "), "{response}");
     assert!(response.ends_with(r#"{"ok":true}"#), "{response}");
 
-    drop(child.stdin.take());
+    drop(emulator.child.stdin.take());
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = emulator.child.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "the emulator did not exit after stdin closed");

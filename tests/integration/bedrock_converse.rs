@@ -2,17 +2,16 @@
 //! over real HTTP, against a loopback server answering canned Bedrock wire
 //! responses: what went on the wire, and what came back as our JSON.
 
-mod bedrock_support;
-
 use std::sync::{Arc, Mutex};
 
 use bedrock_host::HostError;
+use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use bedrock_host::protocol::shapes::{
     ApplyGuardrailRequest, ConverseRequest, CountTokensInput, ListAsyncInvokesRequest, StartAsyncInvokeRequest,
 };
-use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
-use bedrock_support::{Canned, CannedServer, event_frame, exception_frame};
 use serde_json::{Value, json};
+
+use crate::support::canned::{Canned, CannedServer, event_frame, exception_frame};
 
 const MODEL: &str = "us.anthropic.claude-3-5-sonnet-20241022-v2:0";
 const MODEL_PATH: &str = "us.anthropic.claude-3-5-sonnet-20241022-v2%3A0";

@@ -3,14 +3,12 @@
 //! stream, a cut connection, cancellation, a busy conversation, and a host
 //! without AWS credentials. Each failed turn must leave the history as it was.
 
-mod common;
-mod conversation_support;
-
 use std::time::Duration;
 
-use common::{Framing, HostBuilder};
-use conversation_support::{Emulated, delta_text, events_of, words};
 use serde_json::{Value, json};
+
+use crate::support::conversation::{Emulated, delta_text, events_of, words};
+use crate::support::stdio::{Framing, HostBuilder};
 
 fn throttle_rule(times: u32) -> Value {
     json!({
@@ -216,17 +214,8 @@ fn one_turn_at_a_time_per_conversation_while_others_run() {
 #[test]
 fn without_credentials_a_call_answers_32004_with_a_hint() {
     let home = tempfile::tempdir().expect("a temp HOME");
-    let mut builder = HostBuilder::new(Framing::Ndjson)
-        .env("HOME", home.path().display().to_string())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", home.path().join("config").display().to_string())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials").display().to_string());
-    let inherited: Vec<String> = std::env::vars().map(|(key, _)| key).filter(|key| key.starts_with("AWS_")).collect();
-    for key in inherited {
-        builder = builder.env_remove(key);
-    }
-    let mut host = builder.spawn();
+    let mut host =
+        HostBuilder::new(Framing::Ndjson).without_aws_setup(home.path()).env("AWS_REGION", "us-east-1").spawn();
     let init = host.call("initialize", json!({}));
     assert_eq!(init["result"]["backend"]["kind"], "bedrock", "the host starts without AWS: {init}");
 
@@ -299,15 +288,8 @@ fn a_non_streaming_turn_is_retried_too() {
 #[test]
 fn without_a_region_a_call_answers_32004_with_a_hint() {
     let home = tempfile::tempdir().expect("a temp HOME");
-    let mut builder = HostBuilder::new(Framing::Ndjson);
-    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("AWS_")) {
-        builder = builder.env_remove(key);
-    }
-    let mut host = builder
-        .env("HOME", home.path().display().to_string())
-        .env("AWS_CONFIG_FILE", home.path().join("config").display().to_string())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials").display().to_string())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+    let mut host = HostBuilder::new(Framing::Ndjson)
+        .without_aws_setup(home.path())
         .env("AWS_ACCESS_KEY_ID", "AKIDFROMTHEENVIRONMENT")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .spawn();

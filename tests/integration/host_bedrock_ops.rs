@@ -3,61 +3,31 @@
 //! emulator (`--emulator`), with the emulator's journal
 //! (`GET /_emulator/requests`) showing what the host sent to Bedrock.
 
-mod common;
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_host::catalog::{MODELS, PRICES_AS_OF};
-use common::{Framing, Host, HostBuilder};
 use serde_json::{Value, json};
+
+use crate::support::emulator::{journal, journal_of};
+use crate::support::stdio::{Framing, Host, HostBuilder, result};
 
 const HAIKU_BASE: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 const HAIKU_US: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const BLOCKED_MESSAGE: &str = "Sorry, I can't help with that.";
 
 /// A host on the emulator with `script`, initialized; also the emulator's base URL.
-fn host_with(script: Value, extra_args: &[&str]) -> (Host, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("a temp dir for the script");
-    let path = dir.path().join("script.json");
-    std::fs::write(&path, script.to_string()).expect("write the script");
-    let mut builder =
-        HostBuilder::new(Framing::Ndjson).arg("--emulator").arg("--emulator-script").arg(path.display().to_string());
+fn host_with(script: Value, extra_args: &[&str]) -> (Host, String) {
+    let mut builder = HostBuilder::new(Framing::Ndjson).emulator(Some(&script));
     for arg in extra_args {
         builder = builder.arg(*arg);
     }
     let mut host = builder.spawn();
-    let init = host.call("initialize", json!({}));
-    let url = init["result"]["backend"]["endpointUrl"].as_str().unwrap_or_else(|| panic!("no endpointUrl: {init}"));
-    (host, url.to_string(), dir)
+    let url = host.initialize_for_endpoint(json!({}));
+    (host, url)
 }
 
 fn guardrail_script() -> Value {
     json!({"guardrails": {"gr-test": {"version": "1", "blockedWords": ["forbidden"], "blockedMessage": BLOCKED_MESSAGE}}})
-}
-
-/// The emulator's journal: every Bedrock request it received, oldest first.
-fn journal(base_url: &str) -> Vec<Value> {
-    let address = base_url.strip_prefix("http://").expect("an http:// base URL");
-    let mut stream = TcpStream::connect(address).expect("connect to the emulator");
-    stream.set_read_timeout(Some(common::HANG_GUARD)).expect("set a read timeout");
-    write!(stream, "GET /_emulator/requests HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("send the GET");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read the journal");
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
-    serde_json::from_str::<Value>(body).expect("the journal is JSON").as_array().expect("an array").clone()
-}
-
-/// The journal entries of one Bedrock operation.
-fn journal_of(base_url: &str, operation: &str) -> Vec<Value> {
-    journal(base_url).into_iter().filter(|entry| entry["operation"] == operation).collect()
-}
-
-fn result(response: &Value) -> &Value {
-    response.get("result").unwrap_or_else(|| panic!("expected a result: {response}"))
 }
 
 /// The error's code and the paths of its `data.errors`.
@@ -85,7 +55,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn invoke_model_answers_an_anthropic_body_in_the_anthropic_shape_and_counts_its_usage() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let body = anthropic_body("hello there");
     let response = host.call(
         "bedrock/invokeModel",
@@ -122,7 +92,7 @@ fn invoke_model_answers_an_anthropic_body_in_the_anthropic_shape_and_counts_its_
 
 #[test]
 fn invoke_model_echoes_a_body_of_another_shape_without_recording_usage() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let body = json!({"inputText": "Tell me a story", "textGenerationConfig": {"maxTokenCount": 10}});
     let response = host.call("bedrock/invokeModel", json!({"modelId": "titan-express", "body": body}));
     assert_eq!(result(&response)["body"], body, "the emulator echoes bodies it does not know");
@@ -134,7 +104,7 @@ fn invoke_model_echoes_a_body_of_another_shape_without_recording_usage() {
 
 #[test]
 fn invoke_model_sends_the_guardrail_headers_and_reports_the_guardrail_action() {
-    let (mut host, url, _dir) = host_with(guardrail_script(), &[]);
+    let (mut host, url) = host_with(guardrail_script(), &[]);
     let guarded = |text: &str| {
         json!({"modelId": HAIKU_US, "body": anthropic_body(text), "guardrailIdentifier": "gr-test",
                "guardrailVersion": "1", "trace": "ENABLED"})
@@ -182,7 +152,7 @@ fn invoke_model_sends_the_guardrail_headers_and_reports_the_guardrail_action() {
 
 #[test]
 fn invoke_model_passes_latency_and_service_tier_as_bedrocks_headers() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let response = host.call(
         "bedrock/invokeModel",
         json!({"modelId": "haiku", "body": anthropic_body("hi"), "performanceConfigLatency": "optimized",
@@ -209,7 +179,7 @@ fn invoke_model_passes_latency_and_service_tier_as_bedrocks_headers() {
 
 #[test]
 fn streamed_invoke_model_sends_each_chunk_in_order_and_reports_usage_from_the_invocation_metrics() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let id = host.request(
         "bedrock/invokeModel",
         json!({"modelId": "haiku", "body": anthropic_body("hello there"), "stream": true}),
@@ -262,7 +232,7 @@ fn streamed_invoke_model_sends_each_chunk_in_order_and_reports_usage_from_the_in
 
 #[test]
 fn streamed_invoke_model_of_another_body_is_one_chunk_without_usage() {
-    let (mut host, _url, _dir) = host_with(json!({}), &[]);
+    let (mut host, _url) = host_with(json!({}), &[]);
     let body = json!({"inputText": "Tell me a story"});
     let id = host.request("bedrock/invokeModel", json!({"modelId": "titan-express", "body": body, "stream": true}));
     let response = host.response(&id);
@@ -279,7 +249,7 @@ fn streamed_invoke_model_of_another_body_is_one_chunk_without_usage() {
 
 #[test]
 fn streamed_invoke_model_reports_a_guardrail_intervention() {
-    let (mut host, _url, _dir) = host_with(guardrail_script(), &[]);
+    let (mut host, _url) = host_with(guardrail_script(), &[]);
     let id = host.request(
         "bedrock/invokeModel",
         json!({"modelId": "haiku", "body": anthropic_body("something forbidden"), "stream": true,
@@ -302,7 +272,7 @@ fn streamed_invoke_model_reports_a_guardrail_intervention() {
 
 #[test]
 fn count_tokens_sends_the_base_model_id_for_aliases_and_profiles_in_both_input_forms() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let messages = json!([{"role": "user", "content": [{"text": "hello there, how are you?"}]}]);
     let system = json!([{"text": "Be brief."}]);
     let converse_form = host.call(
@@ -350,7 +320,7 @@ fn count_tokens_sends_the_base_model_id_for_aliases_and_profiles_in_both_input_f
 
 #[test]
 fn apply_guardrail_passes_the_whole_request_and_response() {
-    let (mut host, url, _dir) = host_with(guardrail_script(), &[]);
+    let (mut host, url) = host_with(guardrail_script(), &[]);
     let png = BASE64.encode(b"\x89PNG\r\n\x1a\n not really an image");
     let content = |text: &str| {
         json!([{"text": {"text": text, "qualifiers": ["query"]}},
@@ -399,7 +369,7 @@ fn apply_guardrail_passes_the_whole_request_and_response() {
 
 #[test]
 fn apply_guardrail_with_an_unknown_guardrail_is_bedrocks_resource_not_found() {
-    let (mut host, _url, _dir) = host_with(guardrail_script(), &[]);
+    let (mut host, _url) = host_with(guardrail_script(), &[]);
     let response = host.call(
         "bedrock/applyGuardrail",
         json!({"guardrailIdentifier": "gr-missing", "guardrailVersion": "1", "source": "OUTPUT",
@@ -422,7 +392,7 @@ fn apply_guardrail_with_an_unknown_guardrail_is_bedrocks_resource_not_found() {
 
 #[test]
 fn list_models_reports_every_catalog_model() {
-    let (mut host, _url, _dir) = host_with(json!({}), &[]);
+    let (mut host, _url) = host_with(json!({}), &[]);
     let response = host.call("bedrock/listModels", json!({}));
     let models = result(&response)["models"].as_array().expect("models").clone();
     let ids: Vec<&str> = models.iter().map(|model| model["id"].as_str().unwrap()).collect();
@@ -469,7 +439,7 @@ fn list_models_reports_every_catalog_model() {
 
 #[test]
 fn cost_estimate_multiplies_the_catalog_prices() {
-    let (mut host, _url, _dir) = host_with(json!({}), &[]);
+    let (mut host, _url) = host_with(json!({}), &[]);
     // (model id form, input tokens, output tokens, $ per million in, $ per million out)
     let table = [
         ("sonnet", 1_234, 5_678, 3.0, 15.0),
@@ -524,7 +494,7 @@ fn aliases_resolve_to_the_profile_of_the_configured_region() {
         ),
     ];
     for (region, sonnet, opus) in table {
-        let (mut host, url, _dir) = host_with(json!({}), &["--region", region]);
+        let (mut host, url) = host_with(json!({}), &["--region", region]);
         let messages = json!([{"role": "user", "content": [{"text": "hi"}]}]);
         for alias in ["sonnet", "opus"] {
             let response = host.call("bedrock/converse", json!({"modelId": alias, "messages": messages}));
@@ -538,7 +508,7 @@ fn aliases_resolve_to_the_profile_of_the_configured_region() {
 
 #[test]
 fn arns_and_unknown_ids_pass_through_untouched() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123";
     let unknown = "someone.unknown-model-v9";
     let messages = json!([{"role": "user", "content": [{"text": "hi"}]}]);
@@ -569,7 +539,7 @@ fn arns_and_unknown_ids_pass_through_untouched() {
 
 #[test]
 fn invalid_params_name_the_field() {
-    let (mut host, url, _dir) = host_with(json!({}), &[]);
+    let (mut host, url) = host_with(json!({}), &[]);
     let table = [
         ("bedrock/invokeModel", json!({"modelId": "haiku"}), "body"),
         ("bedrock/invokeModel", json!({"modelId": "haiku", "body": {}, "trace": "LOUD"}), "trace"),
@@ -627,7 +597,7 @@ fn the_default_guardrail_applies_to_invoke_model_and_a_bad_one_fails_initialize(
 
 #[test]
 fn invalid_params_name_every_bad_field_at_once() {
-    let (mut host, url, _dir) = host_with(json!({"rules": []}), &[]);
+    let (mut host, url) = host_with(json!({"rules": []}), &[]);
     let response = host.call(
         "bedrock/converse",
         json!({"modelId": 5, "messages": [{"role": "user", "content": [{"text": "hi"}]}],

@@ -6,11 +6,9 @@
 //! session's framing; anything else is recorded, and [`Host::finish`] fails
 //! the test on it (stdout carries protocol messages only).
 
-// Each test binary compiles this module and uses a different part of it.
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -50,13 +48,15 @@ impl Framing {
 pub struct HostBuilder {
     framing: Framing,
     args: Vec<String>,
-    envs: Vec<(String, String)>,
-    envs_removed: Vec<String>,
+    /// Variables to set (`Some`) or remove (`None`), applied in order after the defaults.
+    envs: Vec<(String, Option<String>)>,
+    /// The emulator script, written to a file the host keeps.
+    script: Option<Value>,
 }
 
 impl HostBuilder {
     pub fn new(framing: Framing) -> Self {
-        Self { framing, args: Vec::new(), envs: Vec::new(), envs_removed: Vec::new() }
+        Self { framing, args: Vec::new(), envs: Vec::new(), script: None }
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
@@ -65,14 +65,33 @@ impl HostBuilder {
     }
 
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.envs.push((key.into(), value.into()));
+        self.envs.push((key.into(), Some(value.into())));
         self
     }
 
     /// Removes a variable the test process has from the host's environment.
     pub fn env_remove(mut self, key: impl Into<String>) -> Self {
-        self.envs_removed.push(key.into());
+        self.envs.push((key.into(), None));
         self
+    }
+
+    /// No AWS set-up from the test process: removes every `AWS_*` variable it has, and points `HOME`,
+    /// `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` into `home` (an empty directory). Instance
+    /// metadata stays disabled; variables set after this call are kept.
+    pub fn without_aws_setup(mut self, home: &Path) -> Self {
+        for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("AWS_")) {
+            self = self.env_remove(key);
+        }
+        self.env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("HOME", home.display().to_string())
+            .env("AWS_CONFIG_FILE", home.join("config").display().to_string())
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials").display().to_string())
+    }
+
+    /// Serve from the in-process emulator (`--emulator`), following `script` if there is one.
+    pub fn emulator(mut self, script: Option<&Value>) -> Self {
+        self.script = script.cloned();
+        self.arg("--emulator")
     }
 
     /// Serve the `test/sleep` and `test/askClient` methods.
@@ -92,11 +111,20 @@ impl HostBuilder {
             .env_remove("BEDROCK_HOST_TEST_METHODS")
             // Hermetic AWS set-up: no instance metadata probes, no Bedrock API key from the caller's shell.
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_BEARER_TOKEN_BEDROCK")
-            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        for key in &self.envs_removed {
-            command.env_remove(key);
+            .env_remove("AWS_BEARER_TOKEN_BEDROCK");
+        for (key, value) in &self.envs {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
         }
+        let script_dir = self.script.map(|script| {
+            let dir = tempfile::tempdir().expect("create a temp dir for the emulator script");
+            let path = dir.path().join("script.json");
+            std::fs::write(&path, script.to_string()).expect("write the emulator script");
+            command.arg("--emulator-script").arg(path);
+            dir
+        });
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = command.spawn().expect("spawn bedrock-host");
         let stdin = child.stdin.take();
@@ -113,6 +141,7 @@ impl HostBuilder {
             next_id: 1,
             stash: VecDeque::new(),
             _log_dir: log_dir,
+            _script_dir: script_dir,
         }
     }
 }
@@ -128,6 +157,7 @@ pub struct Host {
     /// Messages read while waiting for a specific response, oldest first.
     stash: VecDeque<Value>,
     _log_dir: tempfile::TempDir,
+    _script_dir: Option<tempfile::TempDir>,
 }
 
 impl Host {
@@ -142,6 +172,17 @@ impl Host {
         let response = host.call("initialize", json!({}));
         assert!(response.get("result").is_some(), "initialize failed: {response}");
         host
+    }
+
+    /// Calls `initialize` with `params`; the Bedrock endpoint it answers (`backend.endpointUrl`,
+    /// the emulator's base URL under `--emulator`), without a trailing slash.
+    pub fn initialize_for_endpoint(&mut self, params: Value) -> String {
+        let response = self.call("initialize", params);
+        response["result"]["backend"]["endpointUrl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("initialize names no endpoint: {response}"))
+            .trim_end_matches('/')
+            .to_string()
     }
 
     pub fn pid(&self) -> u32 {
@@ -283,6 +324,11 @@ impl Drop for Host {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The `result` of a response, failing the test on an error.
+pub fn result(response: &Value) -> &Value {
+    response.get("result").unwrap_or_else(|| panic!("expected a result: {response}"))
 }
 
 fn is_response_to(message: &Value, id: &Value) -> bool {

@@ -1,10 +1,9 @@
 //! Lifecycle over real stdio, in both framings: -32002 before `initialize`,
 //! the initialize result, `shutdown`/`exit` and their exit codes, end of input.
 
-mod common;
-
-use common::{Framing, Host, HostBuilder};
 use serde_json::{Value, json};
+
+use crate::support::stdio::{Framing, Host, HostBuilder};
 
 fn error_code(response: &Value) -> i64 {
     response["error"]["code"].as_i64().unwrap_or_else(|| panic!("expected an error response, got {response}"))

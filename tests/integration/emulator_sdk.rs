@@ -20,6 +20,8 @@ use bedrock_host::emulator::{self, EmulatorConfig, RunningEmulator, Script};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support;
+
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
 async fn emulator_with(script: Option<&str>) -> RunningEmulator {
@@ -75,10 +77,10 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
 }
 
+/// The emulator's journal, fetched off the runtime's thread (the emulator runs on it).
 async fn journal(emulator: &RunningEmulator) -> Vec<Value> {
-    let (status, _, body) = http(emulator, "GET", "/_emulator/requests", "").await;
-    assert_eq!(status, 200);
-    serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().clone()
+    let base_url = emulator.base_url().to_owned();
+    tokio::task::spawn_blocking(move || support::emulator::journal(&base_url)).await.expect("the journal is read")
 }
 
 async fn put_script(emulator: &RunningEmulator, script: Value) {

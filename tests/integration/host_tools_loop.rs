@@ -2,11 +2,10 @@
 //! client runs tools answering `tool/call`, and the journal shows what
 //! Bedrock received on each iteration.
 
-mod common;
-mod host_tools_support;
-
-use host_tools_support::{ToolHost, first_answer, start, text_of, weather_tool};
 use serde_json::{Value, json};
+
+use crate::support::conversation::message_text;
+use crate::support::tools::{ToolHost, first_answer, start, weather_tool};
 
 fn weather_host(script: Value, initialize: Value) -> (ToolHost, Value) {
     let mut host = start(script, initialize);
@@ -161,7 +160,7 @@ fn a_chain_of_three_iterations() {
     assert_eq!(result["iterations"], 3, "{result}");
     assert_eq!(result["stopReason"], "end_turn");
     assert_eq!(result["messages"].as_array().unwrap().len(), 5);
-    assert_eq!(text_of(&result["messages"][4]), "Tool result received: Rome 25C");
+    assert_eq!(message_text(&result["messages"][4]), "Tool result received: Rome 25C");
     assert_eq!(result["toolCalls"].as_array().unwrap().len(), 2);
     let journal = host.journal();
     assert_eq!(journal.len(), 3);
@@ -350,7 +349,7 @@ fn a_guardrail_intervention_inside_the_loop_ends_it() {
     assert_eq!(result["stopReason"], "guardrail_intervened", "{result}");
     assert_eq!(result["iterations"], 2);
     assert_eq!(result["guardrail"]["action"], "INTERVENED");
-    assert_eq!(text_of(&result["messages"][2]), "Blocked.");
+    assert_eq!(message_text(&result["messages"][2]), "Blocked.");
     let notified = host.host.take_notifications().into_iter().any(|n| n["method"] == "converse/guardrail");
     assert!(notified, "converse/guardrail is sent");
     assert_eq!(host.journal().len(), 2);
@@ -393,7 +392,7 @@ fn the_manual_loop_without_client_tools() {
     let answer = json!([{"toolResult": {"toolUseId": "tu_man", "content": [{"text": "2C"}]}}]);
     let second = host.ok("conversation/send", json!({"conversationId": conversation, "content": answer}));
     assert_eq!(second["stopReason"], "end_turn", "{second}");
-    assert_eq!(text_of(&second["messages"][0]), "Tool result received: 2C");
+    assert_eq!(message_text(&second["messages"][0]), "Tool result received: 2C");
     let journal = host.journal();
     assert_eq!(journal.len(), 2);
     assert_eq!(

@@ -2,59 +2,21 @@
 //! normal AWS chain against any endpoint (`--endpoint-url`, credentials and
 //! region from the environment), and the retry and timeout options.
 
-mod common;
-mod conversation_support;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::{Framing, HostBuilder};
-use conversation_support::{Emulated, journal_at, message_text, words};
 use serde_json::json;
 
-/// `bedrock-host emulator` as its own process; killed when dropped.
-struct StandaloneEmulator {
-    child: Child,
-    base_url: String,
-}
-
-impl StandaloneEmulator {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-host"))
-            .args(["emulator", "--port", "0", "--exit-on-stdin-eof"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn bedrock-host emulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("the base URL line");
-        StandaloneEmulator { child, base_url: line.trim().to_string() }
-    }
-}
-
-impl Drop for StandaloneEmulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::conversation::{Emulated, message_text, words};
+use crate::support::emulator::{StandaloneEmulator, journal};
+use crate::support::stdio::{Framing, HostBuilder};
 
 #[test]
 fn the_normal_aws_chain_reaches_any_endpoint() {
     let emulator = StandaloneEmulator::start();
     assert!(emulator.base_url.starts_with("http://127.0.0.1:"), "{}", emulator.base_url);
     let home = tempfile::tempdir().expect("a temp HOME");
-    let mut builder = HostBuilder::new(Framing::ContentLength);
-    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("AWS_")) {
-        builder = builder.env_remove(key);
-    }
-    let mut host = builder
+    let mut host = HostBuilder::new(Framing::ContentLength)
+        .without_aws_setup(home.path())
         .arg("--endpoint-url")
         .arg(&emulator.base_url)
-        .env("HOME", home.path().display().to_string())
-        .env("AWS_CONFIG_FILE", home.path().join("config").display().to_string())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials").display().to_string())
         .env("AWS_ACCESS_KEY_ID", "AKIDFROMTHEENVIRONMENT")
         .env("AWS_SECRET_ACCESS_KEY", "secret-from-the-environment")
         .env("AWS_REGION", "eu-west-1")
@@ -70,7 +32,7 @@ fn the_normal_aws_chain_reaches_any_endpoint() {
     let turn = host.call("conversation/send", json!({"conversationId": conversation, "content": "over the chain"}));
     assert_eq!(message_text(&turn["result"]["messages"][0]), "You said: over the chain", "{turn}");
 
-    let journal = journal_at(&emulator.base_url);
+    let journal = journal(&emulator.base_url);
     assert_eq!(journal.len(), 1);
     assert_eq!(
         journal[0]["modelId"], "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",

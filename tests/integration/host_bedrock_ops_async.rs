@@ -2,32 +2,20 @@
 //! `watch: true` poller, driven through the real binary over stdio against
 //! its in-process emulator (`--emulator`).
 
-mod common;
-
 use std::time::Instant;
 
-use common::{Framing, HANG_GUARD, Host, HostBuilder};
 use serde_json::{Value, json};
+
+use crate::support::stdio::{Framing, HANG_GUARD, Host, HostBuilder, result};
 
 const NOVA_REEL: &str = "amazon.nova-reel-v1:0";
 
 /// A host on the emulator with `script`, initialized.
-fn host_with(script: Value) -> (Host, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("a temp dir for the script");
-    let path = dir.path().join("script.json");
-    std::fs::write(&path, script.to_string()).expect("write the script");
-    let mut host = HostBuilder::new(Framing::Ndjson)
-        .arg("--emulator")
-        .arg("--emulator-script")
-        .arg(path.display().to_string())
-        .spawn();
+fn host_with(script: Value) -> Host {
+    let mut host = HostBuilder::new(Framing::Ndjson).emulator(Some(&script)).spawn();
     let init = host.call("initialize", json!({}));
     assert!(init.get("result").is_some(), "{init}");
-    (host, dir)
-}
-
-fn result(response: &Value) -> &Value {
-    response.get("result").unwrap_or_else(|| panic!("expected a result: {response}"))
+    host
 }
 
 fn start_params(prompt: &str, watch: bool) -> Value {
@@ -55,7 +43,7 @@ fn statuses_until_done(host: &mut Host, arn: &str) -> Vec<Value> {
 #[test]
 fn start_get_and_list_with_paging() {
     // Jobs long enough to stay InProgress while this test reads them.
-    let (mut host, _dir) = host_with(json!({"asyncJobDurationMs": 60_000}));
+    let mut host = host_with(json!({"asyncJobDurationMs": 60_000}));
     let first = host.call(
         "bedrock/startAsyncInvoke",
         json!({"modelId": NOVA_REEL, "modelInput": {"text": "a cat"}, "clientRequestToken": "token-1",
@@ -122,7 +110,7 @@ fn start_get_and_list_with_paging() {
 fn watch_reports_each_status_change_until_completed() {
     // Long enough that the watcher's first poll (right after the start) sees the job running; the
     // poll backoff (0.1 s doubling) then sees it end at about 3.1 s.
-    let (mut host, _dir) = host_with(json!({"asyncJobDurationMs": 2_500}));
+    let mut host = host_with(json!({"asyncJobDurationMs": 2_500}));
     let id = host.request("bedrock/startAsyncInvoke", start_params("a sunrise", true));
     let started = host.response(&id);
     let arn = result(&started)["invocationArn"].as_str().unwrap().to_string();
@@ -146,7 +134,7 @@ fn watch_reports_each_status_change_until_completed() {
 #[test]
 fn watch_reports_a_failed_job_with_its_failure_message() {
     let failure = "The output bucket s3://videos is not writable.";
-    let (mut host, _dir) = host_with(json!({
+    let mut host = host_with(json!({
         "asyncJobDurationMs": 2_500,
         "asyncJobOutcome": {"status": "Failed", "failureMessage": failure}
     }));
@@ -170,7 +158,7 @@ fn watch_reports_a_failed_job_with_its_failure_message() {
 #[test]
 fn a_watcher_ends_with_the_host() {
     // A job that outlives the session: the host must still exit promptly at end of input.
-    let (mut host, _dir) = host_with(json!({"asyncJobDurationMs": 600_000}));
+    let mut host = host_with(json!({"asyncJobDurationMs": 600_000}));
     let id = host.request("bedrock/startAsyncInvoke", start_params("a long film", true));
     let started = host.response(&id);
     assert!(started.get("result").is_some(), "{started}");

@@ -1,12 +1,11 @@
 //! Dispatch over real stdio: many slow requests never block a fast one,
 //! `$/cancelRequest`, and requests from the host answered out of order.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Framing, Host};
 use serde_json::{Value, json};
+
+use crate::support::stdio::{Framing, Host};
 
 #[test]
 fn fifty_slow_requests_do_not_block_a_fast_one() {

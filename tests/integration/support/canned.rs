@@ -2,8 +2,6 @@
 //! order and records what it received, so the real SDK can be driven over
 //! real HTTP into error paths the emulator would need scripts for.
 
-#![allow(dead_code)] // Each test binary uses part of this module.
-
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -57,11 +55,6 @@ impl Canned {
             .headers
             .push(("x-amzn-ErrorType".into(), format!("{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")));
         canned
-    }
-
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
     }
 }
 

@@ -5,21 +5,25 @@
 //! empty directory, IMDS disabled), so the developer's own AWS set-up cannot
 //! leak in and no other test's environment is touched.
 
-mod bedrock_support;
-
 use std::process::Command;
 
 use bedrock_host::HostError;
 use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
-use bedrock_support::{Canned, CannedServer};
+
+use crate::support::canned::{Canned, CannedServer};
 
 fn run_isolated(test_name: &str) {
     run_isolated_in(test_name, tempfile::tempdir().expect("temp HOME"));
 }
 
+/// Runs the ignored test `test_name` of this module, alone, in this test binary run again with a
+/// cleared environment and `home` as HOME.
 fn run_isolated_in(test_name: &str, home: tempfile::TempDir) {
+    // The binary names its tests by their path below the crate root: `bedrock_aws_chain::isolated_…`.
+    let (_, module) = module_path!().split_once("::").expect("this module is below the crate root");
+    let test_name = format!("{module}::{test_name}");
     let output = Command::new(std::env::current_exe().expect("test binary path"))
-        .args(["--exact", test_name, "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &test_name, "--ignored", "--nocapture", "--test-threads=1"])
         .env_clear()
         .env("HOME", home.path())
         .env("AWS_EC2_METADATA_DISABLED", "true")

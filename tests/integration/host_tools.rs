@@ -2,11 +2,10 @@
 //! and what reaches Bedrock: the toolConfig of each model call, toolChoice,
 //! and the client's tool results in every content-block form.
 
-mod common;
-mod host_tools_support;
-
-use host_tools_support::{first_answer, start, text_of, weather_tool};
 use serde_json::{Value, json};
+
+use crate::support::conversation::message_text;
+use crate::support::tools::{first_answer, start, weather_tool};
 
 fn tool(name: &str, description: &str) -> Value {
     json!({"name": name, "description": description, "inputSchema": {"type": "object"}})
@@ -141,7 +140,7 @@ fn the_clients_result_blocks_reach_bedrock_as_given() {
     assert!(text.contains("was not a tool result"), "{text}");
     let statuses: Vec<&Value> = result["toolCalls"].as_array().unwrap().iter().map(|c| &c["status"]).collect();
     assert_eq!(statuses, [&json!("error"), &json!("error")]);
-    assert!(text_of(&result["messages"][2]).starts_with("Tool result received: partly"), "{result}");
+    assert!(message_text(&result["messages"][2]).starts_with("Tool result received: partly"), "{result}");
 }
 
 #[test]

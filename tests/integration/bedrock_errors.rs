@@ -1,13 +1,12 @@
 //! Error mapping and retries of the Bedrock gateway: the real SDK over real
 //! HTTP against a loopback server answering canned Bedrock wire responses.
 
-mod bedrock_support;
-
 use std::sync::{Arc, Mutex};
 
 use bedrock_host::HostError;
 use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest, RetryNotice};
-use bedrock_support::{Canned, CannedServer};
+
+use crate::support::canned::{Canned, CannedServer};
 
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 

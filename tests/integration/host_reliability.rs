@@ -5,15 +5,14 @@
 //! errors, and throttling storms, cut streams and a dying client leave every
 //! history whole.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Framing, Host, HostBuilder};
 use serde_json::{Value, json};
+
+use crate::support::stdio::{Framing, Host, HostBuilder};
 
 /// What a ConverseStream cut mid-response answers (the SDK sees the connection drop).
 const CUT_STREAM_CODE: i64 = -32005;
