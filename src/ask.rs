@@ -60,7 +60,7 @@ async fn read_prompt(words: &[String]) -> anyhow::Result<String> {
 /// The message a person reads: the error, then whatever `data` says that helps.
 fn describe(error: &HostError) -> String {
     match error {
-        HostError::NoCredentials { hint, .. } => format!("{error}\nhint: {hint}"),
+        HostError::NoCredentials { hint, .. } | HostError::NoRegion { hint, .. } => format!("{error}\nhint: {hint}"),
         HostError::Bedrock { data, .. } => format!(
             "{error}\n(Bedrock {} {}, {} attempt(s){})",
             data.http_status,

@@ -38,18 +38,84 @@ impl FieldError {
 }
 
 /// What Bedrock said when it answered with an error (`data` of -32001).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BedrockErrorData {
     /// Bedrock's exception name, e.g. `ThrottlingException`.
     pub bedrock_code: String,
+    /// The HTTP status of Bedrock's answer.
     pub http_status: u16,
+    /// Whether the same call may succeed later (throttling, 500/502/503/504).
     pub retryable: bool,
     /// How many HTTP attempts were made, retries included.
     pub attempts: u32,
+    /// Bedrock's request id (`x-amzn-RequestId`), for AWS support.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// What the request produced before it failed (a turn's text so far).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Value>,
 }
+
+/// `data` of -32602: every bad field of the params.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct InvalidParamsData {
+    /// One entry per bad field.
+    pub errors: Vec<FieldError>,
+}
+
+/// `data` of -32800 (cancelled), when the request had produced something.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct CancelledData {
+    /// What the request produced before it was cancelled; the conversation's history does not keep it.
+    pub partial: Value,
+}
+
+/// `data` of -32003: what was not found.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct NotFoundData {
+    /// `conversation`, `tool` or `asyncJob`.
+    pub kind: String,
+    /// The id or name that was looked up.
+    pub id: String,
+}
+
+/// `data` of -32004: how to give the host credentials or a region.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct AwsSetupData {
+    /// What to do: environment variables, a profile, `aws sso login`, `--region`.
+    pub hint: String,
+}
+
+/// `data` of -32005.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct UnreachableData {
+    /// How many HTTP attempts were made, retries included.
+    pub attempts: u32,
+    /// What arrived before the connection or stream broke.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Value>,
+}
+
+/// `data` of -32603 when the storage directory cannot be used.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageData {
+    /// The storage directory in question.
+    pub storage_dir: String,
+}
+
+/// The `data` of every error code that carries one, for the generated schema
+/// (`schemas/errors.json`) and the reference.
+pub const ERROR_DATA: &[(i64, &str, fn() -> schemars::Schema)] = &[
+    (code::INVALID_PARAMS, "InvalidParamsData", || schemars::schema_for!(InvalidParamsData)),
+    (code::BEDROCK_ERROR, "BedrockErrorData", || schemars::schema_for!(BedrockErrorData)),
+    (code::NOT_FOUND, "NotFoundData", || schemars::schema_for!(NotFoundData)),
+    (code::NO_CREDENTIALS, "AwsSetupData", || schemars::schema_for!(AwsSetupData)),
+    (code::UNREACHABLE, "UnreachableData", || schemars::schema_for!(UnreachableData)),
+    (code::INTERNAL_ERROR, "StorageData", || schemars::schema_for!(StorageData)),
+    (code::REQUEST_CANCELLED, "CancelledData", || schemars::schema_for!(CancelledData)),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -69,13 +135,20 @@ pub enum HostError {
     #[error("request cancelled")]
     Cancelled { partial: Option<Value> },
     #[error("{message}")]
-    Bedrock { message: String, data: BedrockErrorData, partial: Option<Value> },
+    Bedrock { message: String, data: BedrockErrorData },
     #[error("{kind} `{id}` not found")]
     NotFound { kind: &'static str, id: String },
-    #[error("no usable AWS credentials or region: {message}")]
+    #[error("no usable AWS credentials: {message}")]
     NoCredentials { message: String, hint: String },
+    #[error("no AWS region: {message}")]
+    NoRegion { message: String, hint: String },
+    /// The request did not get through: network, endpoint, timeout.
     #[error("could not reach Bedrock: {message}")]
     Unreachable { message: String, attempts: u32, partial: Option<Value> },
+    /// The call got through but its answer stream broke off, went silent or
+    /// ended early; `message` says which.
+    #[error("{message}")]
+    StreamInterrupted { message: String, attempts: u32, partial: Option<Value> },
     /// The storage directory cannot be used; `message` names it and what to do.
     #[error("{message}")]
     Storage { path: String, message: String },
@@ -100,33 +173,29 @@ impl HostError {
             Self::Cancelled { .. } => code::REQUEST_CANCELLED,
             Self::Bedrock { .. } => code::BEDROCK_ERROR,
             Self::NotFound { .. } => code::NOT_FOUND,
-            Self::NoCredentials { .. } => code::NO_CREDENTIALS,
-            Self::Unreachable { .. } => code::UNREACHABLE,
+            Self::NoCredentials { .. } | Self::NoRegion { .. } => code::NO_CREDENTIALS,
+            Self::Unreachable { .. } | Self::StreamInterrupted { .. } => code::UNREACHABLE,
             Self::Storage { .. } | Self::Internal(_) => code::INTERNAL_ERROR,
         }
     }
 
-    /// The `data` member of the JSON-RPC error object, if any.
+    /// The `data` member of the JSON-RPC error object, if any: one of the
+    /// typed shapes of [`ERROR_DATA`].
     pub fn data(&self) -> Option<Value> {
+        fn to_json(data: impl Serialize) -> Option<Value> {
+            Some(serde_json::to_value(data).expect("error data serializes"))
+        }
         match self {
-            Self::InvalidParams { errors, .. } => Some(json!({ "errors": errors })),
-            Self::Cancelled { partial } => partial.as_ref().map(|p| json!({ "partial": p })),
-            Self::Bedrock { data, partial, .. } => {
-                let mut value = serde_json::to_value(data).expect("plain struct serializes");
-                if let Some(partial) = partial {
-                    value["partial"] = partial.clone();
-                }
-                Some(value)
+            Self::InvalidParams { errors, .. } => to_json(InvalidParamsData { errors: errors.clone() }),
+            Self::Cancelled { partial } => partial.clone().and_then(|partial| to_json(CancelledData { partial })),
+            Self::Bedrock { data, .. } => to_json(data),
+            Self::NotFound { kind, id } => to_json(NotFoundData { kind: kind.to_string(), id: id.clone() }),
+            Self::NoCredentials { hint, .. } | Self::NoRegion { hint, .. } => {
+                to_json(AwsSetupData { hint: hint.clone() })
             }
-            Self::NotFound { kind, id } => Some(json!({ "kind": kind, "id": id })),
-            Self::NoCredentials { hint, .. } => Some(json!({ "hint": hint })),
-            Self::Storage { path, .. } => Some(json!({ "storageDir": path })),
-            Self::Unreachable { attempts, partial, .. } => {
-                let mut value = json!({ "attempts": attempts });
-                if let Some(partial) = partial {
-                    value["partial"] = partial.clone();
-                }
-                Some(value)
+            Self::Storage { path, .. } => to_json(StorageData { storage_dir: path.clone() }),
+            Self::Unreachable { attempts, partial, .. } | Self::StreamInterrupted { attempts, partial, .. } => {
+                to_json(UnreachableData { attempts: *attempts, partial: partial.clone() })
             }
             _ => None,
         }
@@ -135,9 +204,10 @@ impl HostError {
     /// Attach what a turn produced before it failed (`data.partial`).
     pub fn with_partial(mut self, produced: Value) -> Self {
         match &mut self {
-            Self::Cancelled { partial } | Self::Bedrock { partial, .. } | Self::Unreachable { partial, .. } => {
-                *partial = Some(produced)
-            }
+            Self::Cancelled { partial }
+            | Self::Bedrock { data: BedrockErrorData { partial, .. }, .. }
+            | Self::Unreachable { partial, .. }
+            | Self::StreamInterrupted { partial, .. } => *partial = Some(produced),
             _ => {}
         }
         self
@@ -182,8 +252,8 @@ mod tests {
                 retryable: true,
                 attempts: 3,
                 request_id: None,
+                partial: None,
             },
-            partial: None,
         }
         .with_partial(json!({"text": "Hel"}));
         assert_eq!(

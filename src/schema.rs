@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::ERROR_DATA;
 use crate::protocol::{self, Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn};
 
 /// The index file's name.
@@ -29,7 +30,15 @@ pub fn write_schemas(dir: &Path) -> io::Result<Vec<PathBuf>> {
         let result = write_one(dir, method.name, "result", method.result, &mut written)?;
         index.push(IndexEntry { name: method.name, direction: method.direction, kind: method.kind, params, result });
     }
-    let index = Index { protocol_version: protocol::PROTOCOL_VERSION, methods: index };
+    let mut errors = Vec::new();
+    for (code, name, schema) in ERROR_DATA {
+        let file = format!("error.{name}.json");
+        let path = dir.join(&file);
+        std::fs::write(&path, pretty(&schema())?)?;
+        written.push(path);
+        errors.push(ErrorEntry { code: *code, data: file });
+    }
+    let index = Index { protocol_version: protocol::PROTOCOL_VERSION, methods: index, errors };
     let path = dir.join(INDEX_FILE);
     std::fs::write(&path, pretty(&index)?)?;
     written.push(path);
@@ -42,6 +51,16 @@ pub fn write_schemas(dir: &Path) -> io::Result<Vec<PathBuf>> {
 struct Index {
     protocol_version: &'static str,
     methods: Vec<IndexEntry>,
+    /// The schema of each error code's `data`.
+    errors: Vec<ErrorEntry>,
+}
+
+/// One error code's `data` in `protocol.json`.
+#[derive(Serialize)]
+struct ErrorEntry {
+    code: i64,
+    /// The schema's file name.
+    data: String,
 }
 
 /// One method in `protocol.json`.
@@ -137,6 +156,13 @@ pub fn methods_markdown() -> String {
     out.push('\n');
     for method in PROTOCOL_METHODS {
         method_section(&mut out, method);
+    }
+    out.push_str("## Error data\n\nThe `data` member of each error code that carries one ([protocol.md](protocol.md#errors) says when each code is used).\n\n");
+    for (code, name, schema) in ERROR_DATA {
+        let schema = serde_json::to_value(schema()).unwrap_or_default();
+        let _ =
+            writeln!(out, "### `{code}`: `{name}`\n\nSchema: [`error.{name}.json`](../schemas/error.{name}.json)\n");
+        part_section(&mut out, "data", &schema);
     }
     let end = out.trim_end().len();
     out.truncate(end);

@@ -34,17 +34,7 @@ use crate::protocol::{
 use crate::sdk::{BedrockGateway, CallOptions, RetryNotice};
 use crate::sync::lock;
 use crate::transport::rpc::Notification;
-use crate::transport::{self, ClientHandle, ClientRequestError};
-
-/// The protocol's form of a JSON-RPC id (`requestId` in notifications).
-pub fn wire_request_id(id: &transport::RequestId) -> RequestId {
-    match id {
-        transport::RequestId::Number(number) => {
-            number.as_i64().map_or_else(|| RequestId::String(number.to_string()), RequestId::Number)
-        }
-        transport::RequestId::String(text) => RequestId::String(text.clone()),
-    }
-}
+use crate::transport::{ClientHandle, ClientRequestError};
 
 /// Where one client request's notifications go.
 #[derive(Clone)]

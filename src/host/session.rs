@@ -58,14 +58,8 @@ impl Session {
     }
 
     /// HostOptions.guardrailConfig, applied to every call that names no guardrail.
-    pub fn default_guardrail(&self) -> HostResult<Option<GuardrailConfiguration>> {
-        let Some(value) = &self.options.guardrail_config else { return Ok(None) };
-        serde_json::from_value(value.clone()).map(Some).map_err(|error| {
-            HostError::invalid_field(
-                "initializationOptions.guardrailConfig",
-                format!("is not a Bedrock guardrailConfig ({error}); expected {{\"guardrailIdentifier\": \"…\", \"guardrailVersion\": \"1\", \"trace\"?: \"enabled\"}}"),
-            )
-        })
+    pub fn default_guardrail(&self) -> Option<GuardrailConfiguration> {
+        self.options.guardrail_config.clone()
     }
 
     pub fn tool_call_timeout(&self) -> Duration {

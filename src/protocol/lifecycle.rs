@@ -4,6 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::shapes::GuardrailConfiguration;
+
 /// `initialize` params: who the client is, what it can do, and the host
 /// options for this session. The first request of every session.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -103,7 +105,7 @@ pub struct HostOptions {
     pub max_tool_iterations: Option<u32>,
     /// A default guardrailConfig (Bedrock's shape) for every call that names no guardrail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guardrail_config: Option<Value>,
+    pub guardrail_config: Option<GuardrailConfiguration>,
     /// Log level or tracing filter. Accepted here, but only `--log-level` and its variable take
     /// effect: the log starts before `initialize`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

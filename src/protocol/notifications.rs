@@ -8,13 +8,7 @@ use serde_json::Value;
 use super::agent::{ConversationId, ToolCallContent};
 use super::shapes::{AsyncInvokeSummary, ConverseStreamEvent, GuardrailTraceAssessment, ToolResultStatus, ToolUseId};
 
-/// A JSON-RPC request id: a number or a string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum RequestId {
-    Number(i64),
-    String(String),
-}
+pub use crate::transport::RequestId;
 
 /// `converse/event` params: one ConverseStream event as Bedrock sent it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -123,7 +117,7 @@ mod tests {
 
     #[test]
     fn request_ids_are_numbers_or_strings() {
-        assert_eq!(serde_json::from_value::<RequestId>(json!(7)).unwrap(), RequestId::Number(7));
+        assert_eq!(serde_json::from_value::<RequestId>(json!(7)).unwrap(), RequestId::from(7));
         assert_eq!(serde_json::from_value::<RequestId>(json!("a")).unwrap(), RequestId::String("a".into()));
     }
 

@@ -45,7 +45,7 @@ pub(crate) const CREDENTIALS_HINT: &str = "Give bedrock-host AWS credentials in 
 
 /// -32004 for a call made while no region is configured.
 pub(crate) fn no_region(operation: &str) -> HostError {
-    HostError::NoCredentials {
+    HostError::NoRegion {
         message: format!("no AWS region is configured, so {operation} has no Bedrock endpoint to call"),
         hint: REGION_HINT.to_owned(),
     }
@@ -78,7 +78,7 @@ where
 /// A stream that ended cleanly but before its `messageStop`: the answer is
 /// incomplete (a proxy or load balancer closed it), so it must not count as done.
 pub(crate) fn stream_incomplete(call: &CallContext) -> HostError {
-    HostError::Unreachable {
+    HostError::StreamInterrupted {
         message: format!(
             "the {} stream for {} ended before Bedrock's messageStop, so the answer is incomplete. What arrived \
              is kept; retry the call.",
@@ -91,7 +91,7 @@ pub(crate) fn stream_incomplete(call: &CallContext) -> HostError {
 
 /// A stream that went silent for longer than requestTimeoutMs.
 pub(crate) fn stream_idle(call: &CallContext, limit: std::time::Duration) -> HostError {
-    HostError::Unreachable {
+    HostError::StreamInterrupted {
         message: format!(
             "the {} stream for {} sent nothing for {} ms (requestTimeoutMs) and was given up. What arrived before \
              is kept; retry the call, or raise requestTimeoutMs if the model needs longer between tokens.",
@@ -139,8 +139,8 @@ pub(crate) fn from_service_failure(failure: ServiceFailure<'_>, call: &CallConte
             retryable,
             attempts: call.attempts,
             request_id: failure.request_id,
+            partial: None,
         },
-        partial: None,
     }
 }
 
@@ -300,7 +300,7 @@ pub(crate) fn from_stream_error<E: StreamException>(
         }
         other => {
             let detail = error_chain(&other);
-            HostError::Unreachable {
+            HostError::StreamInterrupted {
                 message: format!(
                     "the {} stream for {} broke off: {detail}. What arrived before is kept; retry the call.",
                     call.operation, call.target

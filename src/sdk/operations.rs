@@ -8,7 +8,7 @@ use aws_smithy_types::date_time::Format;
 use super::convert::{self, document_from_json};
 use super::{BedrockGateway, CallOptions};
 use crate::error::{HostError, HostResult};
-use crate::protocol::shapes as wire;
+use crate::protocol::shapes;
 
 impl BedrockGateway {
     /// CountTokens. `model_id` must be a base model id (CountTokens rejects
@@ -16,12 +16,12 @@ impl BedrockGateway {
     pub async fn count_tokens(
         &self,
         model_id: &str,
-        input: &wire::CountTokensInput,
+        input: &shapes::CountTokensInput,
         options: &CallOptions,
     ) -> HostResult<u32> {
         let call = self.call_context("CountTokens", "bedrock:CountTokens", format!("model `{model_id}`"))?;
         let input = match input {
-            wire::CountTokensInput::Converse(request) => sdk::CountTokensInput::Converse(
+            shapes::CountTokensInput::Converse(request) => sdk::CountTokensInput::Converse(
                 sdk::ConverseTokensRequest::builder()
                     .set_messages(
                         request
@@ -49,7 +49,7 @@ impl BedrockGateway {
                     )
                     .build(),
             ),
-            wire::CountTokensInput::InvokeModel(request) => sdk::CountTokensInput::InvokeModel(
+            shapes::CountTokensInput::InvokeModel(request) => sdk::CountTokensInput::InvokeModel(
                 sdk::InvokeModelTokensRequest::builder()
                     .body(Blob::new(request.body.0.clone()))
                     .build()
@@ -64,9 +64,9 @@ impl BedrockGateway {
     /// ApplyGuardrail.
     pub async fn apply_guardrail(
         &self,
-        request: &wire::ApplyGuardrailRequest,
+        request: &shapes::ApplyGuardrailRequest,
         options: &CallOptions,
-    ) -> HostResult<wire::ApplyGuardrailResponse> {
+    ) -> HostResult<shapes::ApplyGuardrailResponse> {
         let call = self.call_context(
             "ApplyGuardrail",
             "bedrock:ApplyGuardrail",
@@ -83,17 +83,19 @@ impl BedrockGateway {
             .apply_guardrail()
             .guardrail_identifier(&request.guardrail_identifier)
             .guardrail_version(&request.guardrail_version)
-            .source(sdk::GuardrailContentSource::from(convert::wire_name(&request.source).as_str()))
+            .source(sdk::GuardrailContentSource::from(convert::serialized_name(&request.source).as_str()))
             .set_content(Some(content))
             .set_output_scope(
-                request.output_scope.map(|scope| sdk::GuardrailOutputScope::from(convert::wire_name(&scope).as_str())),
+                request
+                    .output_scope
+                    .map(|scope| sdk::GuardrailOutputScope::from(convert::serialized_name(&scope).as_str())),
             );
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
-        Ok(wire::ApplyGuardrailResponse {
+        Ok(shapes::ApplyGuardrailResponse {
             usage: output.usage.as_ref().map(convert::guardrail_usage_from_sdk).unwrap_or_default(),
             action: output.action.as_str().to_owned(),
             action_reason: output.action_reason.clone(),
-            outputs: output.outputs.iter().map(|o| wire::GuardrailOutputContent { text: o.text.clone() }).collect(),
+            outputs: output.outputs.iter().map(|o| shapes::GuardrailOutputContent { text: o.text.clone() }).collect(),
             assessments: output.assessments.iter().map(convert::guardrail_assessment_from_sdk).collect(),
             guardrail_coverage: output.guardrail_coverage.as_ref().map(convert::guardrail_coverage_from_sdk),
         })
@@ -103,12 +105,12 @@ impl BedrockGateway {
     /// (a UUID), so a retried start is not started twice.
     pub async fn start_async_invoke(
         &self,
-        request: &wire::StartAsyncInvokeRequest,
+        request: &shapes::StartAsyncInvokeRequest,
         options: &CallOptions,
-    ) -> HostResult<wire::StartAsyncInvokeResponse> {
+    ) -> HostResult<shapes::StartAsyncInvokeResponse> {
         let call =
             self.call_context("StartAsyncInvoke", "bedrock:InvokeModel", format!("model `{}`", request.model_id))?;
-        let wire::AsyncInvokeOutputDataConfig::S3OutputDataConfig(s3) = &request.output_data_config;
+        let shapes::AsyncInvokeOutputDataConfig::S3OutputDataConfig(s3) = &request.output_data_config;
         let output_data_config = sdk::AsyncInvokeOutputDataConfig::S3OutputDataConfig(
             sdk::AsyncInvokeS3OutputDataConfig::builder()
                 .s3_uri(&s3.s3_uri)
@@ -142,7 +144,7 @@ impl BedrockGateway {
             .output_data_config(output_data_config)
             .set_tags(tags);
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
-        Ok(wire::StartAsyncInvokeResponse { invocation_arn: output.invocation_arn })
+        Ok(shapes::StartAsyncInvokeResponse { invocation_arn: output.invocation_arn })
     }
 
     /// GetAsyncInvoke.
@@ -150,7 +152,7 @@ impl BedrockGateway {
         &self,
         invocation_arn: &str,
         options: &CallOptions,
-    ) -> HostResult<wire::GetAsyncInvokeResponse> {
+    ) -> HostResult<shapes::GetAsyncInvokeResponse> {
         let call = self.call_context(
             "GetAsyncInvoke",
             "bedrock:GetAsyncInvoke",
@@ -178,9 +180,9 @@ impl BedrockGateway {
     /// back for the next page.
     pub async fn list_async_invokes(
         &self,
-        request: &wire::ListAsyncInvokesRequest,
+        request: &shapes::ListAsyncInvokesRequest,
         options: &CallOptions,
-    ) -> HostResult<wire::ListAsyncInvokesResponse> {
+    ) -> HostResult<shapes::ListAsyncInvokesResponse> {
         let call = self.call_context("ListAsyncInvokes", "bedrock:ListAsyncInvokes", "async invocations".to_owned())?;
         let max_results = request
             .max_results
@@ -192,14 +194,16 @@ impl BedrockGateway {
             .set_submit_time_after(parse_time(request.submit_time_after.as_deref(), "submitTimeAfter")?)
             .set_submit_time_before(parse_time(request.submit_time_before.as_deref(), "submitTimeBefore")?)
             .set_status_equals(
-                request.status_equals.map(|s| sdk::AsyncInvokeStatus::from(convert::wire_name(&s).as_str())),
+                request.status_equals.map(|s| sdk::AsyncInvokeStatus::from(convert::serialized_name(&s).as_str())),
             )
             .set_max_results(max_results)
             .set_next_token(request.next_token.clone())
-            .set_sort_by(request.sort_by.map(|s| sdk::SortAsyncInvocationBy::from(convert::wire_name(&s).as_str())))
-            .set_sort_order(request.sort_order.map(|s| sdk::SortOrder::from(convert::wire_name(&s).as_str())));
+            .set_sort_by(
+                request.sort_by.map(|s| sdk::SortAsyncInvocationBy::from(convert::serialized_name(&s).as_str())),
+            )
+            .set_sort_order(request.sort_order.map(|s| sdk::SortOrder::from(convert::serialized_name(&s).as_str())));
         let output = self.run(call, options, |observer| builder.customize().interceptor(observer).send()).await?;
-        Ok(wire::ListAsyncInvokesResponse {
+        Ok(shapes::ListAsyncInvokesResponse {
             next_token: output.next_token.clone(),
             async_invoke_summaries: output.async_invoke_summaries.as_ref().map(|summaries| {
                 summaries

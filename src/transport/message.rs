@@ -34,6 +34,20 @@ impl RequestId {
     }
 }
 
+/// Described by hand: `serde_json::Number` has no schema of its own.
+impl schemars::JsonSchema for RequestId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RequestId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A JSON-RPC request id: a number or a string, as the client sent it.",
+            "type": ["number", "string"]
+        })
+    }
+}
+
 impl From<i64> for RequestId {
     fn from(number: i64) -> Self {
         Self::Number(number.into())

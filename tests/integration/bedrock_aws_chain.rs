@@ -109,7 +109,7 @@ async fn isolated_missing_region() {
         gateway.invoke_model("amazon.titan-text-express-v1", request(), &CallOptions::default()).await.unwrap_err();
 
     assert_eq!(error.code(), -32004, "{error:?}");
-    let HostError::NoCredentials { message, hint } = &error else { panic!("{error:?}") };
+    let HostError::NoRegion { message, hint } = &error else { panic!("{error:?}") };
     assert!(message.contains("no AWS region"), "{message}");
     assert!(hint.contains("AWS_REGION") && hint.contains("--region"), "{hint}");
 }

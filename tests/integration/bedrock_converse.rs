@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex};
 
 use bedrock_host::HostError;
-use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use bedrock_host::protocol::shapes::{
     ApplyGuardrailRequest, ConverseRequest, CountTokensInput, ListAsyncInvokesRequest, StartAsyncInvokeRequest,
 };
+use bedrock_host::sdk::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
 use serde_json::{Value, json};
 
 use crate::support::canned::{Canned, CannedServer, event_frame, exception_frame};
@@ -179,7 +179,7 @@ async fn an_exception_frame_mid_stream_is_a_bedrock_error_after_the_events_befor
 }
 
 #[tokio::test]
-async fn a_connection_cut_mid_stream_is_unreachable() {
+async fn a_connection_cut_mid_stream_is_an_interrupted_stream() {
     let frames = stream_frames();
     let whole: usize = frames.iter().map(Vec::len).sum();
     let cut = frames[0].len() + frames[1].len() + 5;
@@ -195,7 +195,8 @@ async fn a_connection_cut_mid_stream_is_unreachable() {
 
     assert_eq!(events.len(), 2);
     let error = error.expect("a cut stream is an error");
-    assert!(matches!(error, HostError::Unreachable { attempts: 1, .. }), "{error:?}");
+    assert!(matches!(error, HostError::StreamInterrupted { attempts: 1, .. }), "{error:?}");
+    assert_eq!(error.code(), -32005);
 }
 
 #[tokio::test]
@@ -360,7 +361,7 @@ async fn a_stream_that_ends_cleanly_before_message_stop_is_incomplete() {
     assert_eq!(events.len(), 3, "the events that arrived are yielded first");
     let error = error.expect("a stream without messageStop is an error, not a finished answer");
     assert!(
-        matches!(&error, HostError::Unreachable { message, attempts: 1, .. } if message.contains("messageStop")),
+        matches!(&error, HostError::StreamInterrupted { message, attempts: 1, .. } if message.contains("messageStop")),
         "{error:?}"
     );
 }

@@ -580,7 +580,10 @@ fn the_default_guardrail_applies_to_invoke_model_and_a_bad_one_fails_initialize(
 
     let bad = host.call("initialize", json!({"initializationOptions": {"guardrailConfig": {"guardrailVersion": "1"}}}));
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
-    assert_eq!(bad["error"]["data"]["errors"][0]["path"], "initializationOptions.guardrailConfig", "{bad}");
+    assert_eq!(
+        bad["error"]["data"]["errors"][0]["path"], "initializationOptions.guardrailConfig.guardrailIdentifier",
+        "{bad}"
+    );
 
     let guardrail = json!({"guardrailIdentifier": "gr-test", "guardrailVersion": "1", "trace": "enabled"});
     let init = host.call("initialize", json!({"initializationOptions": {"guardrailConfig": guardrail}}));

@@ -142,7 +142,7 @@ fn base_request(
         tool_config: None,
         guardrail_config: match &conversation.settings.guardrail_config {
             Some(config) => Some(config.clone()),
-            None => session.default_guardrail()?,
+            None => session.default_guardrail(),
         },
         additional_model_request_fields: conversation.settings.additional_model_request_fields.clone(),
         ..ConverseRequest::default()
@@ -193,7 +193,7 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     ctx.partial.set_snapshot(Arc::new(move || crate::sync::lock(&snapshot_source).snapshot()));
     let notifier = Notifier {
         client: ctx.client.clone(),
-        request_id: turn::wire_request_id(&ctx.id),
+        request_id: ctx.id.clone(),
         conversation_id: Some(params.conversation_id.clone()),
     };
     let settings = LoopSettings {

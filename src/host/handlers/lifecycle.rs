@@ -12,7 +12,6 @@ use crate::error::{HostError, HostResult};
 use crate::host::response_cache::ResponseCache;
 use crate::host::router::{LIFECYCLE_REQUESTS, Router};
 use crate::host::{LaunchConfig, Session, backend};
-use crate::protocol::shapes::GuardrailConfiguration;
 use crate::protocol::{Direction, MessageKind, PROTOCOL_METHODS};
 use crate::protocol::{
     HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo,
@@ -26,17 +25,6 @@ pub async fn initialize(
     shutdown: CancellationToken,
 ) -> HostResult<(Arc<Session>, InitializeResult)> {
     let options = params.initialization_options.unwrap_or_default().or(launch.options.clone());
-    // A bad default guardrail fails here, where the client set it, not in every later call.
-    if let Some(config) = &options.guardrail_config
-        && let Err(error) = serde_json::from_value::<GuardrailConfiguration>(config.clone())
-    {
-        return Err(HostError::invalid_field(
-            "initializationOptions.guardrailConfig",
-            format!(
-                "is not a Bedrock guardrailConfig ({error}); expected {{\"guardrailIdentifier\": \"…\", \"guardrailVersion\": \"1\", \"trace\"?: \"enabled\"}}"
-            ),
-        ));
-    }
     let backend = backend::connect(launch, &options).await?;
     let mut methods: Vec<String> = LIFECYCLE_REQUESTS.iter().map(|name| name.to_string()).collect();
     methods.extend(router.methods().map(str::to_string));

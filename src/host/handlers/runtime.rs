@@ -97,14 +97,13 @@ pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult
     let model_id = session.resolve_model(Some(&request.model_id))?;
     request.model_id = model_id.clone();
     if request.guardrail_config.is_none() {
-        request.guardrail_config = session.default_guardrail()?;
+        request.guardrail_config = session.default_guardrail();
     }
     let cache = session.response_cache.as_ref().filter(|_| !stream);
     if let Some(response) = cache.and_then(|cache| cache.get(&model_id, &request)) {
         return Ok(ConverseResult { response, cost_usd: Some(0.0), cached: true });
     }
-    let notifier =
-        Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
+    let notifier = Notifier { client: ctx.client.clone(), request_id: ctx.id.clone(), conversation_id: None };
     let progress: SharedProgress = Arc::default();
     let snapshot_source = progress.clone();
     ctx.partial.set_snapshot(Arc::new(move || crate::sync::lock(&snapshot_source).snapshot()));
@@ -180,7 +179,7 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
     let (guardrail_identifier, guardrail_version, default_trace) =
         match (params.guardrail_identifier, params.guardrail_version) {
             (Some(identifier), Some(version)) => (Some(identifier), Some(version), None),
-            _ => match session.default_guardrail()? {
+            _ => match session.default_guardrail() {
                 Some(config) => (
                     Some(config.guardrail_identifier),
                     Some(config.guardrail_version),
@@ -221,8 +220,7 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             .to_string()
         }),
     };
-    let notifier =
-        Notifier { client: ctx.client.clone(), request_id: turn::wire_request_id(&ctx.id), conversation_id: None };
+    let notifier = Notifier { client: ctx.client.clone(), request_id: ctx.id.clone(), conversation_id: None };
     let options = CallOptions::default();
     let record_usage = |usage: &TokenUsage| {
         session.usage.record(&model_id, usage, cost_usd(&model_id, session.region(), usage));
@@ -328,7 +326,7 @@ pub async fn start_async_invoke(
         let watcher = AsyncWatcher {
             gateway: session.backend.gateway.clone(),
             client: ctx.client.clone(),
-            request_id: turn::wire_request_id(&ctx.id),
+            request_id: ctx.id.clone(),
             invocation_arn: started.invocation_arn.clone(),
         };
         let shutdown = session.shutdown.clone();

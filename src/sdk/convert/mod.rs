@@ -24,9 +24,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{HostError, HostResult};
 
-/// The wire name of one of our enums (`"png"`, `"enabled_full"`), which is
+/// The serialized name of one of our enums (`"png"`, `"enabled_full"`), which is
 /// also the SDK enum's `as_str()`.
-pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
+pub(crate) fn serialized_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => name,
         other => unreachable!("protocol enums serialize to strings, got {other:?}"),
@@ -35,7 +35,7 @@ pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
 
 /// One of our enums from the SDK's `as_str()`; `None` for values newer than
 /// our shapes.
-fn from_wire_name<T: DeserializeOwned>(name: &str, what: &str) -> Option<T> {
+fn from_serialized_name<T: DeserializeOwned>(name: &str, what: &str) -> Option<T> {
     let parsed = serde_json::from_value(serde_json::Value::String(name.to_owned())).ok();
     if parsed.is_none() {
         tracing::warn!(value = name, "skipping a {what} value this host does not know");

@@ -5,10 +5,10 @@ use aws_sdk_bedrockruntime::types as sdk;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::protocol::shapes as wire;
+use crate::protocol::shapes;
 
 fn round_trip_block(block: Value) {
-    let parsed: wire::ContentBlock = serde_json::from_value(block.clone()).expect("valid content block");
+    let parsed: shapes::ContentBlock = serde_json::from_value(block.clone()).expect("valid content block");
     let sdk_block = content_block_to_sdk(&parsed, "content[0]").expect("converts to the SDK");
     let back = content_block_from_sdk(&sdk_block).expect("converts back");
     assert_eq!(serde_json::to_value(back).unwrap(), block);
@@ -68,7 +68,7 @@ fn every_content_block_kind_round_trips() {
 #[test]
 fn a_message_round_trips_with_its_role() {
     let message = json!({"role": "assistant", "content": [{"text": "a"}, {"toolUse": {"toolUseId": "t", "name": "n", "input": [1, 2]}}]});
-    let parsed: wire::Message = serde_json::from_value(message.clone()).unwrap();
+    let parsed: shapes::Message = serde_json::from_value(message.clone()).unwrap();
     let converted = messages_to_sdk(std::slice::from_ref(&parsed), "messages").unwrap();
     assert_eq!(converted[0].role, sdk::ConversationRole::Assistant);
     assert_eq!(serde_json::to_value(message_from_sdk(&converted[0]).unwrap()).unwrap(), message);
@@ -99,7 +99,7 @@ fn values_newer_than_our_shapes_drop_their_block_only() {
 
 #[test]
 fn system_blocks_convert_every_kind() {
-    let system: Vec<wire::SystemContentBlock> = serde_json::from_value(json!([
+    let system: Vec<shapes::SystemContentBlock> = serde_json::from_value(json!([
         {"text": "Be brief."},
         {"guardContent": {"text": {"text": "policy"}}},
         {"cachePoint": {"type": "default", "ttl": "5m"}}
@@ -118,7 +118,7 @@ fn system_blocks_convert_every_kind() {
 
 #[test]
 fn request_configurations_reach_the_sdk_member_by_member() {
-    let inference: wire::InferenceConfiguration =
+    let inference: shapes::InferenceConfiguration =
         serde_json::from_value(json!({"maxTokens": 512, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]}))
             .unwrap();
     let converted = inference_config_to_sdk(&inference, "inferenceConfig").unwrap();
@@ -127,7 +127,7 @@ fn request_configurations_reach_the_sdk_member_by_member() {
         (Some(512), Some(0.5), Some(0.9), Some(vec!["END".to_owned()]))
     );
 
-    let tools: wire::ToolConfiguration = serde_json::from_value(json!({
+    let tools: shapes::ToolConfiguration = serde_json::from_value(json!({
         "tools": [
             {"toolSpec": {"name": "get_weather", "description": "Weather", "strict": true,
                           "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}}}}},
@@ -149,7 +149,7 @@ fn request_configurations_reach_the_sdk_member_by_member() {
     assert!(matches!(&converted.tools[2], sdk::Tool::CachePoint(_)));
     assert!(matches!(&converted.tool_choice, Some(sdk::ToolChoice::Tool(choice)) if choice.name == "get_weather"));
     for (choice, expected) in [(json!({"auto": {}}), "auto"), (json!({"any": {}}), "any")] {
-        let config: wire::ToolConfiguration =
+        let config: shapes::ToolConfiguration =
             serde_json::from_value(json!({"tools": [{"systemTool": {"name": "x"}}], "toolChoice": choice})).unwrap();
         let converted = tool_config_to_sdk(&config, "toolConfig").unwrap();
         let name = match converted.tool_choice {
@@ -160,7 +160,7 @@ fn request_configurations_reach_the_sdk_member_by_member() {
         assert_eq!(name, expected);
     }
 
-    let guardrail: wire::GuardrailConfiguration = serde_json::from_value(json!({
+    let guardrail: shapes::GuardrailConfiguration = serde_json::from_value(json!({
         "guardrailIdentifier": "gr-1", "guardrailVersion": "DRAFT", "trace": "enabled_full", "streamProcessingMode": "async"
     }))
     .unwrap();
@@ -171,7 +171,7 @@ fn request_configurations_reach_the_sdk_member_by_member() {
     assert_eq!(streamed.stream_processing_mode, sdk::GuardrailStreamProcessingMode::Async);
     assert_eq!(streamed.trace, sdk::GuardrailTrace::EnabledFull);
 
-    let output: wire::OutputConfig = serde_json::from_value(json!({
+    let output: shapes::OutputConfig = serde_json::from_value(json!({
         "textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": "{\"type\":\"object\"}", "name": "out"}}},
         "effort": "high"
     }))
@@ -186,7 +186,7 @@ fn request_configurations_reach_the_sdk_member_by_member() {
 
 #[test]
 fn a_too_large_max_tokens_names_the_field() {
-    let inference = wire::InferenceConfiguration { max_tokens: Some(u32::MAX), ..Default::default() };
+    let inference = shapes::InferenceConfiguration { max_tokens: Some(u32::MAX), ..Default::default() };
     let error = inference_config_to_sdk(&inference, "inferenceConfig").unwrap_err();
     assert_eq!(error.to_error_object()["data"]["errors"][0]["path"], "inferenceConfig.maxTokens");
 }

@@ -3,15 +3,15 @@
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types as sdk;
 
-use super::{built, document_from_json, to_i32, wire_name};
+use super::{built, document_from_json, serialized_name, to_i32};
 use crate::error::HostResult;
-use crate::protocol::shapes as wire;
+use crate::protocol::shapes;
 
-pub(crate) fn messages_to_sdk(messages: &[wire::Message], path: &str) -> HostResult<Vec<sdk::Message>> {
+pub(crate) fn messages_to_sdk(messages: &[shapes::Message], path: &str) -> HostResult<Vec<sdk::Message>> {
     messages.iter().enumerate().map(|(i, message)| message_to_sdk(message, &format!("{path}[{i}]"))).collect()
 }
 
-pub(crate) fn message_to_sdk(message: &wire::Message, path: &str) -> HostResult<sdk::Message> {
+pub(crate) fn message_to_sdk(message: &shapes::Message, path: &str) -> HostResult<sdk::Message> {
     let content = message
         .content
         .iter()
@@ -20,15 +20,15 @@ pub(crate) fn message_to_sdk(message: &wire::Message, path: &str) -> HostResult<
         .collect::<HostResult<Vec<_>>>()?;
     built(
         sdk::Message::builder()
-            .role(sdk::ConversationRole::from(wire_name(&message.role).as_str()))
+            .role(sdk::ConversationRole::from(serialized_name(&message.role).as_str()))
             .set_content(Some(content))
             .build(),
         path,
     )
 }
 
-pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> HostResult<sdk::ContentBlock> {
-    use wire::ContentBlock as W;
+pub(crate) fn content_block_to_sdk(block: &shapes::ContentBlock, path: &str) -> HostResult<sdk::ContentBlock> {
+    use shapes::ContentBlock as W;
     Ok(match block {
         W::Text(text) => sdk::ContentBlock::Text(text.clone()),
         W::Image(image) => sdk::ContentBlock::Image(image_to_sdk(image, &format!("{path}.image"))?),
@@ -39,14 +39,14 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
         W::Audio(audio) => {
             let path = format!("{path}.audio");
             let source = match &audio.source {
-                wire::AudioSource::Bytes(bytes) => sdk::AudioSource::Bytes(blob(bytes)),
-                wire::AudioSource::S3Location(location) => {
+                shapes::AudioSource::Bytes(bytes) => sdk::AudioSource::Bytes(blob(bytes)),
+                shapes::AudioSource::S3Location(location) => {
                     sdk::AudioSource::S3Location(s3_to_sdk(location, &format!("{path}.source.s3Location"))?)
                 }
             };
             sdk::ContentBlock::Audio(built(
                 sdk::AudioBlock::builder()
-                    .format(sdk::AudioFormat::from(wire_name(&audio.format).as_str()))
+                    .format(sdk::AudioFormat::from(serialized_name(&audio.format).as_str()))
                     .source(source)
                     .set_error(audio.error.as_ref().map(error_block_to_sdk))
                     .build(),
@@ -74,7 +74,9 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
                 sdk::ToolResultBlock::builder()
                     .tool_use_id(&result.tool_use_id.0)
                     .set_content(Some(content))
-                    .set_status(result.status.map(|status| sdk::ToolResultStatus::from(wire_name(&status).as_str())))
+                    .set_status(
+                        result.status.map(|status| sdk::ToolResultStatus::from(serialized_name(&status).as_str())),
+                    )
                     .set_type(result.kind.clone())
                     .build(),
                 &path,
@@ -87,11 +89,11 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
             sdk::ContentBlock::CachePoint(cache_point_to_sdk(point, &format!("{path}.cachePoint"))?)
         }
         W::ReasoningContent(reasoning) => sdk::ContentBlock::ReasoningContent(match reasoning {
-            wire::ReasoningContentBlock::ReasoningText(text) => sdk::ReasoningContentBlock::ReasoningText(built(
+            shapes::ReasoningContentBlock::ReasoningText(text) => sdk::ReasoningContentBlock::ReasoningText(built(
                 sdk::ReasoningTextBlock::builder().text(&text.text).set_signature(text.signature.clone()).build(),
                 &format!("{path}.reasoningContent.reasoningText"),
             )?),
-            wire::ReasoningContentBlock::RedactedContent(bytes) => {
+            shapes::ReasoningContentBlock::RedactedContent(bytes) => {
                 sdk::ReasoningContentBlock::RedactedContent(blob(bytes))
             }
         }),
@@ -100,7 +102,7 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
                 .set_content(citations.content.as_ref().map(|content| {
                     content
                         .iter()
-                        .map(|wire::CitationGeneratedContent::Text(text)| {
+                        .map(|shapes::CitationGeneratedContent::Text(text)| {
                             sdk::CitationGeneratedContent::Text(text.clone())
                         })
                         .collect()
@@ -114,28 +116,28 @@ pub(crate) fn content_block_to_sdk(block: &wire::ContentBlock, path: &str) -> Ho
     })
 }
 
-fn blob(bytes: &wire::Blob) -> Blob {
+fn blob(bytes: &shapes::Blob) -> Blob {
     Blob::new(bytes.0.clone())
 }
 
-fn s3_to_sdk(location: &wire::S3Location, path: &str) -> HostResult<sdk::S3Location> {
+fn s3_to_sdk(location: &shapes::S3Location, path: &str) -> HostResult<sdk::S3Location> {
     built(sdk::S3Location::builder().uri(&location.uri).set_bucket_owner(location.bucket_owner.clone()).build(), path)
 }
 
-fn error_block_to_sdk(error: &wire::ErrorBlock) -> sdk::ErrorBlock {
+fn error_block_to_sdk(error: &shapes::ErrorBlock) -> sdk::ErrorBlock {
     sdk::ErrorBlock::builder().set_message(error.message.clone()).build()
 }
 
-fn image_to_sdk(image: &wire::ImageBlock, path: &str) -> HostResult<sdk::ImageBlock> {
+fn image_to_sdk(image: &shapes::ImageBlock, path: &str) -> HostResult<sdk::ImageBlock> {
     let source = match &image.source {
-        wire::ImageSource::Bytes(bytes) => sdk::ImageSource::Bytes(blob(bytes)),
-        wire::ImageSource::S3Location(location) => {
+        shapes::ImageSource::Bytes(bytes) => sdk::ImageSource::Bytes(blob(bytes)),
+        shapes::ImageSource::S3Location(location) => {
             sdk::ImageSource::S3Location(s3_to_sdk(location, &format!("{path}.source.s3Location"))?)
         }
     };
     built(
         sdk::ImageBlock::builder()
-            .format(sdk::ImageFormat::from(wire_name(&image.format).as_str()))
+            .format(sdk::ImageFormat::from(serialized_name(&image.format).as_str()))
             .source(source)
             .set_error(image.error.as_ref().map(error_block_to_sdk))
             .build(),
@@ -143,43 +145,43 @@ fn image_to_sdk(image: &wire::ImageBlock, path: &str) -> HostResult<sdk::ImageBl
     )
 }
 
-fn video_to_sdk(video: &wire::VideoBlock, path: &str) -> HostResult<sdk::VideoBlock> {
+fn video_to_sdk(video: &shapes::VideoBlock, path: &str) -> HostResult<sdk::VideoBlock> {
     let source = match &video.source {
-        wire::VideoSource::Bytes(bytes) => sdk::VideoSource::Bytes(blob(bytes)),
-        wire::VideoSource::S3Location(location) => {
+        shapes::VideoSource::Bytes(bytes) => sdk::VideoSource::Bytes(blob(bytes)),
+        shapes::VideoSource::S3Location(location) => {
             sdk::VideoSource::S3Location(s3_to_sdk(location, &format!("{path}.source.s3Location"))?)
         }
     };
     built(
         sdk::VideoBlock::builder()
-            .format(sdk::VideoFormat::from(wire_name(&video.format).as_str()))
+            .format(sdk::VideoFormat::from(serialized_name(&video.format).as_str()))
             .source(source)
             .build(),
         path,
     )
 }
 
-fn citations_config_to_sdk(config: &wire::CitationsConfig, path: &str) -> HostResult<sdk::CitationsConfig> {
+fn citations_config_to_sdk(config: &shapes::CitationsConfig, path: &str) -> HostResult<sdk::CitationsConfig> {
     built(sdk::CitationsConfig::builder().enabled(config.enabled).build(), path)
 }
 
-fn document_block_to_sdk(document: &wire::DocumentBlock, path: &str) -> HostResult<sdk::DocumentBlock> {
+fn document_block_to_sdk(document: &shapes::DocumentBlock, path: &str) -> HostResult<sdk::DocumentBlock> {
     let source = match &document.source {
-        wire::DocumentSource::Bytes(bytes) => sdk::DocumentSource::Bytes(blob(bytes)),
-        wire::DocumentSource::S3Location(location) => {
+        shapes::DocumentSource::Bytes(bytes) => sdk::DocumentSource::Bytes(blob(bytes)),
+        shapes::DocumentSource::S3Location(location) => {
             sdk::DocumentSource::S3Location(s3_to_sdk(location, &format!("{path}.source.s3Location"))?)
         }
-        wire::DocumentSource::Text(text) => sdk::DocumentSource::Text(text.clone()),
-        wire::DocumentSource::Content(blocks) => sdk::DocumentSource::Content(
+        shapes::DocumentSource::Text(text) => sdk::DocumentSource::Text(text.clone()),
+        shapes::DocumentSource::Content(blocks) => sdk::DocumentSource::Content(
             blocks
                 .iter()
-                .map(|wire::DocumentContentBlock::Text(text)| sdk::DocumentContentBlock::Text(text.clone()))
+                .map(|shapes::DocumentContentBlock::Text(text)| sdk::DocumentContentBlock::Text(text.clone()))
                 .collect(),
         ),
     };
     built(
         sdk::DocumentBlock::builder()
-            .set_format(document.format.map(|format| sdk::DocumentFormat::from(wire_name(&format).as_str())))
+            .set_format(document.format.map(|format| sdk::DocumentFormat::from(serialized_name(&format).as_str())))
             .name(&document.name)
             .source(source)
             .set_context(document.context.clone())
@@ -195,7 +197,7 @@ fn document_block_to_sdk(document: &wire::DocumentBlock, path: &str) -> HostResu
     )
 }
 
-fn search_result_to_sdk(result: &wire::SearchResultBlock, path: &str) -> HostResult<sdk::SearchResultBlock> {
+fn search_result_to_sdk(result: &shapes::SearchResultBlock, path: &str) -> HostResult<sdk::SearchResultBlock> {
     let content = result
         .content
         .iter()
@@ -222,10 +224,10 @@ fn search_result_to_sdk(result: &wire::SearchResultBlock, path: &str) -> HostRes
 }
 
 fn tool_result_content_to_sdk(
-    block: &wire::ToolResultContentBlock,
+    block: &shapes::ToolResultContentBlock,
     path: &str,
 ) -> HostResult<sdk::ToolResultContentBlock> {
-    use wire::ToolResultContentBlock as W;
+    use shapes::ToolResultContentBlock as W;
     Ok(match block {
         W::Json(value) => sdk::ToolResultContentBlock::Json(document_from_json(value)),
         W::Text(text) => sdk::ToolResultContentBlock::Text(text.clone()),
@@ -241,27 +243,27 @@ fn tool_result_content_to_sdk(
 }
 
 fn guard_content_to_sdk(
-    block: &wire::GuardrailConverseContentBlock,
+    block: &shapes::GuardrailConverseContentBlock,
     path: &str,
 ) -> HostResult<sdk::GuardrailConverseContentBlock> {
     Ok(match block {
-        wire::GuardrailConverseContentBlock::Text(text) => sdk::GuardrailConverseContentBlock::Text(built(
+        shapes::GuardrailConverseContentBlock::Text(text) => sdk::GuardrailConverseContentBlock::Text(built(
             sdk::GuardrailConverseTextBlock::builder()
                 .text(&text.text)
                 .set_qualifiers(text.qualifiers.as_ref().map(|qualifiers| {
                     qualifiers
                         .iter()
-                        .map(|q| sdk::GuardrailConverseContentQualifier::from(wire_name(q).as_str()))
+                        .map(|q| sdk::GuardrailConverseContentQualifier::from(serialized_name(q).as_str()))
                         .collect()
                 }))
                 .build(),
             &format!("{path}.text"),
         )?),
-        wire::GuardrailConverseContentBlock::Image(image) => {
-            let wire::GuardrailImageSource::Bytes(bytes) = &image.source;
+        shapes::GuardrailConverseContentBlock::Image(image) => {
+            let shapes::GuardrailImageSource::Bytes(bytes) = &image.source;
             sdk::GuardrailConverseContentBlock::Image(built(
                 sdk::GuardrailConverseImageBlock::builder()
-                    .format(sdk::GuardrailConverseImageFormat::from(wire_name(&image.format).as_str()))
+                    .format(sdk::GuardrailConverseImageFormat::from(serialized_name(&image.format).as_str()))
                     .source(sdk::GuardrailConverseImageSource::Bytes(blob(bytes)))
                     .build(),
                 &format!("{path}.image"),
@@ -272,24 +274,27 @@ fn guard_content_to_sdk(
 
 /// ApplyGuardrail's content uses the non-Converse twins of the guard blocks.
 pub(crate) fn guardrail_content_to_sdk(
-    block: &wire::GuardrailConverseContentBlock,
+    block: &shapes::GuardrailConverseContentBlock,
     path: &str,
 ) -> HostResult<sdk::GuardrailContentBlock> {
     Ok(match block {
-        wire::GuardrailConverseContentBlock::Text(text) => sdk::GuardrailContentBlock::Text(built(
+        shapes::GuardrailConverseContentBlock::Text(text) => sdk::GuardrailContentBlock::Text(built(
             sdk::GuardrailTextBlock::builder()
                 .text(&text.text)
                 .set_qualifiers(text.qualifiers.as_ref().map(|qualifiers| {
-                    qualifiers.iter().map(|q| sdk::GuardrailContentQualifier::from(wire_name(q).as_str())).collect()
+                    qualifiers
+                        .iter()
+                        .map(|q| sdk::GuardrailContentQualifier::from(serialized_name(q).as_str()))
+                        .collect()
                 }))
                 .build(),
             &format!("{path}.text"),
         )?),
-        wire::GuardrailConverseContentBlock::Image(image) => {
-            let wire::GuardrailImageSource::Bytes(bytes) = &image.source;
+        shapes::GuardrailConverseContentBlock::Image(image) => {
+            let shapes::GuardrailImageSource::Bytes(bytes) = &image.source;
             sdk::GuardrailContentBlock::Image(built(
                 sdk::GuardrailImageBlock::builder()
-                    .format(sdk::GuardrailImageFormat::from(wire_name(&image.format).as_str()))
+                    .format(sdk::GuardrailImageFormat::from(serialized_name(&image.format).as_str()))
                     .source(sdk::GuardrailImageSource::Bytes(blob(bytes)))
                     .build(),
                 &format!("{path}.image"),
@@ -298,59 +303,59 @@ pub(crate) fn guardrail_content_to_sdk(
     })
 }
 
-fn cache_point_to_sdk(point: &wire::CachePointBlock, path: &str) -> HostResult<sdk::CachePointBlock> {
+fn cache_point_to_sdk(point: &shapes::CachePointBlock, path: &str) -> HostResult<sdk::CachePointBlock> {
     built(
         sdk::CachePointBlock::builder()
-            .r#type(sdk::CachePointType::from(wire_name(&point.kind).as_str()))
-            .set_ttl(point.ttl.map(|ttl| sdk::CacheTtl::from(wire_name(&ttl).as_str())))
+            .r#type(sdk::CachePointType::from(serialized_name(&point.kind).as_str()))
+            .set_ttl(point.ttl.map(|ttl| sdk::CacheTtl::from(serialized_name(&ttl).as_str())))
             .build(),
         path,
     )
 }
 
-fn citation_to_sdk(citation: &wire::Citation) -> sdk::Citation {
+fn citation_to_sdk(citation: &shapes::Citation) -> sdk::Citation {
     sdk::Citation::builder()
         .set_title(citation.title.clone())
         .set_source(citation.source.clone())
         .set_source_content(citation.source_content.as_ref().map(|content| {
             content
                 .iter()
-                .map(|wire::CitationSourceContent::Text(text)| sdk::CitationSourceContent::Text(text.clone()))
+                .map(|shapes::CitationSourceContent::Text(text)| sdk::CitationSourceContent::Text(text.clone()))
                 .collect()
         }))
         .set_location(citation.location.as_ref().map(citation_location_to_sdk))
         .build()
 }
 
-fn citation_location_to_sdk(location: &wire::CitationLocation) -> sdk::CitationLocation {
+fn citation_location_to_sdk(location: &shapes::CitationLocation) -> sdk::CitationLocation {
     // Indices are u32 in our shapes and i32 in the SDK; Bedrock's are far below i32::MAX.
     let index = |value: Option<u32>| value.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
     match location {
-        wire::CitationLocation::Web(web) => sdk::CitationLocation::Web(
+        shapes::CitationLocation::Web(web) => sdk::CitationLocation::Web(
             sdk::WebLocation::builder().set_url(web.url.clone()).set_domain(web.domain.clone()).build(),
         ),
-        wire::CitationLocation::DocumentChar(at) => sdk::CitationLocation::DocumentChar(
+        shapes::CitationLocation::DocumentChar(at) => sdk::CitationLocation::DocumentChar(
             sdk::DocumentCharLocation::builder()
                 .set_document_index(index(at.document_index))
                 .set_start(index(at.start))
                 .set_end(index(at.end))
                 .build(),
         ),
-        wire::CitationLocation::DocumentPage(at) => sdk::CitationLocation::DocumentPage(
+        shapes::CitationLocation::DocumentPage(at) => sdk::CitationLocation::DocumentPage(
             sdk::DocumentPageLocation::builder()
                 .set_document_index(index(at.document_index))
                 .set_start(index(at.start))
                 .set_end(index(at.end))
                 .build(),
         ),
-        wire::CitationLocation::DocumentChunk(at) => sdk::CitationLocation::DocumentChunk(
+        shapes::CitationLocation::DocumentChunk(at) => sdk::CitationLocation::DocumentChunk(
             sdk::DocumentChunkLocation::builder()
                 .set_document_index(index(at.document_index))
                 .set_start(index(at.start))
                 .set_end(index(at.end))
                 .build(),
         ),
-        wire::CitationLocation::SearchResultLocation(at) => sdk::CitationLocation::SearchResultLocation(
+        shapes::CitationLocation::SearchResultLocation(at) => sdk::CitationLocation::SearchResultLocation(
             sdk::SearchResultLocation::builder()
                 .set_search_result_index(index(at.search_result_index))
                 .set_start(index(at.start))
@@ -361,7 +366,7 @@ fn citation_location_to_sdk(location: &wire::CitationLocation) -> sdk::CitationL
 }
 
 pub(crate) fn system_to_sdk(
-    blocks: &[wire::SystemContentBlock],
+    blocks: &[shapes::SystemContentBlock],
     path: &str,
 ) -> HostResult<Vec<sdk::SystemContentBlock>> {
     blocks
@@ -370,11 +375,11 @@ pub(crate) fn system_to_sdk(
         .map(|(i, block)| {
             let path = format!("{path}[{i}]");
             Ok(match block {
-                wire::SystemContentBlock::Text(text) => sdk::SystemContentBlock::Text(text.clone()),
-                wire::SystemContentBlock::GuardContent(guard) => {
+                shapes::SystemContentBlock::Text(text) => sdk::SystemContentBlock::Text(text.clone()),
+                shapes::SystemContentBlock::GuardContent(guard) => {
                     sdk::SystemContentBlock::GuardContent(guard_content_to_sdk(guard, &format!("{path}.guardContent"))?)
                 }
-                wire::SystemContentBlock::CachePoint(point) => {
+                shapes::SystemContentBlock::CachePoint(point) => {
                     sdk::SystemContentBlock::CachePoint(cache_point_to_sdk(point, &format!("{path}.cachePoint"))?)
                 }
             })
@@ -383,7 +388,7 @@ pub(crate) fn system_to_sdk(
 }
 
 pub(crate) fn inference_config_to_sdk(
-    config: &wire::InferenceConfiguration,
+    config: &shapes::InferenceConfiguration,
     path: &str,
 ) -> HostResult<sdk::InferenceConfiguration> {
     Ok(sdk::InferenceConfiguration::builder()
@@ -394,7 +399,7 @@ pub(crate) fn inference_config_to_sdk(
         .build())
 }
 
-pub(crate) fn tool_config_to_sdk(config: &wire::ToolConfiguration, path: &str) -> HostResult<sdk::ToolConfiguration> {
+pub(crate) fn tool_config_to_sdk(config: &shapes::ToolConfiguration, path: &str) -> HostResult<sdk::ToolConfiguration> {
     let tools = config
         .tools
         .iter()
@@ -402,8 +407,8 @@ pub(crate) fn tool_config_to_sdk(config: &wire::ToolConfiguration, path: &str) -
         .map(|(i, tool)| {
             let path = format!("{path}.tools[{i}]");
             Ok(match tool {
-                wire::Tool::ToolSpec(spec) => {
-                    let wire::ToolInputSchema::Json(schema) = &spec.input_schema;
+                shapes::Tool::ToolSpec(spec) => {
+                    let shapes::ToolInputSchema::Json(schema) = &spec.input_schema;
                     sdk::Tool::ToolSpec(built(
                         sdk::ToolSpecification::builder()
                             .name(&spec.name)
@@ -414,11 +419,11 @@ pub(crate) fn tool_config_to_sdk(config: &wire::ToolConfiguration, path: &str) -
                         &format!("{path}.toolSpec"),
                     )?)
                 }
-                wire::Tool::SystemTool(tool) => sdk::Tool::SystemTool(built(
+                shapes::Tool::SystemTool(tool) => sdk::Tool::SystemTool(built(
                     sdk::SystemTool::builder().name(&tool.name).build(),
                     &format!("{path}.systemTool"),
                 )?),
-                wire::Tool::CachePoint(point) => {
+                shapes::Tool::CachePoint(point) => {
                     sdk::Tool::CachePoint(cache_point_to_sdk(point, &format!("{path}.cachePoint"))?)
                 }
             })
@@ -426,9 +431,9 @@ pub(crate) fn tool_config_to_sdk(config: &wire::ToolConfiguration, path: &str) -
         .collect::<HostResult<Vec<_>>>()?;
     let choice = match &config.tool_choice {
         None => None,
-        Some(wire::ToolChoice::Auto(_)) => Some(sdk::ToolChoice::Auto(sdk::AutoToolChoice::builder().build())),
-        Some(wire::ToolChoice::Any(_)) => Some(sdk::ToolChoice::Any(sdk::AnyToolChoice::builder().build())),
-        Some(wire::ToolChoice::Tool(tool)) => Some(sdk::ToolChoice::Tool(built(
+        Some(shapes::ToolChoice::Auto(_)) => Some(sdk::ToolChoice::Auto(sdk::AutoToolChoice::builder().build())),
+        Some(shapes::ToolChoice::Any(_)) => Some(sdk::ToolChoice::Any(sdk::AnyToolChoice::builder().build())),
+        Some(shapes::ToolChoice::Tool(tool)) => Some(sdk::ToolChoice::Tool(built(
             sdk::SpecificToolChoice::builder().name(&tool.name).build(),
             &format!("{path}.toolChoice.tool"),
         )?)),
@@ -436,55 +441,58 @@ pub(crate) fn tool_config_to_sdk(config: &wire::ToolConfiguration, path: &str) -
     built(sdk::ToolConfiguration::builder().set_tools(Some(tools)).set_tool_choice(choice).build(), path)
 }
 
-pub(crate) fn guardrail_config_to_sdk(config: &wire::GuardrailConfiguration) -> sdk::GuardrailConfiguration {
+pub(crate) fn guardrail_config_to_sdk(config: &shapes::GuardrailConfiguration) -> sdk::GuardrailConfiguration {
     sdk::GuardrailConfiguration::builder()
         .guardrail_identifier(&config.guardrail_identifier)
         .guardrail_version(&config.guardrail_version)
-        .set_trace(config.trace.map(|trace| sdk::GuardrailTrace::from(wire_name(&trace).as_str())))
+        .set_trace(config.trace.map(|trace| sdk::GuardrailTrace::from(serialized_name(&trace).as_str())))
         .build()
 }
 
 pub(crate) fn guardrail_stream_config_to_sdk(
-    config: &wire::GuardrailConfiguration,
+    config: &shapes::GuardrailConfiguration,
 ) -> sdk::GuardrailStreamConfiguration {
     sdk::GuardrailStreamConfiguration::builder()
         .guardrail_identifier(&config.guardrail_identifier)
         .guardrail_version(&config.guardrail_version)
-        .set_trace(config.trace.map(|trace| sdk::GuardrailTrace::from(wire_name(&trace).as_str())))
+        .set_trace(config.trace.map(|trace| sdk::GuardrailTrace::from(serialized_name(&trace).as_str())))
         .set_stream_processing_mode(
             config
                 .stream_processing_mode
-                .map(|mode| sdk::GuardrailStreamProcessingMode::from(wire_name(&mode).as_str())),
+                .map(|mode| sdk::GuardrailStreamProcessingMode::from(serialized_name(&mode).as_str())),
         )
         .build()
 }
 
 pub(crate) fn prompt_variables_to_sdk(
-    variables: &std::collections::BTreeMap<String, wire::PromptVariableValues>,
+    variables: &std::collections::BTreeMap<String, shapes::PromptVariableValues>,
 ) -> std::collections::HashMap<String, sdk::PromptVariableValues> {
     variables
         .iter()
-        .map(|(name, wire::PromptVariableValues::Text(text))| {
+        .map(|(name, shapes::PromptVariableValues::Text(text))| {
             (name.clone(), sdk::PromptVariableValues::Text(text.clone()))
         })
         .collect()
 }
 
-pub(crate) fn performance_config_to_sdk(config: &wire::PerformanceConfiguration) -> sdk::PerformanceConfiguration {
+pub(crate) fn performance_config_to_sdk(config: &shapes::PerformanceConfiguration) -> sdk::PerformanceConfiguration {
     sdk::PerformanceConfiguration::builder()
-        .latency(sdk::PerformanceConfigLatency::from(wire_name(&config.latency).as_str()))
+        .latency(sdk::PerformanceConfigLatency::from(serialized_name(&config.latency).as_str()))
         .build()
 }
 
-pub(crate) fn service_tier_to_sdk(tier: &wire::ServiceTier, path: &str) -> HostResult<sdk::ServiceTier> {
-    built(sdk::ServiceTier::builder().r#type(sdk::ServiceTierType::from(wire_name(&tier.kind).as_str())).build(), path)
+pub(crate) fn service_tier_to_sdk(tier: &shapes::ServiceTier, path: &str) -> HostResult<sdk::ServiceTier> {
+    built(
+        sdk::ServiceTier::builder().r#type(sdk::ServiceTierType::from(serialized_name(&tier.kind).as_str())).build(),
+        path,
+    )
 }
 
-pub(crate) fn output_config_to_sdk(config: &wire::OutputConfig, path: &str) -> HostResult<sdk::OutputConfig> {
+pub(crate) fn output_config_to_sdk(config: &shapes::OutputConfig, path: &str) -> HostResult<sdk::OutputConfig> {
     let text_format = match &config.text_format {
         None => None,
         Some(format) => {
-            let wire::OutputFormatStructure::JsonSchema(schema) = &format.structure;
+            let shapes::OutputFormatStructure::JsonSchema(schema) = &format.structure;
             let structure = sdk::OutputFormatStructure::JsonSchema(built(
                 sdk::JsonSchemaDefinition::builder()
                     .schema(&schema.schema)
@@ -495,7 +503,7 @@ pub(crate) fn output_config_to_sdk(config: &wire::OutputConfig, path: &str) -> H
             )?);
             Some(built(
                 sdk::OutputFormat::builder()
-                    .r#type(sdk::OutputFormatType::from(wire_name(&format.kind).as_str()))
+                    .r#type(sdk::OutputFormatType::from(serialized_name(&format.kind).as_str()))
                     .structure(structure)
                     .build(),
                 &format!("{path}.textFormat"),
