@@ -1,6 +1,5 @@
 //! Converse, ConverseStream and CountTokens (BEDROCK_WIRE.md §2, §3.3, §5).
 
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -191,14 +190,8 @@ fn converse_events(reply: &Reply, latency_ms: u64) -> Vec<Event> {
     events
 }
 
-pub fn event_stream_response(body: axum::body::Body) -> Response {
-    let mut response = body.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.amazon.eventstream"));
-    response
-}
-
 fn stream_response(reply: &Reply, latency_ms: u64) -> Response {
-    event_stream_response(eventstream::shaped_body(converse_events(reply, latency_ms), &reply.shaping))
+    eventstream::response(eventstream::shaped_body(converse_events(reply, latency_ms), &reply.shaping))
 }
 
 pub fn count_tokens(call: &Call<'_>, model_id: &str) -> Result<Response, ApiError> {

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::converse::event_stream_response;
 use super::errors::ApiError;
 use super::eventstream::{self, Event};
 use super::guardrails;
@@ -315,7 +314,7 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
         } else {
             vec![chunk(&non_stream_body(model_id, &request, anthropic, &reply, guardrail.as_ref()), false)]
         };
-        let mut response = event_stream_response(eventstream::shaped_body(events, &reply.shaping));
+        let mut response = eventstream::response(eventstream::shaped_body(events, &reply.shaping));
         response.headers_mut().insert("x-amzn-bedrock-content-type", HeaderValue::from_static("application/json"));
         response
     } else {
