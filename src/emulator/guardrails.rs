@@ -5,9 +5,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::call::Call;
 use super::errors::ApiError;
 use super::script::Facts;
-use super::server::Call;
 use super::validation;
 
 pub const DEFAULT_BLOCKED_MESSAGE: &str = "Sorry, the model cannot answer this question.";
@@ -103,14 +103,14 @@ pub fn apply(call: &Call<'_>, identifier: &str, version: &str) -> Result<Respons
             _ => images += 1,
         }
     }
-    call.state.decide(&Facts {
+    call.script.decide(&Facts {
         operation: "ApplyGuardrail",
         model_id: None,
         last_user_text: None,
         after_tool_result: false,
         answers: false,
     })?;
-    let script = call.state.script();
+    let script = call.script.current();
     let (_, def) = lookup(script.guardrails(), identifier, version)?;
     let matches = def.matches(&texts.join("\n"));
     let characters: u64 = texts.iter().map(|text| text.chars().count() as u64).sum();

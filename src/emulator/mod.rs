@@ -58,6 +58,7 @@
 //! `script`, `guardrails`, `async_jobs`, `journal`, `tokenizer`, `validation`, `errors`.
 
 mod async_jobs;
+mod call;
 mod converse;
 mod errors;
 mod eventstream;
