@@ -9,8 +9,8 @@ use super::errors::ApiError;
 use super::eventstream::{self, Event};
 use super::guardrails;
 use super::invoke;
-use super::reply::{self, Block, GuardrailUse, Prompt, Reply, Usage};
-use super::script::Facts;
+use super::reply::{self, GuardrailUse, Prompt, Reply, Usage};
+use super::script::{Block, Facts};
 use super::tokenizer;
 use super::validation::{self, Checked};
 

@@ -2,43 +2,12 @@
 //! shapes Bedrock reports for them (BEDROCK_WIRE.md §2 "Guardrail trace", §7).
 
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::call::Call;
 use super::errors::ApiError;
-use super::script::Facts;
+use super::script::{Facts, GuardrailDef};
 use super::validation;
-
-pub const DEFAULT_BLOCKED_MESSAGE: &str = "Sorry, the model cannot answer this question.";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GuardrailDef {
-    /// The version this guardrail answers to besides `DRAFT`; any version when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub blocked_words: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_message: Option<String>,
-}
-
-impl GuardrailDef {
-    pub fn blocked_message(&self) -> &str {
-        self.blocked_message.as_deref().unwrap_or(DEFAULT_BLOCKED_MESSAGE)
-    }
-
-    /// The blocked words found in `text`, as the definition spells them.
-    pub fn matches(&self, text: &str) -> Vec<String> {
-        let text = text.to_lowercase();
-        self.blocked_words
-            .iter()
-            .filter(|word| !word.is_empty() && text.contains(&word.to_lowercase()))
-            .cloned()
-            .collect()
-    }
-}
 
 /// The guardrail's id as a request names it: an id, or an ARN ending in `guardrail/<id>`.
 pub fn guardrail_id(identifier: &str) -> &str {

@@ -11,8 +11,8 @@ use super::call::Call;
 use super::errors::ApiError;
 use super::eventstream::{self, Event};
 use super::guardrails;
-use super::reply::{self, Block, GuardrailUse, Prompt, Reply};
-use super::script::Facts;
+use super::reply::{self, GuardrailUse, Prompt, Reply};
+use super::script::{Block, Facts};
 use super::tokenizer;
 use super::validation::{self, Checked};
 
