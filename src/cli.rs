@@ -173,6 +173,20 @@ pub struct EmulatorArgs {
     pub journal_limit: usize,
 }
 
+impl EmulatorArgs {
+    /// The emulator's own options type: the emulator imports nothing from the host.
+    pub fn to_emulator_options(&self) -> crate::emulator::CliOptions {
+        crate::emulator::CliOptions {
+            host: self.host.clone(),
+            port: self.port,
+            script: self.script.clone(),
+            data_dir: self.data_dir.clone(),
+            journal_limit: self.journal_limit,
+            exit_on_stdin_eof: self.exit_on_stdin_eof,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct AskArgs {
     /// Model id, inference-profile id, ARN or alias (`sonnet`, `haiku`, `nova-pro`, …).

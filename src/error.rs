@@ -105,9 +105,12 @@ pub struct StorageData {
     pub storage_dir: String,
 }
 
+/// An error code, the name of its `data` shape, and that shape's schema.
+pub type ErrorDataShape = (i64, &'static str, fn() -> schemars::Schema);
+
 /// The `data` of every error code that carries one, for the generated schema
 /// (`schemas/errors.json`) and the reference.
-pub const ERROR_DATA: &[(i64, &str, fn() -> schemars::Schema)] = &[
+pub const ERROR_DATA: &[ErrorDataShape] = &[
     (code::INVALID_PARAMS, "InvalidParamsData", || schemars::schema_for!(InvalidParamsData)),
     (code::BEDROCK_ERROR, "BedrockErrorData", || schemars::schema_for!(BedrockErrorData)),
     (code::NOT_FOUND, "NotFoundData", || schemars::schema_for!(NotFoundData)),

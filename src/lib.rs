@@ -71,7 +71,9 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Some(Command::Emulator(args)) => emulator::run_cli(&args).await.map(|()| ExitCode::SUCCESS),
+            Some(Command::Emulator(args)) => {
+                emulator::run_cli(&args.to_emulator_options()).await.map(|()| ExitCode::SUCCESS)
+            }
             Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
             Some(Command::Schema(args)) => write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS),
             None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),

@@ -1,17 +1,16 @@
 //! Converse, ConverseStream and CountTokens (docs/bedrock-wire.md §2, §3.3, §5).
 
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
+use super::call::Call;
 use super::errors::ApiError;
 use super::eventstream::{self, Event};
 use super::guardrails;
 use super::invoke;
-use super::reply::{self, Block, GuardrailUse, Prompt, Reply, Usage};
-use super::script::Facts;
-use super::server::Call;
+use super::reply::{self, GuardrailUse, Prompt, Reply, Usage};
+use super::script::{Block, Facts};
 use super::tokenizer;
 use super::validation::{self, Checked};
 
@@ -102,7 +101,7 @@ fn guardrail_use(call: &Call<'_>, request: &Map<String, Value>) -> Checked<Optio
     let Some(config) = request.get("guardrailConfig").filter(|config| !config.is_null()) else {
         return Ok(None);
     };
-    let script = call.state.script();
+    let script = call.script.current();
     let identifier = config["guardrailIdentifier"].as_str().unwrap_or_default();
     let version = config["guardrailVersion"].as_str().unwrap_or_default();
     let (id, def) = guardrails::lookup(script.guardrails(), identifier, version)?;
@@ -119,7 +118,7 @@ pub async fn converse(call: &Call<'_>, model_id: &str, stream: bool) -> Result<R
     let request = validation::json_object(&call.body)?;
     validation::converse(&request, stream)?;
     let prompt = prompt(&request);
-    let scripted = call.state.decide(&Facts {
+    let scripted = call.script.decide(&Facts {
         operation: if stream { "ConverseStream" } else { "Converse" },
         model_id: Some(model_id),
         last_user_text: Some(&prompt.last_user_text),
@@ -191,14 +190,8 @@ fn converse_events(reply: &Reply, latency_ms: u64) -> Vec<Event> {
     events
 }
 
-pub fn event_stream_response(body: axum::body::Body) -> Response {
-    let mut response = body.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.amazon.eventstream"));
-    response
-}
-
 fn stream_response(reply: &Reply, latency_ms: u64) -> Response {
-    event_stream_response(eventstream::shaped_body(converse_events(reply, latency_ms), &reply.shaping))
+    eventstream::response(eventstream::shaped_body(converse_events(reply, latency_ms), &reply.shaping))
 }
 
 pub fn count_tokens(call: &Call<'_>, model_id: &str) -> Result<Response, ApiError> {
@@ -208,7 +201,7 @@ pub fn count_tokens(call: &Call<'_>, model_id: &str) -> Result<Response, ApiErro
     }
     let request = validation::json_object(&call.body)?;
     let input = request.get("input").ok_or_else(|| ApiError::member("input", "Member must not be null"))?;
-    call.state.decide(&Facts {
+    call.script.decide(&Facts {
         operation: "CountTokens",
         model_id: Some(model_id),
         last_user_text: None,

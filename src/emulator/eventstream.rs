@@ -1,27 +1,64 @@
-//! `application/vnd.amazon.eventstream` responses (docs/bedrock-wire.md §3): frames built with
-//! aws-smithy-eventstream's encoder, sent one by one with the scripted delays, ended cleanly, with an
+//! `application/vnd.amazon.eventstream` responses (docs/bedrock-wire.md §3): frames built by the
+//! emulator's own encoder (it shares no code with the SDKs that decode them), sent one by one with the
+//! scripted delays, ended cleanly, with an
 //! exception frame, or by cutting the connection.
 
 use std::time::Duration;
 
-use aws_smithy_eventstream::frame::write_message_to;
-use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::reply::{Shaping, exception_payload};
 
-fn encode(kind: &'static str, type_header: &'static str, type_name: &str, payload: &Value) -> Bytes {
-    let payload = Bytes::from(payload.to_string());
-    let capacity = payload.len() + 96;
-    let message = Message::new(payload)
-        .add_header(Header::new(type_header, HeaderValue::String(type_name.to_owned().into())))
-        .add_header(Header::new(":content-type", HeaderValue::String("application/json".into())))
-        .add_header(Header::new(":message-type", HeaderValue::String(kind.into())));
-    let mut buffer = Vec::with_capacity(capacity);
-    write_message_to(&message, &mut buffer).expect("emulator frames have short headers and payloads under 16 MiB");
+/// Header value type 7: a string (u16 big-endian length, then its bytes).
+const HEADER_STRING: u8 = 7;
+/// Total length, headers length and prelude CRC.
+const PRELUDE_LEN: usize = 12;
+/// The message CRC at the end.
+const TRAILER_LEN: usize = 4;
+
+/// One message of the AWS event-stream encoding: `total length u32 | headers length u32 |
+/// CRC32(those 8 bytes) | headers | payload | CRC32(everything before)`, all big-endian; each
+/// header is `name length u8 | name | value type u8 | value`, and every header here is a string.
+fn encode_message(headers: &[(&str, &str)], payload: &[u8]) -> Bytes {
+    let headers_len: usize = headers.iter().map(|(name, value)| 1 + name.len() + 1 + 2 + value.len()).sum();
+    let total_len = PRELUDE_LEN + headers_len + payload.len() + TRAILER_LEN;
+    let mut buffer = Vec::with_capacity(total_len);
+    let as_u32 = |len: usize| u32::try_from(len).expect("emulator frames are far below 4 GiB");
+    buffer.extend_from_slice(&as_u32(total_len).to_be_bytes());
+    buffer.extend_from_slice(&as_u32(headers_len).to_be_bytes());
+    let prelude_crc = crc32fast::hash(&buffer);
+    buffer.extend_from_slice(&prelude_crc.to_be_bytes());
+    for (name, value) in headers {
+        let name_len = u8::try_from(name.len()).expect("emulator header names are short");
+        let value_len = u16::try_from(value.len()).expect("emulator header values are short");
+        buffer.push(name_len);
+        buffer.extend_from_slice(name.as_bytes());
+        buffer.push(HEADER_STRING);
+        buffer.extend_from_slice(&value_len.to_be_bytes());
+        buffer.extend_from_slice(value.as_bytes());
+    }
+    buffer.extend_from_slice(payload);
+    let message_crc = crc32fast::hash(&buffer);
+    buffer.extend_from_slice(&message_crc.to_be_bytes());
+    debug_assert_eq!(buffer.len(), total_len);
     Bytes::from(buffer)
+}
+
+/// A JSON frame, headers in the order Bedrock sends them: the type, `:content-type`, `:message-type`.
+fn encode(kind: &str, type_header: &str, type_name: &str, payload: &Value) -> Bytes {
+    let headers = [(type_header, type_name), (":content-type", "application/json"), (":message-type", kind)];
+    encode_message(&headers, payload.to_string().as_bytes())
+}
+
+/// A response whose body is an event stream (`application/vnd.amazon.eventstream`).
+pub fn response(body: Body) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.amazon.eventstream"));
+    response
 }
 
 /// An event frame: `:event-type` is the union member name (`messageStart`, `chunk`, ...).
@@ -132,5 +169,35 @@ mod tests {
         let frame = event_frame("messageStart", &json!({"role": "assistant"}));
         assert_eq!(frame.len(), 118);
         assert_eq!(hex(&frame), GOLDEN_MESSAGE_START.replace(' ', ""));
+    }
+
+    /// An exception frame with non-ASCII text, byte for byte as aws-smithy-eventstream's encoder
+    /// wrote it (checked once by hand when the emulator got its own encoder).
+    #[test]
+    fn exception_frame_matches_golden_bytes() {
+        let payload = json!({"message": "boom ü ✓", "originalStatusCode": 500});
+        let frame = exception_frame("modelStreamErrorException", &payload);
+        assert_eq!(
+            hex(&frame),
+            "000000a900000067cbc3d6750f3a657863657074696f6e2d747970650700196d6f64656c53747265616d4572726f72\
+             457863657074696f6e0d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d657373\
+             6167652d74797065070009657863657074696f6e7b226d657373616765223a22626f6f6d20c3bc20e29c93222c226f72\
+             6967696e616c537461747573436f6465223a3530307d3d7ee0aa"
+        );
+    }
+
+    /// The prelude and the two CRCs are what a decoder checks first: lengths add up, each CRC covers
+    /// exactly what precedes it.
+    #[test]
+    fn frame_lengths_and_checksums_are_consistent() {
+        let long_text = "é".repeat(40_000);
+        let frame = event_frame("contentBlockDelta", &json!({"delta": {"text": long_text}}));
+        let word = |at: usize| u32::from_be_bytes(frame[at..at + 4].try_into().unwrap());
+        assert_eq!(word(0) as usize, frame.len());
+        assert_eq!(word(8), crc32fast::hash(&frame[..8]));
+        assert_eq!(word(frame.len() - 4), crc32fast::hash(&frame[..frame.len() - 4]));
+        let headers_end = PRELUDE_LEN + word(4) as usize;
+        let payload: Value = serde_json::from_slice(&frame[headers_end..frame.len() - TRAILER_LEN]).unwrap();
+        assert_eq!(payload["delta"]["text"].as_str().map(str::len), Some(80_000));
     }
 }

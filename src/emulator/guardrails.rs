@@ -2,43 +2,12 @@
 //! shapes Bedrock reports for them (docs/bedrock-wire.md §2 "Guardrail trace", §7).
 
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::call::Call;
 use super::errors::ApiError;
-use super::script::Facts;
-use super::server::Call;
+use super::script::{Facts, GuardrailDef};
 use super::validation;
-
-pub const DEFAULT_BLOCKED_MESSAGE: &str = "Sorry, the model cannot answer this question.";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GuardrailDef {
-    /// The version this guardrail answers to besides `DRAFT`; any version when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub blocked_words: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_message: Option<String>,
-}
-
-impl GuardrailDef {
-    pub fn blocked_message(&self) -> &str {
-        self.blocked_message.as_deref().unwrap_or(DEFAULT_BLOCKED_MESSAGE)
-    }
-
-    /// The blocked words found in `text`, as the definition spells them.
-    pub fn matches(&self, text: &str) -> Vec<String> {
-        let text = text.to_lowercase();
-        self.blocked_words
-            .iter()
-            .filter(|word| !word.is_empty() && text.contains(&word.to_lowercase()))
-            .cloned()
-            .collect()
-    }
-}
 
 /// The guardrail's id as a request names it: an id, or an ARN ending in `guardrail/<id>`.
 pub fn guardrail_id(identifier: &str) -> &str {
@@ -103,14 +72,14 @@ pub fn apply(call: &Call<'_>, identifier: &str, version: &str) -> Result<Respons
             _ => images += 1,
         }
     }
-    call.state.decide(&Facts {
+    call.script.decide(&Facts {
         operation: "ApplyGuardrail",
         model_id: None,
         last_user_text: None,
         after_tool_result: false,
         answers: false,
     })?;
-    let script = call.state.script();
+    let script = call.script.current();
     let (_, def) = lookup(script.guardrails(), identifier, version)?;
     let matches = def.matches(&texts.join("\n"));
     let characters: u64 = texts.iter().map(|text| text.chars().count() as u64).sum();

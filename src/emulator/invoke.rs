@@ -7,13 +7,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::converse::event_stream_response;
+use super::call::Call;
 use super::errors::ApiError;
 use super::eventstream::{self, Event};
 use super::guardrails;
-use super::reply::{self, Block, GuardrailUse, Prompt, Reply};
-use super::script::Facts;
-use super::server::Call;
+use super::reply::{self, GuardrailUse, Prompt, Reply};
+use super::script::{Block, Facts};
 use super::tokenizer;
 use super::validation::{self, Checked};
 
@@ -154,7 +153,7 @@ fn guardrail_use(call: &Call<'_>) -> Checked<Option<GuardrailUse>> {
             ));
         }
     };
-    let script = call.state.script();
+    let script = call.script.current();
     let (id, def) = guardrails::lookup(script.guardrails(), identifier, version)?;
     let trace = matches!(header(call.headers, "x-amzn-bedrock-trace"), Some("ENABLED" | "ENABLED_FULL"));
     Ok(Some(GuardrailUse { id: id.to_owned(), def: def.clone(), trace }))
@@ -297,7 +296,7 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
         let text = String::from_utf8_lossy(&call.body).into_owned();
         Prompt { input_tokens: tokenizer::count(&text), last_user_text: text, ..Prompt::default() }
     };
-    let scripted = call.state.decide(&Facts {
+    let scripted = call.script.decide(&Facts {
         operation: if stream { "InvokeModelWithResponseStream" } else { "InvokeModel" },
         model_id: Some(model_id),
         last_user_text: Some(&prompt.last_user_text),
@@ -315,7 +314,7 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
         } else {
             vec![chunk(&non_stream_body(model_id, &request, anthropic, &reply, guardrail.as_ref()), false)]
         };
-        let mut response = event_stream_response(eventstream::shaped_body(events, &reply.shaping));
+        let mut response = eventstream::response(eventstream::shaped_body(events, &reply.shaping));
         response.headers_mut().insert("x-amzn-bedrock-content-type", HeaderValue::from_static("application/json"));
         response
     } else {

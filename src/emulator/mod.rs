@@ -54,14 +54,22 @@
 //! # Layout
 //!
 //! `server` (routing, journal, control), `converse` (Converse, ConverseStream, CountTokens), `invoke`
-//! (InvokeModel*), `reply` (default/scripted/guardrailed answers), `eventstream` (frames, shaping),
-//! `script`, `guardrails`, `async_jobs`, `journal`, `tokenizer`, `validation`, `errors`.
+//! (InvokeModel*), `guardrails` (lookup, ApplyGuardrail), `async_jobs`, `call` (the request and the
+//! live script an operation gets), `reply` (default/scripted/guardrailed answers), `eventstream`
+//! (its own frame encoder, shaping), `script` (the script model), `journal`, `tokenizer`,
+//! `validation`, `errors`. Modules import each other without cycles, and the emulator imports
+//! nothing from the rest of this crate ([`CliOptions`] is its own; the command line adapts to it)
+//! and no AWS crate: it must be judged by the SDKs, not built from them. The `independence` tests
+//! check both on the source.
 
 mod async_jobs;
+mod call;
 mod converse;
 mod errors;
 mod eventstream;
 mod guardrails;
+#[cfg(test)]
+mod independence;
 mod invoke;
 mod journal;
 mod reply;
@@ -82,8 +90,6 @@ use axum::serve::ListenerExt;
 use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-use crate::cli::EmulatorArgs;
 
 /// How long shutdown waits for streams in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -109,6 +115,22 @@ impl EmulatorConfig {
             journal_limit: 10_000,
         }
     }
+}
+
+/// What `bedrock-host emulator` was asked for; the host's command line fills it in (the emulator
+/// knows nothing of the host's types).
+#[derive(Debug, Clone)]
+pub struct CliOptions {
+    /// An IP address or a resolvable name.
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// A script file, read and checked before the emulator starts.
+    pub script: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub journal_limit: usize,
+    /// Stop when stdin closes, besides SIGINT/SIGTERM.
+    pub exit_on_stdin_eof: bool,
 }
 
 /// A serving emulator; dropping it stops the server, [`RunningEmulator::shutdown`] also waits for it.
@@ -192,7 +214,7 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
 
 /// `bedrock-host emulator`: prints the base URL as the first stdout line once accepting, then
 /// serves until SIGINT/SIGTERM, or until stdin closes with `--exit-on-stdin-eof`.
-pub async fn run_cli(args: &EmulatorArgs) -> anyhow::Result<()> {
+pub async fn run_cli(args: &CliOptions) -> anyhow::Result<()> {
     let ip = match args.host.parse::<IpAddr>() {
         Ok(ip) => ip,
         Err(_) => tokio::net::lookup_host((args.host.as_str(), 0))

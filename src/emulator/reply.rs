@@ -6,71 +6,16 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::guardrails::{self, GuardrailDef};
-use super::script::{ScriptedReply, StreamException};
+use super::guardrails;
+use super::script::{Block, GuardrailDef, ScriptedReply, StreamException};
 use super::tokenizer;
-
-/// A block of the assistant's answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Block {
-    Text(String),
-    /// `raw_input`, when scripted, is streamed as the input deltas instead of
-    /// `input`'s JSON, so a script can make the model write broken JSON.
-    ToolUse {
-        id: Option<String>,
-        name: String,
-        input: Value,
-        raw_input: Option<String>,
-    },
-    Reasoning {
-        text: String,
-        signature: Option<String>,
-    },
-}
 
 fn fresh_tool_use_id() -> String {
     format!("tooluse_{}", &uuid::Uuid::new_v4().simple().to_string()[..22])
 }
 
+/// How an answer renders and counts its blocks (the blocks themselves are the script model's).
 impl Block {
-    /// Parses a Converse content block given in a script's `respond.content`.
-    pub fn from_script(value: &Value) -> Result<Block, String> {
-        let object = value.as_object().filter(|object| object.len() == 1).ok_or_else(|| {
-            "a content block is an object with exactly one key: `text`, `toolUse` or `reasoningContent`".to_owned()
-        })?;
-        let (key, inner) = object.iter().next().expect("checked: one key");
-        match key.as_str() {
-            "text" => {
-                inner.as_str().map(|text| Block::Text(text.to_owned())).ok_or_else(|| "`text` must be a string".into())
-            }
-            "toolUse" => {
-                let name = inner.get("name").and_then(Value::as_str).ok_or("`toolUse.name` must be a string")?;
-                let id = match inner.get("toolUseId") {
-                    None => None,
-                    Some(Value::String(id)) => Some(id.clone()),
-                    Some(_) => return Err("`toolUse.toolUseId` must be a string".into()),
-                };
-                let input = inner.get("input").cloned().unwrap_or_else(|| json!({}));
-                let raw_input = match inner.get("rawInput") {
-                    None => None,
-                    Some(Value::String(raw)) => Some(raw.clone()),
-                    Some(_) => {
-                        return Err("`toolUse.rawInput` must be a string (the text streamed as the input)".into());
-                    }
-                };
-                Ok(Block::ToolUse { id, name: name.to_owned(), input, raw_input })
-            }
-            "reasoningContent" => {
-                let reasoning = inner.get("reasoningText").ok_or("`reasoningContent` needs `reasoningText`")?;
-                let text =
-                    reasoning.get("text").and_then(Value::as_str).ok_or("`reasoningText.text` must be a string")?;
-                let signature = reasoning.get("signature").and_then(Value::as_str).map(str::to_owned);
-                Ok(Block::Reasoning { text: text.to_owned(), signature })
-            }
-            other => Err(format!("`{other}` blocks cannot be scripted; use `text`, `toolUse` or `reasoningContent`")),
-        }
-    }
-
     fn with_id(&self) -> Block {
         match self {
             Block::ToolUse { id: None, name, input, raw_input } => Block::ToolUse {

@@ -1,16 +1,18 @@
 //! Scripts (docs/emulator.md "Scripts"): rules tried in order, guardrail definitions and async settings,
 //! parsed from JSON with errors that name the rule index and key.
+//!
+//! This is the script model: every type a script deserializes into (rules, content [`Block`]s,
+//! [`GuardrailDef`]s, the async outcome) and the [`Facts`] rules match against. It imports no
+//! operation module; `reply`, `guardrails` and the operations build on it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::errors::known_status;
-use super::guardrails::GuardrailDef;
-use super::reply::Block;
 
 /// A script could not be used; `path` is where in the JSON (`rules[2].when.operation`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -169,6 +171,96 @@ pub enum Action {
 pub struct ScriptedReply {
     pub respond: Respond,
     pub blocks: Option<Vec<Block>>,
+}
+
+/// A block of the assistant's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Text(String),
+    /// `raw_input`, when scripted, is streamed as the input deltas instead of
+    /// `input`'s JSON, so a script can make the model write broken JSON.
+    ToolUse {
+        id: Option<String>,
+        name: String,
+        input: Value,
+        raw_input: Option<String>,
+    },
+    Reasoning {
+        text: String,
+        signature: Option<String>,
+    },
+}
+
+impl Block {
+    /// Parses a Converse content block given in a script's `respond.content`.
+    pub fn from_script(value: &Value) -> Result<Block, String> {
+        let object = value.as_object().filter(|object| object.len() == 1).ok_or_else(|| {
+            "a content block is an object with exactly one key: `text`, `toolUse` or `reasoningContent`".to_owned()
+        })?;
+        let (key, inner) = object.iter().next().expect("checked: one key");
+        match key.as_str() {
+            "text" => {
+                inner.as_str().map(|text| Block::Text(text.to_owned())).ok_or_else(|| "`text` must be a string".into())
+            }
+            "toolUse" => {
+                let name = inner.get("name").and_then(Value::as_str).ok_or("`toolUse.name` must be a string")?;
+                let id = match inner.get("toolUseId") {
+                    None => None,
+                    Some(Value::String(id)) => Some(id.clone()),
+                    Some(_) => return Err("`toolUse.toolUseId` must be a string".into()),
+                };
+                let input = inner.get("input").cloned().unwrap_or_else(|| json!({}));
+                let raw_input = match inner.get("rawInput") {
+                    None => None,
+                    Some(Value::String(raw)) => Some(raw.clone()),
+                    Some(_) => {
+                        return Err("`toolUse.rawInput` must be a string (the text streamed as the input)".into());
+                    }
+                };
+                Ok(Block::ToolUse { id, name: name.to_owned(), input, raw_input })
+            }
+            "reasoningContent" => {
+                let reasoning = inner.get("reasoningText").ok_or("`reasoningContent` needs `reasoningText`")?;
+                let text =
+                    reasoning.get("text").and_then(Value::as_str).ok_or("`reasoningText.text` must be a string")?;
+                let signature = reasoning.get("signature").and_then(Value::as_str).map(str::to_owned);
+                Ok(Block::Reasoning { text: text.to_owned(), signature })
+            }
+            other => Err(format!("`{other}` blocks cannot be scripted; use `text`, `toolUse` or `reasoningContent`")),
+        }
+    }
+}
+
+/// What a guardrail answers instead when its definition gives no `blockedMessage`.
+const DEFAULT_BLOCKED_MESSAGE: &str = "Sorry, the model cannot answer this question.";
+
+/// A guardrail the script defines (`guardrails.<id>`): blocked words, matched case-insensitively.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuardrailDef {
+    /// The version this guardrail answers to besides `DRAFT`; any version when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub blocked_words: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_message: Option<String>,
+}
+
+impl GuardrailDef {
+    pub fn blocked_message(&self) -> &str {
+        self.blocked_message.as_deref().unwrap_or(DEFAULT_BLOCKED_MESSAGE)
+    }
+
+    /// The blocked words found in `text`, as the definition spells them.
+    pub fn matches(&self, text: &str) -> Vec<String> {
+        let text = text.to_lowercase();
+        self.blocked_words
+            .iter()
+            .filter(|word| !word.is_empty() && text.contains(&word.to_lowercase()))
+            .cloned()
+            .collect()
+    }
 }
 
 impl Script {

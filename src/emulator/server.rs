@@ -1,11 +1,10 @@
 //! HTTP: routing on the raw path (split on `/`, then percent-decode each segment), the journal,
 //! `x-amzn-RequestId` on every answer, and the `/_emulator/*` control endpoints.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,72 +12,26 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
 use super::async_jobs::{DEFAULT_JOB_DURATION_MS, Jobs};
+use super::call::{Call, LiveScript};
 use super::converse;
 use super::errors::ApiError;
 use super::guardrails;
 use super::invoke;
 use super::journal::{Entry, Journal};
-use super::script::{Action, Facts, Script, ScriptState, ScriptedReply};
+use super::script::{Facts, Script};
 
 /// Largest request body accepted (Bedrock's own limit for InvokeModel bodies is in this range).
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-const DEFAULT_REGION: &str = "us-east-1";
 
 pub struct AppState {
-    script: Mutex<ScriptState>,
+    script: LiveScript,
     journal: Journal,
     jobs: Arc<Jobs>,
 }
 
 impl AppState {
     pub fn new(script: Script, journal_limit: usize, jobs: Arc<Jobs>) -> Self {
-        AppState { script: Mutex::new(ScriptState::new(script)), journal: Journal::new(journal_limit), jobs }
-    }
-
-    fn script_state(&self) -> std::sync::MutexGuard<'_, ScriptState> {
-        self.script.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn script(&self) -> Arc<Script> {
-        Arc::clone(&self.script_state().script)
-    }
-
-    /// Consults the script: a `fail` rule becomes the error answer, a `respond` rule the reply to use.
-    pub fn decide(&self, facts: &Facts<'_>) -> Result<Option<Arc<ScriptedReply>>, ApiError> {
-        match self.script_state().decide(facts) {
-            None => Ok(None),
-            Some(Action::Respond(reply)) => Ok(Some(reply)),
-            Some(Action::Fail(fail)) => Err(ApiError::new(
-                &fail.error,
-                fail.status.unwrap_or(500),
-                fail.message.unwrap_or_else(|| format!("{} (scripted failure)", fail.error)),
-            )),
-        }
-    }
-}
-
-/// One Bedrock request being answered.
-pub struct Call<'a> {
-    pub state: &'a AppState,
-    pub headers: &'a HeaderMap,
-    pub body: Bytes,
-    started: Instant,
-}
-
-impl Call<'_> {
-    pub fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// The region of the SigV4 credential scope (`Credential=AKID/date/<region>/bedrock/aws4_request`).
-    fn region(&self) -> String {
-        let authorization = self.headers.get("authorization").and_then(|value| value.to_str().ok()).unwrap_or_default();
-        authorization
-            .split_once("Credential=")
-            .and_then(|(_, credential)| credential.split('/').nth(2))
-            .filter(|region| !region.is_empty() && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-            .unwrap_or(DEFAULT_REGION)
-            .to_owned()
+        AppState { script: LiveScript::new(script), journal: Journal::new(journal_limit), jobs }
     }
 }
 
@@ -218,7 +171,7 @@ async fn bedrock(state: &AppState, request: Request) -> Result<Response, ApiErro
             format!("No Bedrock Runtime operation is served at {} {}.", parts.method, parts.uri.path()),
         ));
     };
-    let call = Call { state, headers: &parts.headers, body: body?, started };
+    let call = Call::new(&state.script, &parts.headers, body?, started);
     match operation {
         Operation::Converse => converse::converse(&call, &segments[1], false).await,
         Operation::ConverseStream => converse::converse(&call, &segments[1], true).await,
@@ -229,20 +182,20 @@ async fn bedrock(state: &AppState, request: Request) -> Result<Response, ApiErro
         Operation::StartAsyncInvoke => {
             let request = super::validation::json_object(&call.body)?;
             let model_id = request.get("modelId").and_then(Value::as_str);
-            state.decide(&Facts {
+            state.script.decide(&Facts {
                 operation: operation.name(),
                 model_id,
                 last_user_text: None,
                 after_tool_result: false,
                 answers: false,
             })?;
-            let script = state.script();
+            let script = state.script.current();
             let duration = script.async_job_duration_ms().unwrap_or(DEFAULT_JOB_DURATION_MS);
             let failure = script.async_job_failure().map(str::to_owned);
             state.jobs.start(&request, &call.region(), duration, failure)
         }
         Operation::GetAsyncInvoke | Operation::ListAsyncInvokes => {
-            state.decide(&Facts {
+            state.script.decide(&Facts {
                 operation: operation.name(),
                 model_id: None,
                 last_user_text: None,
@@ -271,7 +224,7 @@ async fn control(state: &AppState, request: Request) -> Response {
             state.journal.clear();
             ok()
         }
-        ("GET", "/_emulator/script") => axum::Json(state.script().as_ref().clone()).into_response(),
+        ("GET", "/_emulator/script") => axum::Json(state.script.current().as_ref().clone()).into_response(),
         ("PUT", "/_emulator/script") => {
             let text = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -279,7 +232,7 @@ async fn control(state: &AppState, request: Request) -> Response {
             };
             match Script::from_json(&text) {
                 Ok(script) => {
-                    *state.script_state() = ScriptState::new(script);
+                    state.script.replace(script);
                     ok()
                 }
                 Err(error) => ApiError::validation(format!("The script was not replaced: {error}")).into_response(),
