@@ -177,11 +177,6 @@ pub struct OutgoingRequest {
 }
 
 impl OutgoingRequest {
-    /// The id the host gave the request.
-    pub fn id(&self) -> &RequestId {
-        &self.id
-    }
-
     /// Waits for the answer, at most `timeout`.
     pub async fn response(mut self, timeout: Duration) -> Result<Value, ClientRequestError> {
         let outcome = tokio::time::timeout(timeout, &mut self.receiver).await;
@@ -198,9 +193,6 @@ impl OutgoingRequest {
             }
         }
     }
-
-    /// Cancels the request now (what dropping it does).
-    pub fn cancel(self) {}
 }
 
 impl Drop for OutgoingRequest {

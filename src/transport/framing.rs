@@ -99,11 +99,6 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
         Ok(Some(framing))
     }
 
-    /// The framing [`Self::detect`] chose, if it has run.
-    pub fn framing(&self) -> Option<Framing> {
-        self.framing
-    }
-
     /// The next frame; `None` at end of input.
     pub async fn next_frame(&mut self) -> io::Result<Option<Frame>> {
         match self.detect().await? {
@@ -443,7 +438,7 @@ mod tests {
                 while let Some(frame) = reader.next_frame().await.unwrap() {
                     parsed.push(frame);
                 }
-                (reader.framing(), parsed)
+                (reader.framing, parsed)
             });
             proptest::prop_assert_eq!(parsed.0, Some(framing));
             proptest::prop_assert_eq!(parsed.1, bodies.into_iter().map(Frame::Body).collect::<Vec<_>>());

@@ -17,14 +17,6 @@ pub enum RequestId {
 }
 
 impl RequestId {
-    /// The id as JSON, for params that refer to a request (`requestId`).
-    pub fn to_value(&self) -> Value {
-        match self {
-            Self::Number(number) => Value::Number(number.clone()),
-            Self::String(string) => Value::String(string.clone()),
-        }
-    }
-
     fn from_value(value: &Value) -> Option<Self> {
         match value {
             Value::Number(number) => Some(Self::Number(number.clone())),
