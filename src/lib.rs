@@ -30,6 +30,8 @@ mod logging;
 pub mod protocol;
 pub mod schema;
 pub mod sdk;
+#[cfg(test)]
+mod smithy;
 mod sync;
 pub mod transport;
 

@@ -244,7 +244,12 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
         }));
     }
     let mut chunks = session.backend.gateway.invoke_model_stream(&model_id, request, &options).await?;
-    let mut streamed = InvokeModelStreamed::default();
+    let mut streamed = InvokeModelStreamed {
+        content_type: Some(chunks.content_type.clone()),
+        performance_config_latency: chunks.performance_config_latency.clone(),
+        service_tier: chunks.service_tier.clone(),
+        ..InvokeModelStreamed::default()
+    };
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk_value(&chunk?);
         if let Some(action) = guardrail_action(&chunk) {
