@@ -84,8 +84,18 @@ pub(crate) fn content_block_from_sdk(block: &sdk::ContentBlock) -> Option<wire::
             citations: citations.citations.as_ref().map(|list| list.iter().map(citation_from_sdk).collect()),
         }),
         S::SearchResult(result) => wire::ContentBlock::SearchResult(search_result_from_sdk(result)),
+        S::ToolAddition(addition) => wire::ContentBlock::ToolAddition(wire::ToolAdditionBlock {
+            tool: tool_reference_from_sdk(addition.tool.as_ref()?),
+        }),
+        S::ToolRemoval(removal) => wire::ContentBlock::ToolRemoval(wire::ToolRemovalBlock {
+            tool: tool_reference_from_sdk(removal.tool.as_ref()?),
+        }),
         _ => return unknown("content block"),
     })
+}
+
+fn tool_reference_from_sdk(tool: &sdk::ToolReference) -> wire::ToolReference {
+    wire::ToolReference { kind: tool.r#type.clone(), name: tool.name.clone(), server_name: tool.server_name.clone() }
 }
 
 fn unknown<T>(what: &str) -> Option<T> {
