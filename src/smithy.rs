@@ -84,7 +84,6 @@ pub(crate) struct Member {
     /// The target shape's name without the namespace (`ContentBlock`,
     /// `String` for the prelude's `smithy.api#String`).
     pub target: String,
-    pub required: bool,
     pub http: Option<HttpBinding>,
 }
 
@@ -167,6 +166,14 @@ impl Model {
         (target("input"), target("output"))
     }
 
+    /// An operation's HTTP method and URI template (`POST`, `/model/{modelId}/converse`).
+    pub fn http(&self, operation: &str) -> (String, String) {
+        let http = &self.shape(operation)["traits"][format!("{PRELUDE}http")];
+        let text =
+            |key: &str| http[key].as_str().unwrap_or_else(|| panic!("`{operation}` has no HTTP {key}")).to_owned();
+        (text("method"), text("uri"))
+    }
+
     /// The members of a structure or union, by name.
     pub fn members(&self, name: &str) -> Vec<Member> {
         let Some(members) = self.shape(name)["members"].as_object() else {
@@ -193,7 +200,6 @@ impl Model {
                 Member {
                     name: member_name.clone(),
                     target: short(member["target"].as_str().unwrap_or_default()).to_owned(),
-                    required: has("required"),
                     http,
                 }
             })
@@ -266,18 +272,6 @@ impl Model {
     /// and together every union member and every enum value reachable.
     pub fn instances(&self, name: &str) -> Vec<Value> {
         self.instances_in(name, &[], name, &mut Vec::new())
-    }
-
-    /// The instances of a structure with only its JSON-body members (those
-    /// bound to the path, headers, query or payload removed).
-    pub fn body_of(&self, structure: &str, instance: &Value) -> Value {
-        let mut body = instance.as_object().cloned().unwrap_or_default();
-        for member in self.members(structure) {
-            if member.http.is_some() {
-                body.remove(&member.name);
-            }
-        }
-        Value::Object(body)
     }
 
     /// `context` is the member name the value is for; `member_traits` the
