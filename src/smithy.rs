@@ -212,6 +212,36 @@ impl Model {
         !self.is_prelude(name) && self.has_trait(name, "error")
     }
 
+    /// Every exception of the model with its HTTP status (`ThrottlingException`, 429).
+    pub fn exceptions(&self) -> Vec<(String, u16)> {
+        let mut exceptions: Vec<(String, u16)> = self
+            .shapes
+            .iter()
+            .filter(|(_, shape)| shape["traits"].get(format!("{PRELUDE}error")).is_some())
+            .map(|(id, shape)| {
+                let status = shape["traits"][format!("{PRELUDE}httpError")].as_u64().unwrap_or(0);
+                (short(id).to_owned(), u16::try_from(status).unwrap_or(0))
+            })
+            .collect();
+        exceptions.sort();
+        exceptions
+    }
+
+    /// The exceptions an operation declares.
+    pub fn operation_errors(&self, operation: &str) -> Vec<String> {
+        self.shape(operation)["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|error| error["target"].as_str().map(|target| short(target).to_owned()))
+            .collect()
+    }
+
+    /// A union's exception members: `(member name, exception shape)`.
+    pub fn union_exceptions(&self, name: &str) -> Vec<(String, String)> {
+        self.members(name).into_iter().filter(|m| self.is_error(&m.target)).map(|m| (m.name, m.target)).collect()
+    }
+
     /// A union's member names, exceptions left out.
     pub fn union_members(&self, name: &str) -> Vec<String> {
         assert_eq!(self.kind(name), "union", "`{name}` is not a union");

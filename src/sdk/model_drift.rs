@@ -8,6 +8,10 @@
 //!   would (JSON body, headers, event-stream frames) → the SDK's own
 //!   deserializer → `from_sdk` → our wire type, which must carry every member.
 //!
+//! - errors: every exception an operation declares, and every exception
+//!   frame of its event stream, reaches the host as `HostError::Bedrock`
+//!   under the model's name and HTTP status.
+//!
 //! So a member `to_sdk` forgets to set, or `from_sdk` forgets to read, fails
 //! here by JSON path, and so does a member or enum value the SDK spells
 //! differently from our wire types.
@@ -26,12 +30,14 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::{BedrockGateway, CallOptions, GatewaySettings, InvokeModelRequest};
+use crate::error::{HostError, HostResult};
 use crate::protocol::shapes as wire;
 use crate::smithy::{HttpBinding, assert_carries, model};
 
-/// One 200 answer.
+/// One answer.
 #[derive(Debug, Clone)]
 struct Canned {
+    status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -76,6 +82,7 @@ async fn answer(State(exchange): State<Arc<Exchange>>, request: Request) -> Resp
     exchange.received.lock().unwrap().push(Received { segments, query, headers: parts.headers, body });
     let canned = exchange.answers.lock().unwrap().pop_front().expect("the test queued an answer for each call");
     let mut response = Response::new(Body::from(canned.body));
+    *response.status_mut() = axum::http::StatusCode::from_u16(canned.status).expect("a status");
     for (name, value) in canned.headers {
         response.headers_mut().insert(
             HeaderName::try_from(name.as_str()).expect("header name"),
@@ -178,10 +185,16 @@ fn assert_sent(operation: &str, instance: &Value, sent: &Received) {
 
 /// One event-stream frame, as Bedrock frames an event.
 fn event_frame(event_type: &str, payload: &Value) -> Vec<u8> {
+    frame("event", event_type, payload)
+}
+
+/// `kind` is `event` or `exception`; `name` the union member.
+fn frame(kind: &str, name: &str, payload: &Value) -> Vec<u8> {
     use aws_smithy_types::event_stream::{Header, HeaderValue as FrameValue, Message};
+    let name_header = if kind == "event" { ":event-type" } else { ":exception-type" };
     let message = Message::new(payload.to_string().into_bytes())
-        .add_header(Header::new(":message-type", FrameValue::String("event".into())))
-        .add_header(Header::new(":event-type", FrameValue::String(event_type.to_owned().into())))
+        .add_header(Header::new(":message-type", FrameValue::String(kind.to_owned().into())))
+        .add_header(Header::new(name_header, FrameValue::String(name.to_owned().into())))
         .add_header(Header::new(":content-type", FrameValue::String("application/json".into())));
     let mut bytes = Vec::new();
     aws_smithy_eventstream::frame::write_message_to(&message, &mut bytes).expect("a small frame");
@@ -233,123 +246,12 @@ fn canned(operation: &str, instance: &Value) -> Canned {
                 .collect()
         }
     };
-    Canned { headers, body }
+    Canned { status: 200, headers, body }
 }
 
 #[track_caller]
 fn json_of<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("wire types serialize")
-}
-
-#[tokio::test]
-async fn converse() {
-    let server = Loopback::start().await;
-    let (requests, responses) = instances("Converse");
-    for (instance, response) in pairs(&requests, &responses) {
-        let request: wire::ConverseRequest = parse("Converse's request", instance);
-        server.queue(canned("Converse", response));
-        let result = server
-            .gateway
-            .converse(&request.model_id, &request, &CallOptions::default())
-            .await
-            .unwrap_or_else(|error| panic!("Converse through the SDK: {error}"));
-        assert_sent("Converse", instance, &server.last_received());
-        assert_carries("Converse's response through the SDK", response, &json_of(&result));
-    }
-}
-
-#[tokio::test]
-async fn converse_stream() {
-    let server = Loopback::start().await;
-    let (requests, responses) = instances("ConverseStream");
-    let events: Vec<Value> = model().instances("ConverseStreamOutput");
-    for (instance, response) in pairs(&requests, &responses) {
-        let request: wire::ConverseRequest = parse("ConverseStream's request", instance);
-        server.queue(canned("ConverseStream", response));
-        let mut stream = server
-            .gateway
-            .converse_stream(&request.model_id, &request, &CallOptions::default())
-            .await
-            .unwrap_or_else(|error| panic!("ConverseStream through the SDK: {error}"));
-        assert_sent("ConverseStream", instance, &server.last_received());
-        let mut received = Vec::new();
-        while let Some(event) = stream.next().await {
-            received.push(json_of(&event.unwrap_or_else(|error| panic!("a ConverseStream event: {error}"))));
-        }
-        assert_carries(
-            "ConverseStream's events through the SDK",
-            &Value::Array(events.clone()),
-            &Value::Array(received),
-        );
-    }
-}
-
-#[tokio::test]
-async fn count_tokens() {
-    let server = Loopback::start().await;
-    let (requests, responses) = instances("CountTokens");
-    for (instance, response) in pairs(&requests, &responses) {
-        let input: wire::CountTokensInput = parse("CountTokens' input", &instance["input"]);
-        server.queue(canned("CountTokens", response));
-        let model_id = instance["modelId"].as_str().expect("modelId");
-        let tokens = server
-            .gateway
-            .count_tokens(model_id, &input, &CallOptions::default())
-            .await
-            .unwrap_or_else(|error| panic!("CountTokens through the SDK: {error}"));
-        assert_sent("CountTokens", instance, &server.last_received());
-        assert_carries("CountTokens' response through the SDK", response, &json!({"inputTokens": tokens}));
-    }
-}
-
-#[tokio::test]
-async fn apply_guardrail() {
-    let server = Loopback::start().await;
-    let (requests, responses) = instances("ApplyGuardrail");
-    for (instance, response) in pairs(&requests, &responses) {
-        let request: wire::ApplyGuardrailRequest = parse("ApplyGuardrail's request", instance);
-        server.queue(canned("ApplyGuardrail", response));
-        let result = server
-            .gateway
-            .apply_guardrail(&request, &CallOptions::default())
-            .await
-            .unwrap_or_else(|error| panic!("ApplyGuardrail through the SDK: {error}"));
-        assert_sent("ApplyGuardrail", instance, &server.last_received());
-        assert_carries("ApplyGuardrail's response through the SDK", response, &json_of(&result));
-    }
-}
-
-#[tokio::test]
-async fn async_invoke() {
-    let server = Loopback::start().await;
-    let options = CallOptions::default();
-
-    let (requests, responses) = instances("StartAsyncInvoke");
-    for (instance, response) in pairs(&requests, &responses) {
-        let request: wire::StartAsyncInvokeRequest = parse("StartAsyncInvoke's request", instance);
-        server.queue(canned("StartAsyncInvoke", response));
-        let result = server.gateway.start_async_invoke(&request, &options).await.expect("StartAsyncInvoke");
-        assert_sent("StartAsyncInvoke", instance, &server.last_received());
-        assert_carries("StartAsyncInvoke's response through the SDK", response, &json_of(&result));
-    }
-
-    let (requests, responses) = instances("GetAsyncInvoke");
-    for (instance, response) in pairs(&requests, &responses) {
-        server.queue(canned("GetAsyncInvoke", response));
-        let arn = instance["invocationArn"].as_str().expect("invocationArn");
-        let result = server.gateway.get_async_invoke(arn, &options).await.expect("GetAsyncInvoke");
-        assert_sent("GetAsyncInvoke", instance, &server.last_received());
-        assert_carries("GetAsyncInvoke's response through the SDK", response, &json_of(&result));
-    }
-
-    let (requests, responses) = instances("ListAsyncInvokes");
-    for (instance, response) in pairs(&requests, &responses) {
-        let request: wire::ListAsyncInvokesRequest = parse("ListAsyncInvokes' request", instance);
-        server.queue(canned("ListAsyncInvokes", response));
-        let result = server.gateway.list_async_invokes(&request, &options).await.expect("ListAsyncInvokes");
-        assert_sent("ListAsyncInvokes", instance, &server.last_received());
-        assert_carries("ListAsyncInvokes' response through the SDK", response, &json_of(&result));
-    }
 }
 
 /// `bedrock/invokeModel`'s request as the gateway takes it (the host's
@@ -368,57 +270,200 @@ fn invoke_request(instance: &Value) -> InvokeModelRequest {
     }
 }
 
-#[tokio::test]
-async fn invoke_model() {
+/// Runs `operation` through the gateway with the model's input `instance`,
+/// and gives back what the host got in the shape of the model's output: a
+/// stream's payload member holds every event (or chunk) received, in order.
+async fn call(gateway: &BedrockGateway, operation: &str, instance: &Value) -> HostResult<Value> {
+    let options = CallOptions::default();
+    let model_id = || instance["modelId"].as_str().expect("a modelId");
+    Ok(match operation {
+        "Converse" => {
+            let request: wire::ConverseRequest = parse("Converse's request", instance);
+            json_of(&gateway.converse(&request.model_id, &request, &options).await?)
+        }
+        "ConverseStream" => {
+            let request: wire::ConverseRequest = parse("ConverseStream's request", instance);
+            let mut stream = gateway.converse_stream(&request.model_id, &request, &options).await?;
+            let mut events = Vec::new();
+            while let Some(event) = stream.next().await {
+                events.push(json_of(&event?));
+            }
+            json!({"stream": events})
+        }
+        "CountTokens" => {
+            let input: wire::CountTokensInput = parse("CountTokens' input", &instance["input"]);
+            json!({"inputTokens": gateway.count_tokens(model_id(), &input, &options).await?})
+        }
+        "ApplyGuardrail" => {
+            let request: wire::ApplyGuardrailRequest = parse("ApplyGuardrail's request", instance);
+            json_of(&gateway.apply_guardrail(&request, &options).await?)
+        }
+        "StartAsyncInvoke" => {
+            let request: wire::StartAsyncInvokeRequest = parse("StartAsyncInvoke's request", instance);
+            json_of(&gateway.start_async_invoke(&request, &options).await?)
+        }
+        "GetAsyncInvoke" => {
+            let arn = instance["invocationArn"].as_str().expect("an invocationArn");
+            json_of(&gateway.get_async_invoke(arn, &options).await?)
+        }
+        "ListAsyncInvokes" => {
+            let request: wire::ListAsyncInvokesRequest = parse("ListAsyncInvokes' request", instance);
+            json_of(&gateway.list_async_invokes(&request, &options).await?)
+        }
+        "InvokeModel" => {
+            let result = gateway.invoke_model(model_id(), invoke_request(instance), &options).await?;
+            json!({
+                "body": BASE64.encode(&result.body),
+                "contentType": result.content_type,
+                "performanceConfigLatency": result.performance_config_latency,
+            })
+        }
+        "InvokeModelWithResponseStream" => {
+            let mut stream = gateway.invoke_model_stream(model_id(), invoke_request(instance), &options).await?;
+            let mut chunks = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                chunks.push(json!({"chunk": {"bytes": BASE64.encode(&chunk?)}}));
+            }
+            json!({
+                "body": chunks,
+                "contentType": stream.content_type,
+                "performanceConfigLatency": stream.performance_config_latency,
+            })
+        }
+        other => panic!("no gateway call for {other}"),
+    })
+}
+
+/// The operation's output `instance` as [`call`] should give it back: an
+/// event-stream payload holds every instance of its union (what
+/// [`canned`] sends).
+fn expected(operation: &str, instance: &Value) -> Value {
+    let model = model();
+    let (_, output) = model.operation(operation);
+    let mut expected = instance.clone();
+    for member in model.members(&output) {
+        if member.http == Some(HttpBinding::Payload) && model.kind(&member.target) == "union" {
+            expected[&member.name] = Value::Array(model.instances(&member.target));
+        }
+    }
+    expected
+}
+
+/// Every input and output instance of `operation`, through the SDK both ways.
+async fn through_the_sdk(operation: &str) {
     let server = Loopback::start().await;
-    let (requests, responses) = instances("InvokeModel");
+    let (requests, responses) = instances(operation);
     for (instance, response) in pairs(&requests, &responses) {
-        server.queue(canned("InvokeModel", response));
-        let model_id = instance["modelId"].as_str().expect("modelId");
-        let result = server
-            .gateway
-            .invoke_model(model_id, invoke_request(instance), &CallOptions::default())
+        server.queue(canned(operation, response));
+        let got = call(&server.gateway, operation, instance)
             .await
-            .unwrap_or_else(|error| panic!("InvokeModel through the SDK: {error}"));
-        assert_sent("InvokeModel", instance, &server.last_received());
-        let got = json!({
-            "body": BASE64.encode(&result.body),
-            "contentType": result.content_type,
-            "performanceConfigLatency": result.performance_config_latency,
-        });
-        assert_carries("InvokeModel's response through the SDK", response, &got);
+            .unwrap_or_else(|error| panic!("{operation} through the SDK: {error}"));
+        assert_sent(operation, instance, &server.last_received());
+        assert_carries(&format!("{operation}'s response through the SDK"), &expected(operation, response), &got);
     }
 }
 
 #[tokio::test]
+async fn converse() {
+    through_the_sdk("Converse").await;
+}
+
+#[tokio::test]
+async fn converse_stream() {
+    through_the_sdk("ConverseStream").await;
+}
+
+#[tokio::test]
+async fn count_tokens() {
+    through_the_sdk("CountTokens").await;
+}
+
+#[tokio::test]
+async fn apply_guardrail() {
+    through_the_sdk("ApplyGuardrail").await;
+}
+
+#[tokio::test]
+async fn async_invoke() {
+    for operation in ["StartAsyncInvoke", "GetAsyncInvoke", "ListAsyncInvokes"] {
+        through_the_sdk(operation).await;
+    }
+}
+
+#[tokio::test]
+async fn invoke_model() {
+    through_the_sdk("InvokeModel").await;
+}
+
+#[tokio::test]
 async fn invoke_model_with_response_stream() {
-    let server = Loopback::start().await;
-    let (requests, responses) = instances("InvokeModelWithResponseStream");
-    let (_, output) = model().operation("InvokeModelWithResponseStream");
-    let stream_union =
-        model().members(&output).into_iter().find(|m| m.name == "body").map(|m| m.target).expect("a body");
-    let chunks: Vec<Value> = model().instances(&stream_union);
-    for (instance, response) in pairs(&requests, &responses) {
-        server.queue(canned("InvokeModelWithResponseStream", response));
-        let model_id = instance["modelId"].as_str().expect("modelId");
-        let mut stream = server
-            .gateway
-            .invoke_model_stream(model_id, invoke_request(instance), &CallOptions::default())
-            .await
-            .unwrap_or_else(|error| panic!("InvokeModelWithResponseStream through the SDK: {error}"));
-        assert_sent("InvokeModelWithResponseStream", instance, &server.last_received());
-        let mut received = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let bytes = chunk.unwrap_or_else(|error| panic!("a chunk: {error}"));
-            received.push(json!({"chunk": {"bytes": BASE64.encode(&bytes)}}));
+    through_the_sdk("InvokeModelWithResponseStream").await;
+}
+
+/// The operations the host speaks (all of the model's but InvokeModelWithBidirectionalStream).
+const OPERATIONS: [&str; 9] = [
+    "Converse",
+    "ConverseStream",
+    "CountTokens",
+    "ApplyGuardrail",
+    "StartAsyncInvoke",
+    "GetAsyncInvoke",
+    "ListAsyncInvokes",
+    "InvokeModel",
+    "InvokeModelWithResponseStream",
+];
+
+#[track_caller]
+fn assert_bedrock_error(what: &str, result: HostResult<Value>, name: &str, status: u16) {
+    match result {
+        Err(HostError::Bedrock { data, .. }) => {
+            assert_eq!((data.bedrock_code.as_str(), data.http_status), (name, status), "{what}")
         }
-        let mut expected = response.clone();
-        expected["body"] = Value::Array(chunks.clone());
-        let got = json!({
-            "body": received,
-            "contentType": stream.content_type,
-            "performanceConfigLatency": stream.performance_config_latency,
-        });
-        assert_carries("InvokeModelWithResponseStream's response through the SDK", &expected, &got);
+        other => panic!("{what}: expected Bedrock's {name} ({status}), got {other:?}"),
+    }
+}
+
+/// Every exception an operation declares, answered with the model's HTTP
+/// status, reaches the host under its own name and status; so does every
+/// exception frame of the event streams, which arrive after a 200.
+#[tokio::test]
+async fn every_modelled_exception_keeps_its_name_and_status() {
+    let model = model();
+    let statuses: std::collections::BTreeMap<String, u16> = model.exceptions().into_iter().collect();
+    let server = Loopback::start().await;
+    for operation in OPERATIONS {
+        let (input, _) = model.operation(operation);
+        let instance = model.instances(&input).remove(0);
+        for name in model.operation_errors(operation) {
+            let status = statuses[&name];
+            let (message_member, message) = ("message", format!("{name} from the model drift test"));
+            server.queue(Canned {
+                status,
+                headers: vec![
+                    ("Content-Type".into(), "application/json".into()),
+                    ("x-amzn-ErrorType".into(), format!("{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")),
+                ],
+                body: json!({ message_member: message }).to_string().into_bytes(),
+            });
+            let result = call(&server.gateway, operation, &instance).await;
+            assert_bedrock_error(&format!("{operation} answered {name}"), result, &name, status);
+        }
+        let (_, output) = model.operation(operation);
+        for member in model.members(&output) {
+            if member.http != Some(HttpBinding::Payload) || model.kind(&member.target) != "union" {
+                continue;
+            }
+            for (frame_name, exception) in model.union_exceptions(&member.target) {
+                let payload = model.instances(&exception).remove(0);
+                server.queue(Canned {
+                    status: 200,
+                    headers: vec![("Content-Type".into(), "application/vnd.amazon.eventstream".into())],
+                    body: frame("exception", &frame_name, &payload),
+                });
+                let result = call(&server.gateway, operation, &instance).await;
+                let what = format!("{operation}'s stream sent {frame_name}");
+                assert_bedrock_error(&what, result, &exception, statuses[&exception]);
+            }
+        }
     }
 }

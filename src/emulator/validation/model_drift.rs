@@ -143,6 +143,14 @@ fn every_union_and_enum_of_a_converse_request_is_checked_or_excused() {
     assert!(unaccounted.is_empty(), "validate {unaccounted:?} in validation.rs, or list them in NOT_VALIDATED");
 }
 
+#[test]
+fn error_statuses_are_the_models() {
+    let mut known: Vec<(String, u16)> =
+        crate::emulator::errors::KNOWN_ERRORS.iter().map(|(name, status)| ((*name).to_owned(), *status)).collect();
+    known.sort();
+    assert_eq!(known, model().exceptions(), "errors.rs KNOWN_ERRORS against the model's exceptions");
+}
+
 /// One HTTP/1.1 exchange over a fresh connection: the status and the raw answer.
 async fn exchange(
     address: SocketAddr,
