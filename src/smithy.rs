@@ -19,7 +19,7 @@
 //! one per value); a structure gets as many instances as its most varied
 //! member, and a list or map holds every instance of its element at once,
 //! so a handful of instances per operation exercise every union member and
-//! every enum value the operation can reach. Strings without a pattern hold
+//! every enum value (and both booleans) the operation can reach. Strings without a pattern hold
 //! their member's name and numbers derive from it, so a conversion that
 //! swaps two members is caught as surely as one that drops a member.
 
@@ -331,7 +331,7 @@ impl Model {
         };
         match self.kind(name).as_str() {
             "string" => vec![Value::String(self.sample_string(name, context, find("length")))],
-            "boolean" => vec![Value::Bool(true)],
+            "boolean" => vec![Value::Bool(true), Value::Bool(false)],
             "integer" | "long" | "short" | "byte" => vec![json!(bounded(1 + (hash % 97) as i64))],
             "float" | "double" => vec![json!([0.25, 0.5, 0.75][(hash % 3) as usize])],
             "blob" => vec![Value::String(BASE64.encode(context.as_bytes()))],
