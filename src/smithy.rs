@@ -15,12 +15,12 @@
 //! may use it without the emulator depending on the host's types.
 //!
 //! A *maximal instance* sets every member of every structure, including the
-//! optional ones. Unions make several instances, one per member (and enums
-//! one per value); a structure gets as many instances as its most varied
-//! member, and a list or map holds every instance of its element at once,
-//! so a handful of instances per operation exercise every union member and
-//! every enum value (and both booleans) the operation can reach. Strings without a pattern hold
-//! their member's name and numbers derive from it, so a conversion that
+//! optional ones. Unions make several instances, one per member (enums one
+//! per value, booleans both); a structure gets as many instances as its most
+//! varied member, and a list or map holds every instance of its element at
+//! once, so a handful of instances per operation exercise every union member
+//! and every enum value the operation can reach. Strings without a pattern
+//! hold their member's name and numbers derive from it, so a conversion that
 //! swaps two members is caught as surely as one that drops a member.
 
 use std::sync::OnceLock;
