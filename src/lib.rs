@@ -14,6 +14,8 @@
 //! - [`sdk`]: the only module that imports `aws_sdk_bedrockruntime`: client set-up, conversions, calls.
 //! - [`emulator`]: the Bedrock Runtime emulator (docs/emulator.md); imports nothing else of this crate.
 //! - [`schema`]: `bedrock-host schema`, the JSON Schemas generated from [`protocol`].
+//! - `smithy` (tests only): Bedrock Runtime's vendored Smithy model, which the `model_drift` tests hold the
+//!   wire types, the SDK conversions and the emulator's validation against.
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
@@ -30,6 +32,8 @@ mod logging;
 pub mod protocol;
 mod schema;
 pub mod sdk;
+#[cfg(test)]
+mod smithy;
 mod sync;
 pub mod transport;
 

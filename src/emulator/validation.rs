@@ -9,6 +9,11 @@ use super::errors::ApiError;
 
 pub type Checked<T = ()> = Result<T, ApiError>;
 
+// Union members and enum values, spelled as Bedrock's Smithy model spells them. The tests in
+// `validation/model_drift.rs` hold each list against the vendored model
+// (schemas/aws-models/bedrock-runtime.json): every member the model has must be here, and a member beyond
+// it (one SDK 1.153 knows and the older model does not) must be listed there with its reason.
+
 const CONTENT_BLOCKS: &[&str] = &[
     "text",
     "image",
@@ -29,7 +34,27 @@ const SYSTEM_BLOCKS: &[&str] = &["text", "guardContent", "cachePoint"];
 const TOOL_RESULT_BLOCKS: &[&str] = &["json", "text", "image", "document", "video", "searchResult"];
 const TOOLS: &[&str] = &["toolSpec", "systemTool", "cachePoint"];
 const TOOL_CHOICES: &[&str] = &["auto", "any", "tool"];
-const MEDIA_SOURCES: &[&str] = &["bytes", "s3Location", "text", "content"];
+const TOOL_INPUT_SCHEMAS: &[&str] = &["json"];
+const IMAGE_SOURCES: &[&str] = &["bytes", "s3Location"];
+const DOCUMENT_SOURCES: &[&str] = &["bytes", "s3Location", "text", "content"];
+const VIDEO_SOURCES: &[&str] = &["bytes", "s3Location"];
+const AUDIO_SOURCES: &[&str] = &["bytes", "s3Location"];
+const GUARD_CONTENT_BLOCKS: &[&str] = &["text", "image"];
+const GUARD_IMAGE_SOURCES: &[&str] = &["bytes"];
+const REASONING_BLOCKS: &[&str] = &["reasoningText", "redactedContent"];
+
+const ROLES: &[&str] = &["user", "assistant", "system"];
+const TOOL_RESULT_STATUSES: &[&str] = &["success", "error"];
+const IMAGE_FORMATS: &[&str] = &["png", "jpeg", "gif", "webp"];
+const DOCUMENT_FORMATS: &[&str] = &["pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"];
+const VIDEO_FORMATS: &[&str] = &["mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv", "three_gp"];
+const AUDIO_FORMATS: &[&str] =
+    &["mp3", "opus", "wav", "aac", "flac", "mp4", "ogg", "mkv", "mka", "x-aac", "m4a", "mpeg", "mpga", "pcm", "webm"];
+const GUARD_IMAGE_FORMATS: &[&str] = &["png", "jpeg"];
+const GUARD_QUALIFIERS: &[&str] = &["grounding_source", "query", "guard_content"];
+const CACHE_POINT_TYPES: &[&str] = &["default"];
+const GUARDRAIL_TRACES: &[&str] = &["enabled", "disabled", "enabled_full"];
+const STREAM_PROCESSING_MODES: &[&str] = &["sync", "async"];
 
 pub fn join(prefix: &str, member: &str) -> String {
     if prefix.is_empty() { member.to_owned() } else { format!("{prefix}.{member}") }
@@ -130,12 +155,61 @@ pub fn model_id(model_id: &str) -> Checked {
     Ok(())
 }
 
-fn media(path: &str, inner: &Value) -> Checked {
+/// An image, document, video or audio block: its format (optional for a document, which Bedrock
+/// then infers) and its source, each from the kind's own lists; a document also needs its name.
+fn media(path: &str, kind: &str, inner: &Value) -> Checked {
     let fields = object(path, inner)?;
-    if let Some(source) = fields.get("source") {
-        union(&join(path, "source"), source, MEDIA_SOURCES)?;
+    let (formats, sources) = match kind {
+        "image" => (IMAGE_FORMATS, IMAGE_SOURCES),
+        "document" => (DOCUMENT_FORMATS, DOCUMENT_SOURCES),
+        "video" => (VIDEO_FORMATS, VIDEO_SOURCES),
+        _ => (AUDIO_FORMATS, AUDIO_SOURCES),
+    };
+    let format_path = join(path, "format");
+    match fields.get("format").filter(|value| !value.is_null()) {
+        None if kind == "document" => {}
+        format => one_of(&format_path, string(&format_path, format)?, formats)?,
+    }
+    if kind == "document" {
+        let name_path = join(path, "name");
+        if string(&name_path, fields.get("name"))?.is_empty() {
+            return Err(ApiError::member(&name_path, "Member must have length greater than or equal to 1"));
+        }
+    }
+    let source_path = join(path, "source");
+    let source = fields.get("source").ok_or_else(|| ApiError::member(&source_path, "Member must not be null"))?;
+    union(&source_path, source, sources)?;
+    Ok(())
+}
+
+/// A guardContent block (in messages and in the system prompt).
+fn guard_content(path: &str, inner: &Value) -> Checked {
+    let (key, block) = union(path, inner, GUARD_CONTENT_BLOCKS)?;
+    let path = join(path, key);
+    let fields = object(&path, block)?;
+    if key == "text" {
+        string(&join(&path, "text"), fields.get("text"))?;
+        if let Some(qualifiers) = fields.get("qualifiers").filter(|value| !value.is_null()) {
+            let qualifiers_path = join(&path, "qualifiers");
+            for (index, qualifier) in array(&qualifiers_path, Some(qualifiers), 0)?.iter().enumerate() {
+                let qualifier_path = format!("{qualifiers_path}[{index}]");
+                one_of(&qualifier_path, string(&qualifier_path, Some(qualifier))?, GUARD_QUALIFIERS)?;
+            }
+        }
+    } else {
+        let format_path = join(&path, "format");
+        one_of(&format_path, string(&format_path, fields.get("format"))?, GUARD_IMAGE_FORMATS)?;
+        let source_path = join(&path, "source");
+        let source = fields.get("source").ok_or_else(|| ApiError::member(&source_path, "Member must not be null"))?;
+        union(&source_path, source, GUARD_IMAGE_SOURCES)?;
     }
     Ok(())
+}
+
+fn cache_point(path: &str, inner: &Value) -> Checked {
+    let fields = object(path, inner)?;
+    let type_path = join(path, "type");
+    one_of(&type_path, string(&type_path, fields.get("type"))?, CACHE_POINT_TYPES)
 }
 
 fn content_block(path: &str, block: &Value, previous_tool_uses: &BTreeSet<String>) -> Checked {
@@ -147,7 +221,12 @@ fn content_block(path: &str, block: &Value, previous_tool_uses: &BTreeSet<String
                 return Err(ApiError::member(&path, "Member must not be blank"));
             }
         }
-        "image" | "video" | "audio" | "document" => media(&path, inner)?,
+        "image" | "video" | "audio" | "document" => media(&path, key, inner)?,
+        "guardContent" => guard_content(&path, inner)?,
+        "cachePoint" => cache_point(&path, inner)?,
+        "reasoningContent" => {
+            union(&path, inner, REASONING_BLOCKS)?;
+        }
         "toolUse" => {
             let fields = object(&path, inner)?;
             let id_path = join(&path, "toolUseId");
@@ -170,10 +249,14 @@ fn content_block(path: &str, block: &Value, previous_tool_uses: &BTreeSet<String
             }
             let content_path = join(&path, "content");
             for (index, item) in array(&content_path, fields.get("content"), 0)?.iter().enumerate() {
-                union(&format!("{content_path}[{index}]"), item, TOOL_RESULT_BLOCKS)?;
+                let item_path = format!("{content_path}[{index}]");
+                let (kind, inner) = union(&item_path, item, TOOL_RESULT_BLOCKS)?;
+                if matches!(kind, "image" | "document" | "video") {
+                    media(&join(&item_path, kind), kind, inner)?;
+                }
             }
             if let Some(status) = fields.get("status") {
-                one_of(&join(&path, "status"), string(&join(&path, "status"), Some(status))?, &["success", "error"])?;
+                one_of(&join(&path, "status"), string(&join(&path, "status"), Some(status))?, TOOL_RESULT_STATUSES)?;
             }
         }
         _ => {
@@ -202,7 +285,7 @@ pub fn messages(prefix: &str, messages: Option<&Value>) -> Checked {
         let fields = object(&message_path, message)?;
         let role_path = join(&message_path, "role");
         let role = string(&role_path, fields.get("role"))?;
-        one_of(&role_path, role, &["user", "assistant", "system"])?;
+        one_of(&role_path, role, ROLES)?;
         if role != "system" {
             if previous_role.is_empty() && role != "user" {
                 return Err(ApiError::validation(format!(
@@ -248,11 +331,16 @@ pub fn system(prefix: &str, system: Option<&Value>) -> Checked {
     for (index, block) in array(&path, Some(system), 0)?.iter().enumerate() {
         let block_path = format!("{path}[{index}]");
         let (key, inner) = union(&block_path, block, SYSTEM_BLOCKS)?;
-        if key == "text" && string(&join(&block_path, "text"), Some(inner))?.is_empty() {
-            return Err(ApiError::member(
-                &join(&block_path, "text"),
-                "Member must have length greater than or equal to 1",
-            ));
+        match key {
+            "text" if string(&join(&block_path, "text"), Some(inner))?.is_empty() => {
+                return Err(ApiError::member(
+                    &join(&block_path, "text"),
+                    "Member must have length greater than or equal to 1",
+                ));
+            }
+            "guardContent" => guard_content(&join(&block_path, key), inner)?,
+            "cachePoint" => cache_point(&join(&block_path, key), inner)?,
+            _ => {}
         }
     }
     Ok(())
@@ -290,7 +378,10 @@ pub fn tool_config(prefix: &str, tool_config: Option<&Value>, messages: Option<&
             let schema_path = join(&spec_path, "inputSchema");
             let schema =
                 inner.get("inputSchema").ok_or_else(|| ApiError::member(&schema_path, "Member must not be null"))?;
-            union(&schema_path, schema, &["json"])?;
+            union(&schema_path, schema, TOOL_INPUT_SCHEMAS)?;
+        }
+        if key == "cachePoint" {
+            cache_point(&spec_path, inner)?;
         }
     }
     if let Some(choice) = fields.get("toolChoice").filter(|value| !value.is_null()) {
@@ -331,7 +422,7 @@ pub fn guardrail_config(config: Option<&Value>, stream: bool) -> Checked {
     string("guardrailConfig.guardrailVersion", fields.get("guardrailVersion"))?;
     if let Some(trace) = fields.get("trace") {
         let trace = string("guardrailConfig.trace", Some(trace))?;
-        one_of("guardrailConfig.trace", trace, &["enabled", "disabled", "enabled_full"])?;
+        one_of("guardrailConfig.trace", trace, GUARDRAIL_TRACES)?;
     }
     if let Some(mode) = fields.get("streamProcessingMode") {
         if !stream {
@@ -343,7 +434,7 @@ pub fn guardrail_config(config: Option<&Value>, stream: bool) -> Checked {
         one_of(
             "guardrailConfig.streamProcessingMode",
             string("guardrailConfig.streamProcessingMode", Some(mode))?,
-            &["sync", "async"],
+            STREAM_PROCESSING_MODES,
         )?;
     }
     Ok(())
@@ -357,6 +448,9 @@ pub fn converse(body: &Map<String, Value>, stream: bool) -> Checked {
     tool_config("", body.get("toolConfig"), body.get("messages"))?;
     guardrail_config(body.get("guardrailConfig"), stream)
 }
+
+#[cfg(test)]
+mod model_drift;
 
 #[cfg(test)]
 mod tests {

@@ -279,6 +279,15 @@ pub struct InvokeModelBody {
 pub struct InvokeModelStreamed {
     /// How many `invoke/chunk` notifications were sent.
     pub chunks: u32,
+    /// The chunks' MIME type (`X-Amzn-Bedrock-Content-Type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The latency mode Bedrock used, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config_latency: Option<String>,
+    /// The service tier Bedrock used, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
     /// Token counts, from the last chunk's `amazon-bedrock-invocationMetrics`
     /// (`inputTokenCount`, `outputTokenCount`) when it carries them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

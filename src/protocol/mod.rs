@@ -10,6 +10,8 @@
 pub mod agent;
 pub mod lifecycle;
 pub mod methods;
+#[cfg(test)]
+mod model_drift;
 pub mod notifications;
 pub mod shapes;
 mod table;

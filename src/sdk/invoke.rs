@@ -52,6 +52,10 @@ pub struct InvokeChunkStream {
     receiver: aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver<ResponseStream, ResponseStreamError>,
     /// The body's content type (`X-Amzn-Bedrock-Content-Type`).
     pub content_type: String,
+    /// The latency mode Bedrock used (`X-Amzn-Bedrock-PerformanceConfig-Latency`), when it says.
+    pub performance_config_latency: Option<String>,
+    /// The service tier Bedrock used, when it says.
+    pub service_tier: Option<String>,
     request_id: Option<String>,
     call: CallContext,
     /// Longest wait for the next chunk (requestTimeoutMs), if any: the SDK's
@@ -147,6 +151,8 @@ impl BedrockGateway {
         call.attempts = attempts;
         Ok(InvokeChunkStream {
             content_type: output.content_type().to_owned(),
+            performance_config_latency: output.performance_config_latency().map(|v| v.as_str().to_owned()),
+            service_tier: output.service_tier().map(|v| v.as_str().to_owned()),
             request_id: output.request_id().map(str::to_owned),
             receiver: output.body,
             call,

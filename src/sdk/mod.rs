@@ -21,6 +21,8 @@ mod converse;
 mod convert;
 mod errors;
 mod invoke;
+#[cfg(test)]
+mod model_drift;
 mod observe;
 mod operations;
 

@@ -236,7 +236,7 @@ fn streamed_invoke_model_of_another_body_is_one_chunk_without_usage() {
     let body = json!({"inputText": "Tell me a story"});
     let id = host.request("bedrock/invokeModel", json!({"modelId": "titan-express", "body": body, "stream": true}));
     let response = host.response(&id);
-    assert_eq!(result(&response), &json!({"chunks": 1}));
+    assert_eq!(result(&response), &json!({"chunks": 1, "contentType": "application/json"}));
     let notifications = host.take_notifications();
     assert_eq!(
         notifications,

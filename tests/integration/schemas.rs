@@ -22,7 +22,10 @@ const REGENERATE: &str = "run `cargo run -- schema --out schemas --docs docs/met
 fn file_names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .unwrap_or_else(|error| panic!("cannot list {}: {error}", dir.display()))
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .map(|entry| entry.unwrap())
+        // Subdirectories hold vendored inputs (`aws-models/`), not generated schemas.
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .map(|entry| entry.file_name().into_string().unwrap())
         .collect()
 }
 

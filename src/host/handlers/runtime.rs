@@ -16,8 +16,7 @@ use crate::host::RequestContext;
 use crate::protocol::EmptyParams;
 use crate::protocol::shapes::{
     ApplyGuardrailRequest, ApplyGuardrailResponse, AsyncInvokeSummary, GetAsyncInvokeRequest, GuardrailTrace,
-    ListAsyncInvokesRequest, ListAsyncInvokesResponse, PerformanceConfigLatency, ServiceTierType,
-    StartAsyncInvokeResponse, TokenUsage,
+    ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse, TokenUsage,
 };
 use crate::protocol::{
     AsyncStatusParams, ConverseGuardrailParams, ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult,
@@ -166,6 +165,14 @@ fn invocation_metrics_usage(metrics: &Value) -> Option<TokenUsage> {
     Some(token_usage(metrics.get("inputTokenCount")?.as_u64()?, metrics.get("outputTokenCount")?.as_u64()?))
 }
 
+/// The wire value of one of the protocol's enums (`ENABLED_FULL`, `optimized`).
+fn wire_value<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        other => unreachable!("protocol enums serialize to strings, got {other:?}"),
+    }
+}
+
 pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> HostResult<InvokeModelResult> {
     let session = &ctx.session;
     let model_id = session.resolve_model(Some(&params.model_id))?;
@@ -195,30 +202,10 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
         accept: Some(params.accept.unwrap_or_else(|| "application/json".to_string())),
         guardrail_identifier,
         guardrail_version,
-        trace: params.trace.or(default_trace).map(|trace| {
-            match trace {
-                InvokeModelTrace::Enabled => "ENABLED",
-                InvokeModelTrace::Disabled => "DISABLED",
-                InvokeModelTrace::EnabledFull => "ENABLED_FULL",
-            }
-            .to_string()
-        }),
-        performance_config_latency: params.performance_config_latency.map(|latency| {
-            match latency {
-                PerformanceConfigLatency::Standard => "standard",
-                PerformanceConfigLatency::Optimized => "optimized",
-            }
-            .to_string()
-        }),
-        service_tier: params.service_tier.map(|tier| {
-            match tier {
-                ServiceTierType::Priority => "priority",
-                ServiceTierType::Default => "default",
-                ServiceTierType::Flex => "flex",
-                ServiceTierType::Reserved => "reserved",
-            }
-            .to_string()
-        }),
+        // The enums' serde names are Bedrock's wire values (checked against the Smithy model).
+        trace: params.trace.or(default_trace).map(wire_value),
+        performance_config_latency: params.performance_config_latency.map(wire_value),
+        service_tier: params.service_tier.map(wire_value),
     };
     let notifier = Notifier { client: ctx.client.clone(), request_id: ctx.id.clone(), conversation_id: None };
     let options = CallOptions::default();
@@ -242,7 +229,12 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
         }));
     }
     let mut chunks = session.backend.gateway.invoke_model_stream(&model_id, request, &options).await?;
-    let mut streamed = InvokeModelStreamed::default();
+    let mut streamed = InvokeModelStreamed {
+        content_type: Some(chunks.content_type.clone()),
+        performance_config_latency: chunks.performance_config_latency.clone(),
+        service_tier: chunks.service_tier.clone(),
+        ..InvokeModelStreamed::default()
+    };
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk_value(&chunk?);
         if let Some(action) = guardrail_action(&chunk) {

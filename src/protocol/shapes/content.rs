@@ -45,6 +45,10 @@ bedrock_union! {
         "reasoningContent" => ReasoningContent(ReasoningContentBlock),
         "citationsContent" => CitationsContent(CitationsContentBlock),
         "searchResult" => SearchResult(SearchResultBlock),
+        /// In a `system` message: makes a tool of the toolConfig available from here on.
+        "toolAddition" => ToolAddition(ToolAdditionBlock),
+        /// In a `system` message: withdraws a tool from here on.
+        "toolRemoval" => ToolRemoval(ToolRemovalBlock),
     }
 }
 
@@ -516,6 +520,37 @@ pub struct SearchResultBlock {
 pub struct SearchResultContentBlock {
     /// A passage of the result.
     pub text: String,
+}
+
+/// Adds a tool mid-conversation without resending the toolConfig.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolAdditionBlock {
+    /// The tool to add.
+    pub tool: ToolReference,
+}
+
+/// Removes a tool mid-conversation without resending the toolConfig.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolRemovalBlock {
+    /// The tool to remove.
+    pub tool: ToolReference,
+}
+
+/// A tool of the toolConfig, by name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolReference {
+    /// The kind of reference.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The tool's name, as the toolConfig declares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The MCP server that provides the tool, for an MCP tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
 }
 
 bedrock_union! {

@@ -201,6 +201,8 @@ mod tests {
             r#"{"citationsContent":{"content":[{"text":"Paris is in France."}],"citations":[{"title":"Atlas","source":"atlas.pdf","sourceContent":[{"text":"Paris, France"}],"location":{"documentPage":{"documentIndex":0,"start":3,"end":4}}}]}}"#,
             r#"{"citationsContent":{"citations":[{"location":{"web":{"url":"https://example.com/","domain":"example.com"}}},{"location":{"documentChar":{"documentIndex":1,"start":0,"end":10}}},{"location":{"documentChunk":{"documentIndex":2,"start":1,"end":2}}},{"location":{"searchResultLocation":{"searchResultIndex":0,"start":0,"end":1}}}]}}"#,
             r#"{"searchResult":{"source":"https://example.com/","title":"Example","content":[{"text":"result"}],"citations":{"enabled":false}}}"#,
+            r#"{"toolAddition":{"tool":{"name":"get_weather"}}}"#,
+            r#"{"toolRemoval":{"tool":{"type":"mcp","name":"search","serverName":"docs"}}}"#,
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for json in examples {

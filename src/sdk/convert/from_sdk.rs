@@ -84,8 +84,18 @@ pub(crate) fn content_block_from_sdk(block: &sdk::ContentBlock) -> Option<shapes
             citations: citations.citations.as_ref().map(|list| list.iter().map(citation_from_sdk).collect()),
         }),
         S::SearchResult(result) => shapes::ContentBlock::SearchResult(search_result_from_sdk(result)),
+        S::ToolAddition(addition) => shapes::ContentBlock::ToolAddition(shapes::ToolAdditionBlock {
+            tool: tool_reference_from_sdk(addition.tool.as_ref()?),
+        }),
+        S::ToolRemoval(removal) => shapes::ContentBlock::ToolRemoval(shapes::ToolRemovalBlock {
+            tool: tool_reference_from_sdk(removal.tool.as_ref()?),
+        }),
         _ => return unknown("content block"),
     })
+}
+
+fn tool_reference_from_sdk(tool: &sdk::ToolReference) -> shapes::ToolReference {
+    shapes::ToolReference { kind: tool.r#type.clone(), name: tool.name.clone(), server_name: tool.server_name.clone() }
 }
 
 fn unknown<T>(what: &str) -> Option<T> {

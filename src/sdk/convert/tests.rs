@@ -59,6 +59,8 @@ fn every_content_block_kind_round_trips() {
         ]}}),
         json!({"searchResult": {"source": "https://kb", "title": "KB", "content": [{"text": "one"}, {"text": "two"}],
                                 "citations": {"enabled": false}}}),
+        json!({"toolAddition": {"tool": {"name": "get_weather"}}}),
+        json!({"toolRemoval": {"tool": {"type": "mcp", "name": "search", "serverName": "docs"}}}),
     ];
     for case in cases {
         round_trip_block(case);

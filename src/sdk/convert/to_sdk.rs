@@ -113,7 +113,21 @@ pub(crate) fn content_block_to_sdk(block: &shapes::ContentBlock, path: &str) -> 
         W::SearchResult(result) => {
             sdk::ContentBlock::SearchResult(search_result_to_sdk(result, &format!("{path}.searchResult"))?)
         }
+        W::ToolAddition(addition) => sdk::ContentBlock::ToolAddition(
+            sdk::ToolAdditionBlock::builder().tool(tool_reference_to_sdk(&addition.tool)).build(),
+        ),
+        W::ToolRemoval(removal) => sdk::ContentBlock::ToolRemoval(
+            sdk::ToolRemovalBlock::builder().tool(tool_reference_to_sdk(&removal.tool)).build(),
+        ),
     })
+}
+
+fn tool_reference_to_sdk(tool: &shapes::ToolReference) -> sdk::ToolReference {
+    sdk::ToolReference::builder()
+        .set_type(tool.kind.clone())
+        .set_name(tool.name.clone())
+        .set_server_name(tool.server_name.clone())
+        .build()
 }
 
 fn blob(bytes: &shapes::Blob) -> Blob {
