@@ -25,16 +25,19 @@ pub use table::{
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";
 
-/// Parses a request's params into `T`. Missing or null params, and an empty
-/// array (Neovim 0.7 encodes an empty table as `[]`), count as `{}`; positional
-/// (non-empty array) params are refused. Errors become -32602 with the JSON
+/// Parses a request's params into `T`. Missing or null params, an empty array
+/// (Neovim 0.7 encodes an empty table as `[]`) and `[null]` (vscode-jsonrpc's
+/// encoding of `sendRequest(method, null)`) count as `{}`; other positional
+/// (array) params are refused. Errors become -32602 with the JSON
 /// path of the bad field (`messages[0].content`), and a missing field is
 /// reported at its own path, not its parent's.
 pub fn parse_params<T: serde::de::DeserializeOwned>(params: Option<serde_json::Value>) -> crate::HostResult<T> {
     use crate::{FieldError, HostError};
     let value = match params {
         None | Some(serde_json::Value::Null) => serde_json::Value::Object(serde_json::Map::new()),
-        Some(serde_json::Value::Array(items)) if items.is_empty() => serde_json::Value::Object(serde_json::Map::new()),
+        Some(serde_json::Value::Array(items)) if no_positional_values(&items) => {
+            serde_json::Value::Object(serde_json::Map::new())
+        }
         Some(serde_json::Value::Array(items)) => {
             let message = format!(
                 "params are named, not positional: send an object of named fields (or `{{}}`, `[]`, `null` or \
@@ -64,6 +67,12 @@ pub fn parse_params<T: serde::de::DeserializeOwned>(params: Option<serde_json::V
     })
 }
 
+/// Positional params that carry nothing: `[]`, and `[null]`, which vscode-jsonrpc sends for a
+/// request made with a `null` or `undefined` param.
+fn no_positional_values(items: &[serde_json::Value]) -> bool {
+    matches!(items, [] | [serde_json::Value::Null])
+}
+
 /// [`parse_params`] for a method of the protocol, and when it fails, every
 /// other bad field the method's params schema finds too (every unknown field
 /// of every object, each wrong type, each missing field): serde stops at the
@@ -79,7 +88,7 @@ pub fn parse_method_params<T: serde::de::DeserializeOwned>(
         Err(HostError::InvalidParams { summary, mut errors }) => {
             let value = match snapshot {
                 None | Some(serde_json::Value::Null) => serde_json::Value::Object(Default::default()),
-                Some(serde_json::Value::Array(items)) if items.is_empty() => {
+                Some(serde_json::Value::Array(items)) if no_positional_values(&items) => {
                     serde_json::Value::Object(Default::default())
                 }
                 // Positional params: the one error already says what to do.
@@ -158,7 +167,7 @@ mod tests {
 
     #[test]
     fn absent_null_and_empty_params_read_as_an_empty_object() {
-        for params in [None, Some(json!(null)), Some(json!({})), Some(json!([]))] {
+        for params in [None, Some(json!(null)), Some(json!({})), Some(json!([])), Some(json!([null]))] {
             assert_eq!(parse_params::<EmptyParams>(params.clone()).unwrap(), EmptyParams {}, "{params:?}");
         }
         assert!(parse_params::<EmptyParams>(Some(json!({"x": 1}))).is_err());

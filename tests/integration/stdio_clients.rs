@@ -1,8 +1,8 @@
 //! What stock LSP clients send, over real stdio: `initialize` with every field
 //! of LSP's InitializeParams (the params pygls/lsprotocol, Neovim 0.7.2 and
 //! vscode-languageclient 9 really send), methods without params in every
-//! empty form (Neovim 0.7 encodes an empty table as `[]`), and -32602 naming
-//! every unknown field at once.
+//! empty form (Neovim 0.7 encodes an empty table as `[]`, vscode-jsonrpc a
+//! `null` param as `[null]`), and -32602 naming every unknown field at once.
 
 use serde_json::{Value, json};
 
@@ -174,7 +174,8 @@ fn methods_without_params_accept_every_empty_form() {
     let mut host = Host::initialized(Framing::ContentLength);
     let mut id = 100;
     for method in ["tool/list", "conversation/list", "usage/get", "bedrock/listModels"] {
-        for params in [None, Some(Value::Null), Some(json!({})), Some(json!([]))] {
+        // `[null]`: what vscode-jsonrpc sends for `sendRequest(method, null)`.
+        for params in [None, Some(Value::Null), Some(json!({})), Some(json!([])), Some(json!([null]))] {
             id += 1;
             let mut request = json!({"jsonrpc": "2.0", "id": id, "method": method});
             if let Some(params) = &params {
@@ -195,7 +196,7 @@ fn methods_without_params_accept_every_empty_form() {
     let positional = host.call("shutdown", json!([1]));
     assert_eq!(positional["error"]["code"], -32602, "{positional}");
     assert_eq!(result(&host.call("tool/list", json!([]))), &json!({"tools": []}), "still running");
-    assert_eq!(result(&host.call("shutdown", json!([]))), &Value::Null);
+    assert_eq!(result(&host.call("shutdown", json!([null]))), &Value::Null);
     host.notify("exit", Value::Null);
     assert_eq!(host.wait_exit().0, Some(0));
     host.finish();

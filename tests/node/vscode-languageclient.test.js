@@ -163,6 +163,9 @@ test("vscode-languageclient 9's protocol stack runs a tool-using turn", async ()
     // A method without params, sent as vscode-jsonrpc sends one: no `params` member at all.
     const listed = await withTimeout(connection.sendRequest('tool/list'), 'tool/list');
     assert.deepEqual(listed.tools.map((tool) => tool.name), ['get_weather']);
+    // And with a `null` param, which vscode-jsonrpc sends as `"params": [null]`.
+    const conversations = await withTimeout(connection.sendRequest('conversation/list', null), 'conversation/list');
+    assert.deepEqual(conversations, { conversations: [] });
 
     const { conversationId } = await withTimeout(connection.sendRequest('conversation/create', {}), 'conversation/create');
     assert.match(conversationId, /^conv_[0-9a-f]{32}$/);
