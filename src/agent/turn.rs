@@ -410,13 +410,24 @@ async fn run_one_tool(
             )),
         },
         Err(ClientRequestError::Error { error, .. }) => {
-            error_content(format!("the tool `{name}` failed: {}", error.message))
+            error_content(format!("the tool `{name}` failed: {}", error_text(&error)))
         }
         Err(ClientRequestError::Timeout { timeout, .. }) => error_content(format!(
             "the tool `{name}` did not answer within {} ms (toolCallTimeoutMs)",
             timeout.as_millis()
         )),
         Err(error) => error_content(format!("the tool `{name}` could not be run: {error}")),
+    }
+}
+
+/// What the model is told of a client's error answer: its message, and its
+/// `data` too when that is text the message does not already hold.
+fn error_text(error: &crate::transport::ErrorObject) -> String {
+    match &error.data {
+        Some(Value::String(data)) if !data.trim().is_empty() && !error.message.contains(data.as_str()) => {
+            format!("{} ({data})", error.message)
+        }
+        _ => error.message.clone(),
     }
 }
 

@@ -16,7 +16,7 @@ use super::request::{Completion, InFlight, InFlightRequest, PartialResult, Reque
 use super::router::{Handler, Router};
 use super::session::Session;
 use crate::error::HostError;
-use crate::protocol::{CancelParams, method, parse_params};
+use crate::protocol::{CancelParams, EmptyParams, method, parse_method_params, parse_params};
 use crate::sync::lock;
 use crate::transport::message::{self, Incoming, Rejected};
 use crate::transport::{ClientHandle, Frame, RequestId};
@@ -120,6 +120,11 @@ impl Dispatcher {
             }
             (Phase::Uninitialized, _) => self.client.respond(&id, Err(HostError::NotInitialized)),
             (Phase::Running(_), method::SHUTDOWN) => {
+                // No params; as for every method, an omitted `params`, `null`, `{}` and `[]` all say so.
+                if let Err(error) = parse_method_params::<EmptyParams>(method::SHUTDOWN, params) {
+                    self.client.respond(&id, Err(error));
+                    return;
+                }
                 self.phase = Phase::ShutDown;
                 self.shutdown_received = true;
                 self.client.respond(&id, Ok(Value::Null));
@@ -139,7 +144,7 @@ impl Dispatcher {
     /// answered, and a client that pipelines requests behind it must find the
     /// session started rather than get -32002.
     async fn initialize(&mut self, id: RequestId, params: Option<Value>) {
-        let outcome = match parse_params(params) {
+        let outcome = match parse_method_params(method::INITIALIZE, params) {
             Ok(params) => lifecycle::initialize(&self.launch, &self.router, params, self.root.clone()).await,
             Err(error) => Err(error),
         };

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::request::RequestContext;
 use crate::error::{HostError, HostResult};
-use crate::protocol::parse_params;
+use crate::protocol::parse_method_params;
 use crate::transport::rpc::Request;
 
 type HandlerFuture = Pin<Box<dyn Future<Output = HostResult<Value>> + Send>>;
@@ -96,45 +96,11 @@ pub(crate) fn declared_client_requests() -> impl Iterator<Item = &'static str> {
         .filter(|name| !LIFECYCLE_REQUESTS.contains(name))
 }
 
-/// [`parse_params`], and when it fails, every other bad field the method's
-/// params schema finds too: serde stops at the first problem, and a client
-/// fixing a request wants them all at once. Fields inside the one serde named
-/// are left to its (more precise) message.
-fn parse_method_params<P: DeserializeOwned>(method: &str, params: Option<Value>) -> HostResult<P> {
-    let snapshot = params.clone();
-    match parse_params::<P>(params) {
-        Err(HostError::InvalidParams { summary, mut errors }) => {
-            let value = snapshot.unwrap_or_else(|| Value::Object(Default::default()));
-            let overlaps = |a: &str, b: &str| {
-                let within = |inner: &str, outer: &str| {
-                    inner == outer
-                        || (!outer.is_empty()
-                            && inner
-                                .strip_prefix(outer)
-                                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('[')))
-                };
-                within(a, b) || within(b, a)
-            };
-            for (path, message) in crate::protocol::params_schema_errors(method, &value) {
-                if !errors.iter().any(|known| overlaps(&known.path, &path)) {
-                    errors.push(crate::error::FieldError::new(path, message));
-                }
-            }
-            let summary = if errors.len() > 1 {
-                errors.iter().map(|e| format!("`{}`: {}", e.path, e.message)).collect::<Vec<_>>().join("; ")
-            } else {
-                summary
-            };
-            Err(HostError::InvalidParams { summary, errors })
-        }
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::FieldError;
+    use crate::protocol::parse_params;
     use serde_json::json;
 
     #[derive(Debug, serde::Deserialize)]

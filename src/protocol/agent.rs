@@ -279,7 +279,7 @@ pub struct ConversationCreateParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_config: Option<InferenceConfiguration>,
     /// Which registered tools to offer: `"all"` (every tool registered at the time of each model call)
-    /// or a list of names, each registered now; `[]` offers none. Without it, none are offered.
+    /// or a list of names, each registered now; `[]` offers none. Default `"all"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ToolSelection>,
     /// How the model chooses among the tools.

@@ -7,14 +7,20 @@ use serde_json::Value;
 use super::shapes::GuardrailConfiguration;
 
 /// `initialize` params: who the client is, what it can do, and the host
-/// options for this session. The first request of every session.
+/// options for this session. The first request of every session. Every field
+/// of LSP's `InitializeParams` is accepted, so a stock LSP client gets
+/// through; those the host has no use for are ignored. Any other field is
+/// refused, as in every method's params (a misspelt `initializationOptions`
+/// must not drop the options silently).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InitializeParams {
     /// The client's name and version, for the host's log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_info: Option<ClientInfo>,
-    /// What the client can do; default `{"tools": true}`.
+    /// What the client can do: the host's own `tools` (default true), and LSP's client capabilities
+    /// (`textDocument`, `workspace`, `window`, `general`, `notebookDocument`, `experimental`, …),
+    /// which are accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<ClientCapabilities>,
     /// HostOptions for this session; each one set here overrides its flag and environment variable.
@@ -23,6 +29,12 @@ pub struct InitializeParams {
     /// LSP's `processId`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_id: Option<Value>,
+    /// LSP's `locale`; accepted and ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Value>,
+    /// LSP's `rootPath` (deprecated in LSP, still sent by many clients); accepted and ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_path: Option<Value>,
     /// LSP's `rootUri`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_uri: Option<Value>,
@@ -32,9 +44,12 @@ pub struct InitializeParams {
     /// LSP's `trace`; accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Value>,
+    /// LSP's `workDoneToken`; accepted and ignored (the host reports no progress for `initialize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_done_token: Option<Value>,
 }
 
-/// The client's name and version.
+/// The client's name and version (LSP's `clientInfo`; other members are ignored).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInfo {
@@ -45,7 +60,9 @@ pub struct ClientInfo {
     pub version: Option<String>,
 }
 
-/// What the client can do.
+/// What the client can do. Keys other than the host's own (`tools`) are LSP's
+/// client capabilities or a client's own: accepted and ignored, whatever their
+/// shape, since every LSP client sends its own set.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientCapabilities {

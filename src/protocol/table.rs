@@ -168,52 +168,99 @@ pub fn protocol_method(name: &str) -> Option<&'static ProtocolMethod> {
 /// Every way `params` breaks `method`'s params schema, as `(path, message)`
 /// pairs with dotted paths (`messages[0].content`). Used on the error path
 /// only, so that -32602 can name each bad field and not just the first one
-/// serde stops at. Schemas compile once, on first use.
+/// serde stops at: every unknown field is its own error at its own path,
+/// worded as serde words the first (`unknown field `x`, expected one of …`).
+/// Schemas compile once, on first use.
 pub fn params_schema_errors(method: &str, params: &serde_json::Value) -> Vec<(String, String)> {
     use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::{Arc, Mutex, OnceLock};
 
-    /// Compiled params validators by method; `None` for a schema that does not compile.
-    type Validators = HashMap<&'static str, Option<std::sync::Arc<jsonschema::Validator>>>;
+    /// A compiled params validator and the schema it was compiled from, by method;
+    /// `None` for a schema that does not compile.
+    type Validators = HashMap<&'static str, Option<Arc<(jsonschema::Validator, serde_json::Value)>>>;
     static VALIDATORS: OnceLock<Mutex<Validators>> = OnceLock::new();
     let Some(entry) = protocol_method(method) else { return Vec::new() };
     let Some(schema_fn) = entry.params else { return Vec::new() };
-    let validator = {
+    let compiled = {
         let mut cache = crate::sync::lock(VALIDATORS.get_or_init(Mutex::default));
         cache
             .entry(entry.name)
             .or_insert_with(|| {
                 let schema = serde_json::to_value(schema_fn()).ok()?;
-                jsonschema::validator_for(&schema).ok().map(std::sync::Arc::new)
+                let validator = jsonschema::validator_for(&schema).ok()?;
+                Some(Arc::new((validator, schema)))
             })
             .clone()
     };
-    let Some(validator) = validator else { return Vec::new() };
+    let Some(compiled) = compiled else { return Vec::new() };
+    let (validator, schema) = &*compiled;
     let mut errors = Vec::new();
     for error in validator.iter_errors(params) {
-        flatten_error(&error, &mut errors);
+        flatten_error(&error, schema, params, &mut errors);
     }
     errors
 }
 
 /// An `anyOf`/`oneOf` failure (every `Option` field is `anyOf [T, null]`)
 /// says only "not valid under any of the schemas"; the branch that got
-/// furthest into the value holds the errors a person can act on.
-fn flatten_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(String, String)>) {
+/// furthest into the value, or the one branch of the value's own kind (an
+/// object against `anyOf [Struct, null]`), holds the errors a person can act on.
+fn flatten_error(
+    error: &jsonschema::ValidationError<'_>,
+    schema: &serde_json::Value,
+    params: &serde_json::Value,
+    out: &mut Vec<(String, String)>,
+) {
     use jsonschema::error::ValidationErrorKind;
     let here = error.instance_path().to_string();
     if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } = error.kind() {
         let depth = |branch: &Vec<jsonschema::ValidationError<'static>>| {
             branch.iter().map(|e| e.instance_path().to_string().len()).max().unwrap_or(0)
         };
-        if let Some(branch) = context.iter().max_by_key(|branch| depth(branch))
-            && depth(branch) > here.len()
-        {
+        // A branch whose only complaint is the value's kind (`null` expected) is not the one meant.
+        let wrong_kind = |branch: &Vec<jsonschema::ValidationError<'static>>| {
+            matches!(branch.as_slice(), [only] if matches!(only.kind(), ValidationErrorKind::Type { .. })
+                && only.instance_path().to_string() == here)
+        };
+        let deepest = context.iter().max_by_key(|branch| depth(branch)).filter(|branch| depth(branch) > here.len());
+        let mut of_its_kind = context.iter().filter(|branch| !wrong_kind(branch));
+        let only_of_its_kind = match (of_its_kind.next(), of_its_kind.next()) {
+            (Some(branch), None) => Some(branch),
+            _ => None,
+        };
+        if let Some(branch) = deepest.or(only_of_its_kind) {
             for inner in branch {
-                flatten_error(inner, out);
+                flatten_error(inner, schema, params, out);
             }
             return;
         }
+    }
+    let keyword = error.schema_path().to_string();
+    let unknown: Option<Vec<String>> = match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => Some(unexpected.clone()),
+        // `additionalProperties: false` beside no `properties` (an empty struct) fails as a false
+        // schema at the object, naming only its first member: every member of that object is unknown.
+        ValidationErrorKind::FalseSchema if keyword.ends_with("/additionalProperties") => {
+            params.pointer(&here).and_then(serde_json::Value::as_object).map(|object| object.keys().cloned().collect())
+        }
+        _ => None,
+    };
+    if let Some(unknown) = unknown {
+        // One error per unknown field, at the field's own path, worded as serde words the first.
+        let known = known_properties(schema, &keyword).unwrap_or_default();
+        for name in unknown.iter().filter(|name| !known.contains(name)) {
+            let path = format!("{here}/{}", name.replace('~', "~0").replace('/', "~1"));
+            let message = if known.is_empty() {
+                format!("unknown field `{name}`, there are no fields")
+            } else {
+                format!(
+                    "unknown field `{name}`, expected one of {}",
+                    known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                )
+            };
+            out.push((dotted_path(&path), message));
+        }
+        return;
     }
     // A missing member is reported at its object; name the member itself, as serde's path does.
     let path = match error.kind() {
@@ -223,6 +270,34 @@ fn flatten_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(String,
         _ => here,
     };
     out.push((dotted_path(&path), error.to_string()));
+}
+
+/// The `properties` of the schema object whose `additionalProperties` keyword
+/// is at `keyword` (a JSON pointer into `schema` that may pass through local
+/// `$ref`s, as the validator reports it), in the schema's order.
+fn known_properties(schema: &serde_json::Value, keyword: &str) -> Option<Vec<String>> {
+    let mut segments: Vec<String> =
+        keyword.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    if segments.pop().as_deref() != Some("additionalProperties") {
+        return None;
+    }
+    let mut node = schema;
+    for segment in &segments {
+        node = if segment == "$ref" {
+            let target = node.get("$ref")?.as_str()?.strip_prefix('#')?;
+            schema.pointer(target)?
+        } else {
+            match node {
+                serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => node.get(segment)?,
+            }
+        };
+    }
+    // A `$ref` as the last hop: the keyword sits beside `properties` in the target.
+    match node.get("properties") {
+        Some(properties) => Some(properties.as_object()?.keys().cloned().collect()),
+        None => Some(Vec::new()),
+    }
 }
 
 /// `/messages/0/content` → `messages[0].content`.
@@ -269,5 +344,64 @@ mod schema_error_tests {
         let missing = params_schema_errors(method::COST_ESTIMATE, &json!({"modelId": "m"}));
         let paths: Vec<&str> = missing.iter().map(|(path, _)| path.as_str()).collect();
         assert_eq!(paths, ["inputTokens", "outputTokens"], "{missing:?}");
+    }
+
+    /// The shapes a client may send with members the host ignores: LSP's open-ended client capabilities
+    /// and client info, and Bedrock's `ErrorBlock`, which Bedrock's stream events share (shapes Bedrock
+    /// sends tolerate members it adds). Every other object a client sends refuses unknown members, and
+    /// must say so in its schema (`additionalProperties: false`), which is how -32602 names every
+    /// unknown field at once.
+    const OPEN_SHAPES: [&str; 3] = ["ClientCapabilities", "ClientInfo", "ErrorBlock"];
+
+    fn closed_objects_missing(schema: &serde_json::Value, at: &str, missing: &mut Vec<String>) {
+        match schema {
+            serde_json::Value::Object(members) => {
+                if members.contains_key("properties") && members.get("additionalProperties") != Some(&json!(false)) {
+                    missing.push(at.to_string());
+                }
+                for (key, value) in members {
+                    if at.ends_with("/$defs") && OPEN_SHAPES.contains(&key.as_str()) {
+                        continue;
+                    }
+                    closed_objects_missing(value, &format!("{at}/{key}"), missing);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    closed_objects_missing(item, &format!("{at}/{index}"), missing);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_shape_a_client_sends_refuses_unknown_members_in_its_schema() {
+        let mut missing = Vec::new();
+        for entry in PROTOCOL_METHODS {
+            let schemas = match (entry.direction, entry.kind) {
+                (Direction::ClientToHost, MessageKind::Request) => entry.params,
+                // The client's answer to a host request.
+                (Direction::HostToClient, MessageKind::Request) => entry.result,
+                _ => None,
+            };
+            if let Some(schema_fn) = schemas {
+                let schema = serde_json::to_value(schema_fn()).unwrap();
+                closed_objects_missing(&schema, entry.name, &mut missing);
+            }
+        }
+        assert_eq!(missing, Vec::<String>::new(), "objects without `additionalProperties: false`");
+    }
+
+    #[test]
+    fn unknown_members_of_an_empty_object_are_each_named() {
+        let errors = params_schema_errors(method::TOOL_LIST, &json!({"x": 1, "y": {}}));
+        assert_eq!(
+            errors,
+            [
+                ("x".to_string(), "unknown field `x`, there are no fields".to_string()),
+                ("y".to_string(), "unknown field `y`, there are no fields".to_string())
+            ]
+        );
     }
 }

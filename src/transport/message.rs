@@ -164,14 +164,17 @@ fn classify(mut object: Map<String, Value>) -> Result<Incoming, Rejected> {
     }
 }
 
+/// A response from the client: the answer to one of the host's requests. The
+/// id decides, not the rest of the envelope: an answer without `jsonrpc`, with
+/// both `result` and `error`, or with an `error` that is not a JSON-RPC error
+/// object is still the answer (an error if it has a non-null `error`), so the
+/// request waiting for it ends now, with whatever the client said, rather than
+/// at its timeout. Only an answer whose id cannot be read is ignored.
 fn classify_response(
     mut object: Map<String, Value>,
     raw_id: Option<Value>,
     id: Option<RequestId>,
 ) -> Result<Incoming, Rejected> {
-    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Err(Rejected::Ignore("a response without `jsonrpc: \"2.0\"`".into()));
-    }
     let Some(id) = id else {
         let error = object.get("error").map(Value::to_string).unwrap_or_default();
         return Err(Rejected::Ignore(format!(
@@ -179,16 +182,52 @@ fn classify_response(
             raw_id.map_or_else(|| "missing".to_string(), |raw| raw.to_string())
         )));
     };
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        tracing::debug!(%id, "a response without `jsonrpc: \"2.0\"`; taken as the answer all the same");
+    }
     let result = match (object.remove("result"), object.remove("error")) {
-        (Some(result), None) => Ok(result),
-        (None, Some(error)) => Err(serde_json::from_value::<ErrorObject>(error.clone()).map_err(|_| {
-            Rejected::Ignore(format!(
-                "the response to {id} has an `error` that is not a JSON-RPC error object: {error}"
-            ))
-        })?),
-        _ => return Err(Rejected::Ignore(format!("the response to {id} has both `result` and `error`"))),
+        (result, None | Some(Value::Null)) => Ok(result.unwrap_or(Value::Null)),
+        (result, Some(error)) => {
+            if result.is_some() {
+                tracing::debug!(%id, "a response with both `result` and `error`; the error wins");
+            }
+            Err(ErrorObject::from_answer(error))
+        }
     };
     Ok(Incoming::Response { id, result })
+}
+
+impl ErrorObject {
+    /// The error a client's `error` member means, however it is shaped: a
+    /// JSON-RPC error object as it is; otherwise an integer code when one can
+    /// be read (else -32603), and as the message whatever text it carries (its
+    /// `message`, else its `data`, else the member itself as JSON).
+    pub fn from_answer(error: Value) -> ErrorObject {
+        if let Ok(object) = serde_json::from_value::<ErrorObject>(error.clone()) {
+            return object;
+        }
+        let code = match error.get("code") {
+            Some(Value::Number(number)) => {
+                number.as_i64().or_else(|| number.as_f64().filter(|f| f.is_finite()).map(|f| f.trunc() as i64))
+            }
+            Some(Value::String(text)) => text.trim().parse::<i64>().ok(),
+            _ => None,
+        }
+        .unwrap_or(crate::error::code::INTERNAL_ERROR);
+        let text = |value: Option<&Value>| match value {
+            Some(Value::String(text)) if !text.trim().is_empty() => Some(text.clone()),
+            _ => None,
+        };
+        let message = match &error {
+            Value::String(text) => text.clone(),
+            Value::Object(members) => {
+                text(members.get("message")).or_else(|| text(members.get("data"))).unwrap_or_else(|| error.to_string())
+            }
+            other => other.to_string(),
+        };
+        let data = error.get("data").cloned();
+        ErrorObject { code, message, data }
+    }
 }
 
 /// "a string", "an array", … for error messages.
@@ -302,12 +341,58 @@ mod tests {
     }
 
     #[test]
-    fn malformed_responses_are_ignored() {
+    fn a_response_without_a_readable_id_is_ignored() {
         assert!(matches!(
             parse(br#"{"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"x"}}"#),
             Err(Rejected::Ignore(_))
         ));
-        assert!(matches!(parse(br#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#), Err(Rejected::Ignore(_))));
+        assert!(matches!(parse(br#"{"jsonrpc":"2.0","result":1}"#), Err(Rejected::Ignore(_))));
+    }
+
+    fn answer_to(body: &str) -> Result<Value, ErrorObject> {
+        match parse(body.as_bytes()) {
+            Ok(Incoming::Response { id, result }) => {
+                assert_eq!(id, RequestId::from(1), "{body}");
+                result
+            }
+            other => panic!("{body}: expected the response to 1, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn any_answer_with_a_readable_id_is_the_answer() {
+        let error = |code: i64, message: &str, data: Option<Value>| ErrorObject { code, message: message.into(), data };
+        assert_eq!(answer_to(r#"{"id":1,"result":{"content":"x"}}"#), Ok(json!({"content": "x"})));
+        assert_eq!(answer_to(r#"{"jsonrpc":"1.0","id":1,"result":2}"#), Ok(json!(2)));
+        assert_eq!(answer_to(r#"{"jsonrpc":"2.0","id":1,"result":3,"error":null}"#), Ok(json!(3)));
+        assert_eq!(answer_to(r#"{"jsonrpc":"2.0","id":1,"error":null}"#), Ok(Value::Null));
+        assert_eq!(answer_to(r#"{"id":1,"error":{"code":5,"message":"m"}}"#), Err(error(5, "m", None)));
+        assert_eq!(
+            answer_to(r#"{"jsonrpc":"2.0","id":1,"result":1,"error":{"code":2,"message":"both"}}"#),
+            Err(error(2, "both", None))
+        );
+        assert_eq!(
+            answer_to(r#"{"jsonrpc":"2.0","id":1,"error":{"code":"E1","message":"s"}}"#),
+            Err(error(-32603, "s", None))
+        );
+        assert_eq!(
+            answer_to(r#"{"jsonrpc":"2.0","id":1,"error":{"code":"12","message":"s"}}"#),
+            Err(error(12, "s", None))
+        );
+        assert_eq!(
+            answer_to(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-3.5,"message":"f"}}"#),
+            Err(error(-3, "f", None))
+        );
+        assert_eq!(
+            answer_to(r#"{"jsonrpc":"2.0","id":1,"error":{"code":1,"data":"in data"}}"#),
+            Err(error(1, "in data", Some(json!("in data"))))
+        );
+        assert_eq!(
+            answer_to(r#"{"jsonrpc":"2.0","id":1,"error":{"why":"x"}}"#),
+            Err(error(-32603, r#"{"why":"x"}"#, None))
+        );
+        assert_eq!(answer_to(r#"{"jsonrpc":"2.0","id":1,"error":"bare"}"#), Err(error(-32603, "bare", None)));
+        assert_eq!(answer_to(r#"{"jsonrpc":"2.0","id":1,"error":{}}"#), Err(error(-32603, "{}", None)));
     }
 
     /// A JSON value shaped like a message, with every member present or not, valid or not.

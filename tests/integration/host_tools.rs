@@ -65,7 +65,7 @@ fn bedrock_receives_exactly_the_conversations_tools_and_tool_choice() {
     host.register(json!([tool("alpha", "ALPHA"), tool("beta", "BETA"), tool("gamma", "GAMMA")]));
     let all = host.create(json!({"tools": "all"}));
     let named = host.create(json!({"tools": ["gamma", "alpha"], "toolChoice": {"tool": {"name": "gamma"}}}));
-    let none = host.create(json!({}));
+    let none = host.create(json!({"tools": []}));
     for conversation in [&all, &named, &none] {
         host.ok("conversation/send", json!({"conversationId": conversation, "content": "hi"}));
     }
@@ -76,7 +76,7 @@ fn bedrock_receives_exactly_the_conversations_tools_and_tool_choice() {
     assert_eq!(journal[0]["body"]["toolConfig"].get("toolChoice"), None);
     assert_eq!(offered(&journal[1]), pairs(&["gamma", "alpha"]), "the named list, in its order");
     assert_eq!(journal[1]["body"]["toolConfig"]["toolChoice"], json!({"tool": {"name": "gamma"}}));
-    assert_eq!(journal[2]["body"].get("toolConfig"), None, "no tools, no toolConfig");
+    assert_eq!(journal[2]["body"].get("toolConfig"), None, "`tools: []`, no toolConfig");
     assert_eq!(
         journal[0]["body"]["toolConfig"]["tools"][0],
         json!({"toolSpec": {"name": "alpha", "description": "ALPHA", "inputSchema": {"json": {"type": "object"}}}})

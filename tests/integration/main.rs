@@ -11,6 +11,7 @@ mod support;
 
 // The real binary over stdio: transport and lifecycle.
 mod stdio_bad_input;
+mod stdio_clients;
 mod stdio_concurrency;
 mod stdio_lifecycle;
 
@@ -23,6 +24,7 @@ mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
 mod host_reliability;
+mod host_tool_answers;
 mod host_tools;
 mod host_tools_loop;
 

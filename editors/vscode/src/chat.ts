@@ -55,7 +55,8 @@ export class Chat {
       const params: CreateConversationParams = {};
       if (this.options.modelId) params.modelId = this.options.modelId;
       if (this.options.system) params.system = this.options.system;
-      if (this.options.tools) params.tools = this.options.tools;
+      // The host offers every registered tool when `tools` is absent: a tool-less chat says `[]`.
+      params.tools = this.options.tools ?? [];
       const created = await this.client.request<{ conversationId: string }>(Methods.conversationCreate, params);
       this.conversationId = created.conversationId;
     }

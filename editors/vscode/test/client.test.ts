@@ -109,6 +109,23 @@ test('search_workspace runs over the workspace files and its hits reach the mode
   await client.stop();
 });
 
+test('a chat without tools (Edit Selection) offers the model none, though tools are registered', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  await new Chat(client).send('Rewrite this typescript code, tool-less');
+  await new Chat(client, { tools: 'all' }).send('hello with tools');
+  // What Bedrock received: the emulator's journal of requests.
+  const endpoint = client.initializeResult.backend.endpointUrl;
+  const journal = (await (await fetch(`${endpoint}/_emulator/requests`)).json()) as Array<{
+    operation: string;
+    body: { toolConfig?: { tools: Array<{ toolSpec: { name: string } }> } };
+  }>;
+  const calls = journal.filter((entry) => entry.operation === 'ConverseStream');
+  assert.equal(calls.length, 2);
+  assert.equal(calls[0].body.toolConfig, undefined, 'the tool-less chat sends no toolConfig');
+  assert.ok((calls[1].body.toolConfig?.tools.length ?? 0) > 0, 'the chat with tools offers them');
+  await client.stop();
+});
+
 test('propose_edit is not applied when the user rejects it', async () => {
   const root = tempDir('ws');
   writeFileSync(path.join(root, 'a.txt'), 'one\n');

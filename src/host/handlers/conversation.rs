@@ -37,8 +37,8 @@ pub async fn conversation_create(
         }
     };
     let tools = match params.tools {
-        None => OfferedTools::None,
-        Some(protocol::ToolSelection::All) => OfferedTools::All,
+        // Without `tools`, every tool registered at each model call (`"all"`); `[]` offers none.
+        None | Some(protocol::ToolSelection::All) => OfferedTools::All,
         Some(protocol::ToolSelection::Named(names)) => {
             for (index, name) in names.iter().enumerate() {
                 if session.tools.get(name).is_none() {

@@ -167,7 +167,9 @@ local function run_turn(conversation, content, on_text, on_done)
     send(conversation.id)
     return
   end
-  local params = { modelId = M.config.model, system = conversation.system, tools = conversation.tools }
+  -- The host offers every registered tool when `tools` is absent; a tool-less conversation
+  -- (:BedrockEdit) sends an empty list (an empty Lua table is encoded as `[]`).
+  local params = { modelId = M.config.model, system = conversation.system, tools = conversation.tools or {} }
   -- Creating the conversation is part of the turn: :BedrockStop during it abandons the turn.
   local creating = { on_event = function() end }
   session.turn = creating
