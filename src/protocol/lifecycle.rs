@@ -190,7 +190,9 @@ impl HostOptions {
         fn ranged<T: Into<u128> + Copy>(value: Option<T>, range: OptionRange) -> Result<(), String> {
             value.map_or(Ok(()), |value| range.check(value.into()))
         }
-        let usize_ranged = |value: Option<usize>, range: OptionRange| ranged(value.map(|v| v as u64), range);
+        let usize_ranged = |value: Option<usize>, range: OptionRange| {
+            ranged(value.map(|v| u64::try_from(v).unwrap_or(u64::MAX)), range)
+        };
         if let Some(region) = &self.region {
             check("region", check_region(region));
         }
