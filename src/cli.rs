@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::protocol::lifecycle as limits;
 use crate::protocol::{HostOptions, RetryMode};
 
 /// A JSON-RPC 2.0 host for Amazon Bedrock Runtime over stdio, and a
@@ -42,52 +43,56 @@ pub enum Command {
 /// Flags shared by the stdio server and `ask`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CommonArgs {
-    /// AWS region (falls back to AWS_REGION and the AWS config files).
-    #[arg(long, global = true, env = "BEDROCK_HOST_REGION")]
+    /// AWS region, e.g. us-east-1 (falls back to AWS_REGION and the AWS config files).
+    #[arg(long, global = true, env = "BEDROCK_HOST_REGION", value_parser = region)]
     pub region: Option<String>,
 
     /// AWS profile from ~/.aws/config and ~/.aws/credentials (falls back to AWS_PROFILE).
-    #[arg(long, global = true, env = "BEDROCK_HOST_PROFILE")]
+    #[arg(long, global = true, env = "BEDROCK_HOST_PROFILE", value_parser = profile)]
     pub profile: Option<String>,
 
     /// Bedrock Runtime endpoint URL (falls back to AWS_ENDPOINT_URL_BEDROCK_RUNTIME).
-    #[arg(long, global = true, env = "BEDROCK_HOST_ENDPOINT_URL")]
+    #[arg(long, global = true, env = "BEDROCK_HOST_ENDPOINT_URL", value_parser = endpoint_url)]
     pub endpoint_url: Option<String>,
 
     /// Model used when a call names none: a model id, inference-profile id, ARN or alias (`sonnet`, `haiku`, `nova-pro`, …).
-    #[arg(long, global = true, env = "BEDROCK_HOST_DEFAULT_MODEL_ID")]
+    #[arg(long, global = true, env = "BEDROCK_HOST_DEFAULT_MODEL_ID", value_parser = model_id)]
     pub default_model_id: Option<String>,
 
-    /// Total attempts per Bedrock call, retries included (the SDK default is 3).
-    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_ATTEMPTS", value_parser = clap::value_parser!(u32).range(1..=20))]
+    /// Total attempts per Bedrock call, retries included, 1–20 (the SDK default is 3).
+    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_ATTEMPTS", value_parser = max_attempts)]
     pub max_attempts: Option<u32>,
 
     /// Retry mode of the AWS SDK.
     #[arg(long, global = true, env = "BEDROCK_HOST_RETRY_MODE", value_enum)]
     pub retry_mode: Option<RetryMode>,
 
-    /// Timeout of one Bedrock call attempt, in milliseconds; for a streamed answer, also the longest wait between two events.
-    #[arg(long, global = true, env = "BEDROCK_HOST_REQUEST_TIMEOUT_MS")]
+    /// Timeout of one Bedrock call attempt, in milliseconds (1–3600000); for a streamed answer, until its headers, and the stream idle timeout unless --stream-idle-timeout-ms is given.
+    #[arg(long, global = true, env = "BEDROCK_HOST_REQUEST_TIMEOUT_MS", value_parser = request_timeout_ms)]
     pub request_timeout_ms: Option<u64>,
 
+    /// Longest wait for a streamed answer's first event and between two events, in milliseconds (1–3600000); default: --request-timeout-ms when given, else 120000.
+    #[arg(long, global = true, env = "BEDROCK_HOST_STREAM_IDLE_TIMEOUT_MS", value_parser = stream_idle_timeout_ms)]
+    pub stream_idle_timeout_ms: Option<u64>,
+
     /// Persist conversations in this directory (otherwise they live in memory only).
-    #[arg(long, global = true, env = "BEDROCK_HOST_STORAGE_DIR")]
+    #[arg(long, global = true, env = "BEDROCK_HOST_STORAGE_DIR", value_parser = storage_dir)]
     pub storage_dir: Option<PathBuf>,
 
-    /// Most conversations the host keeps; creating or forking one more is refused.
-    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_CONVERSATIONS")]
+    /// Most conversations the host keeps (1–1000000); creating or forking one more is refused.
+    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_CONVERSATIONS", value_parser = max_conversations)]
     pub max_conversations: Option<usize>,
 
-    /// A turn is refused once a conversation's history holds this many messages.
-    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_MESSAGES_PER_CONVERSATION")]
+    /// A turn is refused once a conversation's history holds this many messages (1–1000000).
+    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_MESSAGES_PER_CONVERSATION", value_parser = max_messages_per_conversation)]
     pub max_messages_per_conversation: Option<usize>,
 
-    /// How long the host waits for the client to answer a `tool/call`, in milliseconds.
-    #[arg(long, global = true, env = "BEDROCK_HOST_TOOL_CALL_TIMEOUT_MS")]
+    /// How long the host waits for the client to answer a `tool/call`, in milliseconds (1–86400000).
+    #[arg(long, global = true, env = "BEDROCK_HOST_TOOL_CALL_TIMEOUT_MS", value_parser = tool_call_timeout_ms)]
     pub tool_call_timeout_ms: Option<u64>,
 
-    /// Model calls per turn before the tool-use loop stops with `tool_iterations_exhausted`.
-    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_TOOL_ITERATIONS")]
+    /// Model calls per turn before the tool-use loop stops with `tool_iterations_exhausted` (0–1000; 0 counts as 1).
+    #[arg(long, global = true, env = "BEDROCK_HOST_MAX_TOOL_ITERATIONS", value_parser = max_tool_iterations)]
     pub max_tool_iterations: Option<u32>,
 
     /// Log file (rotated daily). Default: bedrock-host.log under the user's state directory.
@@ -122,6 +127,7 @@ impl CommonArgs {
             max_attempts: self.max_attempts,
             retry_mode: self.retry_mode,
             request_timeout_ms: self.request_timeout_ms,
+            stream_idle_timeout_ms: self.stream_idle_timeout_ms,
             storage_dir: self.storage_dir.as_ref().map(|p| p.display().to_string()),
             response_cache: None,
             tool_call_timeout_ms: self.tool_call_timeout_ms,
@@ -134,6 +140,61 @@ impl CommonArgs {
     }
 }
 
+// The checks of every flag and its environment variable: the same as `initializationOptions` gets
+// (`HostOptions::problems`), so a value is accepted or refused the same way whichever way it came.
+
+fn max_attempts(text: &str) -> Result<u32, String> {
+    limits::MAX_ATTEMPTS.parse(text)
+}
+
+fn request_timeout_ms(text: &str) -> Result<u64, String> {
+    limits::REQUEST_TIMEOUT_MS.parse(text)
+}
+
+fn stream_idle_timeout_ms(text: &str) -> Result<u64, String> {
+    limits::STREAM_IDLE_TIMEOUT_MS.parse(text)
+}
+
+fn tool_call_timeout_ms(text: &str) -> Result<u64, String> {
+    limits::TOOL_CALL_TIMEOUT_MS.parse(text)
+}
+
+fn max_tool_iterations(text: &str) -> Result<u32, String> {
+    limits::MAX_TOOL_ITERATIONS.parse(text)
+}
+
+fn max_conversations(text: &str) -> Result<usize, String> {
+    limits::MAX_CONVERSATIONS.parse(text)
+}
+
+fn max_messages_per_conversation(text: &str) -> Result<usize, String> {
+    limits::MAX_MESSAGES_PER_CONVERSATION.parse(text)
+}
+
+fn response_cache_entries(text: &str) -> Result<usize, String> {
+    limits::RESPONSE_CACHE_ENTRIES.parse(text)
+}
+
+fn region(text: &str) -> Result<String, String> {
+    limits::check_region(text).map(|()| text.to_string())
+}
+
+fn profile(text: &str) -> Result<String, String> {
+    limits::check_profile(text).map(|()| text.to_string())
+}
+
+fn endpoint_url(text: &str) -> Result<String, String> {
+    limits::check_endpoint_url(text).map(|()| text.to_string())
+}
+
+fn model_id(text: &str) -> Result<String, String> {
+    limits::check_model_id(text).map(|()| text.to_string())
+}
+
+fn storage_dir(text: &str) -> Result<PathBuf, String> {
+    limits::check_storage_dir(text).map(|()| PathBuf::from(text))
+}
+
 /// Flags of the stdio server only.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
@@ -141,8 +202,8 @@ pub struct ServerArgs {
     #[arg(long, env = "BEDROCK_HOST_MAX_FRAME_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_frame_bytes: usize,
 
-    /// Answer identical stateless non-streaming `bedrock/converse` calls from an LRU cache of this many entries (0: off).
-    #[arg(long, env = "BEDROCK_HOST_RESPONSE_CACHE_ENTRIES", default_value_t = 0)]
+    /// Answer identical stateless non-streaming `bedrock/converse` calls from an LRU cache of this many entries (0–100000; 0: off).
+    #[arg(long, env = "BEDROCK_HOST_RESPONSE_CACHE_ENTRIES", default_value_t = 0, value_parser = response_cache_entries)]
     pub response_cache_entries: usize,
 }
 

@@ -56,6 +56,35 @@ fn write_schemas(dir: &std::path::Path, docs: Option<&std::path::Path>) -> anyho
     Ok(())
 }
 
+/// Completes on SIGTERM or SIGINT (Ctrl-C off Unix). The handlers are installed
+/// when this is called, not when the future is first polled, so a signal that
+/// arrives early is not lost. Must be called inside the runtime.
+fn termination_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let signals = signal(SignalKind::terminate()).and_then(|term| Ok((term, signal(SignalKind::interrupt())?)));
+        async move {
+            match signals {
+                Ok((mut term, mut interrupt)) => tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                    _ = interrupt.recv() => tracing::info!("SIGINT received"),
+                },
+                Err(error) => {
+                    tracing::warn!(%error, "cannot handle SIGTERM and SIGINT; they end the host at once");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Runs the command the user asked for; the binary is this call and nothing more.
 pub fn run(cli: Cli) -> ExitCode {
     let target = logging::LogTarget::choose(cli.common.log_stderr, cli.common.log_file.as_deref());
@@ -80,7 +109,10 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
             Some(Command::Schema(args)) => write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS),
-            None => Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common)).await)),
+            None => {
+                let stop = termination_signal();
+                Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common), stop).await))
+            }
         }
     });
     // Dropping the runtime would wait for blocking tasks such as the stdin reader; don't.

@@ -84,6 +84,18 @@ pub fn init(target: &LogTarget, level: Option<&str>) -> anyhow::Result<Option<Wo
     }
 }
 
+/// Whether `level` is what `--log-level` accepts (for `initializationOptions.logLevel`); why not, when not.
+pub(crate) fn check_level(level: &str) -> Result<(), String> {
+    if level.trim().is_empty() || build_filter(level).is_err() {
+        return Err(format!(
+            "`{}` is not a level or tracing filter; use error, warn, info, debug, trace or a filter such as \
+             `bedrock_host=debug`",
+            level.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
 /// A bare level (`debug`) applies to this crate; the AWS crates stay at
 /// `warn` so that their wire logging (headers included) never reaches the log.
 fn build_filter(level: &str) -> anyhow::Result<EnvFilter> {

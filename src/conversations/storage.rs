@@ -438,6 +438,9 @@ fn load_journal(path: &Path) -> Result<Conversation, String> {
     let header: Header =
         serde_json::from_slice(header).map_err(|error| format!("its first record is not a header: {error}"))?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    if !super::store::is_valid_id(stem) {
+        return Err(format!("its name `{stem}` is not a conversation id (letters, digits, `_` and `-` only)"));
+    }
     if header.id.0 != stem {
         return Err(format!("its header names conversation `{}`, not `{stem}`", header.id.0));
     }

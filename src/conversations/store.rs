@@ -24,6 +24,14 @@ fn fresh_id() -> ConversationId {
     ConversationId(format!("conv_{}", uuid::Uuid::new_v4().simple()))
 }
 
+/// Whether `id` can name a conversation and its journal file
+/// (`DIR/<id>.journal`): 1 to 128 ASCII letters, digits, `_` or `-`, so never
+/// a path, a dot or an extension. Fresh ids always are; a journal whose name
+/// is not is set aside when the store loads (see `storage.rs`).
+pub fn is_valid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 struct Slot {
     state: Mutex<Conversation>,
     /// Held for the whole of a turn: one turn at a time per conversation.
@@ -275,6 +283,14 @@ mod tests {
             )
             .unwrap();
         (store, id)
+    }
+
+    #[test]
+    fn fresh_ids_are_valid_and_paths_are_not() {
+        assert!(is_valid_id(&fresh_id().0));
+        for bad in ["", "a.b", "../x", "a/b", "conv x", "é", &"a".repeat(129)] {
+            assert!(!is_valid_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

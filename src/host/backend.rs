@@ -57,6 +57,7 @@ pub async fn connect(launch: &LaunchConfig, options: &HostOptions) -> HostResult
         max_attempts: options.max_attempts,
         retry_mode: options.retry_mode,
         request_timeout: options.request_timeout_ms.map(Duration::from_millis),
+        stream_idle_timeout: options.stream_idle_timeout_ms.map(Duration::from_millis),
         static_credentials: None,
     };
     let mut running_emulator = None;

@@ -17,9 +17,13 @@ pub struct ResponseCache {
 
 impl ResponseCache {
     /// `max_entries` of 0 is treated as 1; callers turn the cache off instead.
+    /// Memory grows with the entries stored, not with `max_entries`:
+    /// `LruCache::new` would allocate its whole table up front.
     pub fn new(max_entries: usize) -> Self {
         let capacity = NonZeroUsize::new(max_entries).unwrap_or(NonZeroUsize::MIN);
-        Self { entries: Mutex::new(LruCache::new(capacity)) }
+        let mut entries = LruCache::unbounded();
+        entries.resize(capacity);
+        Self { entries: Mutex::new(entries) }
     }
 
     fn key(model_id: &str, request: &ConverseRequest) -> String {

@@ -16,7 +16,7 @@ use aws_types::region::Region;
 
 use super::errors::{self, CallContext};
 use super::observe::{AttemptLog, AttemptObserver};
-use super::{CallOptions, GatewaySettings};
+use super::{CallOptions, GatewaySettings, StreamIdle};
 use crate::error::HostResult;
 use crate::protocol::RetryMode;
 
@@ -25,16 +25,21 @@ use crate::protocol::RetryMode;
 pub struct BedrockGateway {
     pub(super) client: Client,
     region: Option<String>,
+    /// Why the region the AWS chain found was not used, if it was not.
+    region_problem: Option<String>,
     endpoint_url: Option<String>,
-    /// requestTimeoutMs. The SDK's attempt timeout ends when a stream's
-    /// headers arrive; a stream then idle this long is given up too.
-    pub(super) stream_idle_timeout: Option<std::time::Duration>,
+    /// How long a stream may stay silent (before its first event too) before it is given up.
+    pub(super) stream_idle: StreamIdle,
+    /// For streams when requestTimeoutMs is not set: each attempt's wait for the response headers
+    /// is bounded by the stream idle timeout, so a server that never answers cannot hang a call.
+    stream_attempt_timeout: Option<TimeoutConfig>,
 }
 
 impl BedrockGateway {
     /// Resolves the AWS configuration. Succeeds without credentials or a
     /// region; those are checked per call.
     pub async fn new(settings: GatewaySettings) -> HostResult<Self> {
+        let stream_idle = StreamIdle::of(&settings);
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         // Our region first; without one the loader's own chain (AWS_REGION, the
         // profile named below, IMDS) decides, so it honours `profile`.
@@ -59,6 +64,17 @@ impl BedrockGateway {
         let sdk_config = loader.load().await;
 
         let mut config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config);
+        let most_attempts = crate::protocol::lifecycle::MAX_ATTEMPTS.max as u32;
+        let chain_attempts = sdk_config.retry_config().map(RetryConfig::max_attempts);
+        if settings.max_attempts.is_none()
+            && let Some(attempts) = chain_attempts.filter(|attempts| *attempts > most_attempts)
+        {
+            // AWS_MAX_ATTEMPTS or the profile's max_attempts is not ours to refuse, but a call must not
+            // retry for hours: hold it to the range maxAttempts has.
+            tracing::warn!(attempts, most_attempts, "AWS_MAX_ATTEMPTS (or the profile) asks for too many attempts");
+            let retry = sdk_config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+            config = config.retry_config(retry.with_max_attempts(most_attempts));
+        }
         if settings.max_attempts.is_some() || settings.retry_mode.is_some() {
             // Start from what the chain said (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, profile) and override.
             let mut retry = sdk_config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
@@ -71,20 +87,42 @@ impl BedrockGateway {
             if let Some(max_attempts) = settings.max_attempts {
                 retry = retry.with_max_attempts(max_attempts.max(1));
             }
+            let attempts = retry.max_attempts().min(most_attempts);
+            retry = retry.with_max_attempts(attempts);
             config = config.retry_config(retry);
         }
         if let Some(timeout) = settings.request_timeout {
             let base = sdk_config.timeout_config().cloned().unwrap_or_else(|| TimeoutConfig::builder().build());
             config = config.timeout_config(base.to_builder().operation_attempt_timeout(timeout).build());
         }
-        let region = sdk_config.region().map(|region| region.as_ref().to_owned());
+        // A region from AWS_REGION or a profile is checked as --region is: one with a newline or a
+        // slash would make every call fail far from its cause. Such a region counts as none.
+        let mut region_problem = None;
+        let region = sdk_config.region().map(|region| region.as_ref().to_owned()).filter(|region| {
+            let checked = crate::protocol::lifecycle::check_region(region);
+            if let Err(problem) = &checked {
+                tracing::warn!(%problem, "ignoring the AWS region of the environment or profile");
+                region_problem = Some(format!("the region of AWS_REGION or the AWS profile: {problem}"));
+            }
+            checked.is_ok()
+        });
         let endpoint_url = sdk_config.endpoint_url().map(str::to_owned);
-        Ok(Self {
-            client: Client::from_conf(config.build()),
-            region,
-            endpoint_url,
-            stream_idle_timeout: settings.request_timeout,
-        })
+        let client = Client::from_conf(config.build());
+        let stream_attempt_timeout = settings.request_timeout.is_none().then(|| {
+            let base = client.config().timeout_config().cloned().unwrap_or_else(|| TimeoutConfig::builder().build());
+            base.to_builder().operation_attempt_timeout(stream_idle.limit).build()
+        });
+        Ok(Self { client, region, region_problem, endpoint_url, stream_idle, stream_attempt_timeout })
+    }
+
+    /// The per-call configuration of a streaming operation: its attempt timeout
+    /// (until the response headers) when requestTimeoutMs does not set one.
+    pub(super) fn stream_config_override(&self) -> aws_sdk_bedrockruntime::config::Builder {
+        let mut config = aws_sdk_bedrockruntime::config::Builder::default();
+        if let Some(timeout) = &self.stream_attempt_timeout {
+            config = config.timeout_config(timeout.clone());
+        }
+        config
     }
 
     /// The region calls go to, if one was found.
@@ -137,7 +175,7 @@ impl BedrockGateway {
         iam_action: &'static str,
         target: String,
     ) -> HostResult<CallContext> {
-        let region = self.region.clone().ok_or_else(|| errors::no_region(operation))?;
+        let region = self.region.clone().ok_or_else(|| errors::no_region(operation, self.region_problem.as_deref()))?;
         Ok(CallContext { operation, iam_action, target, region, attempts: 0 })
     }
 }

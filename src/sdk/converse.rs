@@ -3,13 +3,12 @@
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
-use std::time::Duration;
 
 use aws_types::request_id::RequestId;
 
 use super::convert::{self, document_from_json};
 use super::errors::{self, CallContext};
-use super::{BedrockGateway, CallOptions};
+use super::{BedrockGateway, CallOptions, StreamIdle};
 use crate::error::HostResult;
 use crate::protocol::shapes::{ConverseRequest, ConverseResponse, ConverseStreamEvent};
 
@@ -81,15 +80,18 @@ impl BedrockGateway {
         )?;
         let builder = set_common_members!(self.client.converse_stream().model_id(model_id), request)
             .set_guardrail_config(request.guardrail_config.as_ref().map(convert::guardrail_stream_config_to_sdk));
+        let config = self.stream_config_override();
         let (output, attempts) = self
-            .run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send())
+            .run_counted(call.clone(), options, |observer| {
+                builder.customize().interceptor(observer).config_override(config).send()
+            })
             .await?;
         call.attempts = attempts;
         Ok(ConverseEventStream {
             request_id: output.request_id().map(str::to_owned),
             receiver: output.stream,
             call,
-            idle_timeout: self.stream_idle_timeout,
+            idle: self.stream_idle,
             stopped: false,
             finished: false,
         })
@@ -104,8 +106,8 @@ pub struct ConverseEventStream {
     receiver: EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>,
     request_id: Option<String>,
     call: CallContext,
-    /// Longest wait for the next event (requestTimeoutMs), if any.
-    idle_timeout: Option<Duration>,
+    /// Longest wait for the next event, the first included.
+    idle: StreamIdle,
     /// Whether `messageStop` arrived: a stream that ends without it is incomplete.
     stopped: bool,
     finished: bool,
@@ -119,9 +121,9 @@ impl ConverseEventStream {
     /// are skipped with a warning.
     pub async fn next(&mut self) -> Option<HostResult<ConverseStreamEvent>> {
         while !self.finished {
-            let Some(received) = super::next_event_within(&mut self.receiver, self.idle_timeout).await else {
+            let Some(received) = super::next_event_within(&mut self.receiver, self.idle.limit).await else {
                 self.finished = true;
-                return Some(Err(errors::stream_idle(&self.call, self.idle_timeout.unwrap_or_default())));
+                return Some(Err(errors::stream_idle(&self.call, self.idle)));
             };
             match received {
                 Ok(Some(event)) => {

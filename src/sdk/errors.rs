@@ -43,12 +43,16 @@ pub(crate) const CREDENTIALS_HINT: &str = "Give bedrock-host AWS credentials in 
      `aws sso login --profile NAME` first; or export AWS_BEARER_TOKEN_BEDROCK with a Bedrock API key. \
      To try bedrock-host without AWS, run it with --emulator.";
 
-/// -32004 for a call made while no region is configured.
-pub(crate) fn no_region(operation: &str) -> HostError {
-    HostError::NoRegion {
-        message: format!("no AWS region is configured, so {operation} has no Bedrock endpoint to call"),
-        hint: REGION_HINT.to_owned(),
-    }
+/// -32004 for a call made while no usable region is configured; `problem`:
+/// why the region the AWS chain found was set aside.
+pub(crate) fn no_region(operation: &str, problem: Option<&str>) -> HostError {
+    let message = match problem {
+        None => format!("no AWS region is configured, so {operation} has no Bedrock endpoint to call"),
+        Some(problem) => {
+            format!("no usable AWS region is configured ({problem}), so {operation} has no Bedrock endpoint to call")
+        }
+    };
+    HostError::NoRegion { message, hint: REGION_HINT.to_owned() }
 }
 
 /// Maps the error of an SDK call whose answer is an HTTP response.
@@ -89,15 +93,16 @@ pub(crate) fn stream_incomplete(call: &CallContext) -> HostError {
     }
 }
 
-/// A stream that went silent for longer than requestTimeoutMs.
-pub(crate) fn stream_idle(call: &CallContext, limit: std::time::Duration) -> HostError {
+/// A stream that went silent for longer than its idle timeout (streamIdleTimeoutMs).
+pub(crate) fn stream_idle(call: &CallContext, idle: super::StreamIdle) -> HostError {
     HostError::StreamInterrupted {
         message: format!(
-            "the {} stream for {} sent nothing for {} ms (requestTimeoutMs) and was given up. What arrived before \
-             is kept; retry the call, or raise requestTimeoutMs if the model needs longer between tokens.",
+            "the {} stream for {} sent nothing for {} ms ({}) and was given up. What arrived before is kept; \
+             retry the call, or raise streamIdleTimeoutMs if the model needs longer before or between tokens.",
             call.operation,
             call.target,
-            limit.as_millis()
+            idle.limit.as_millis(),
+            idle.source,
         ),
         attempts: call.attempts,
         partial: None,
@@ -112,6 +117,14 @@ pub(crate) fn from_transport_error(error: &(dyn StdError + 'static), call: &Call
             message: format!("found no AWS credentials to sign {} with ({credentials})", call.operation),
             hint: CREDENTIALS_HINT.to_owned(),
         };
+    }
+    if let Some(build) = find_build_error(error) {
+        // The SDK could not build the request from what was given (an empty id in its URL, …):
+        // nothing was sent, and the network is not to blame. Handlers refuse these first, by name.
+        return HostError::invalid_field(
+            "",
+            format!("the {} request for {} cannot be built: {build}", call.operation, call.target),
+        );
     }
     let detail = error_chain(error);
     HostError::Unreachable {
@@ -216,6 +229,18 @@ fn find_credentials_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a
         }
         // The orchestrator's own error when no signer has an identity; its type is private.
         if error.to_string().contains("there was no identity resolver") {
+            return Some(error);
+        }
+        current = error.source();
+    }
+    None
+}
+
+/// The SDK's "cannot build this request" error (a required member missing or empty), if it is one.
+fn find_build_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<aws_smithy_types::error::operation::BuildError>() {
             return Some(error);
         }
         current = error.source();

@@ -58,9 +58,9 @@ pub struct InvokeChunkStream {
     pub service_tier: Option<String>,
     request_id: Option<String>,
     call: CallContext,
-    /// Longest wait for the next chunk (requestTimeoutMs), if any: the SDK's
+    /// Longest wait for the next chunk, the first included: the SDK's
     /// attempt timeout ends once the response headers arrive.
-    idle_timeout: Option<std::time::Duration>,
+    idle: super::StreamIdle,
     finished: bool,
 }
 
@@ -69,9 +69,9 @@ impl InvokeChunkStream {
     /// error, or a silence longer than the idle timeout, the stream is finished.
     pub async fn next(&mut self) -> Option<HostResult<Bytes>> {
         while !self.finished {
-            let Some(received) = super::next_event_within(&mut self.receiver, self.idle_timeout).await else {
+            let Some(received) = super::next_event_within(&mut self.receiver, self.idle.limit).await else {
                 self.finished = true;
-                return Some(Err(errors::stream_idle(&self.call, self.idle_timeout.unwrap_or_default())));
+                return Some(Err(errors::stream_idle(&self.call, self.idle)));
             };
             match received {
                 Ok(Some(ResponseStream::Chunk(part))) => match part.bytes {
@@ -145,8 +145,11 @@ impl BedrockGateway {
             format!("model `{model_id}`"),
         )?;
         let builder = set_invoke_members!(self.client.invoke_model_with_response_stream(), model_id, request);
+        let config = self.stream_config_override();
         let (output, attempts) = self
-            .run_counted(call.clone(), options, |observer| builder.customize().interceptor(observer).send())
+            .run_counted(call.clone(), options, |observer| {
+                builder.customize().interceptor(observer).config_override(config).send()
+            })
             .await?;
         call.attempts = attempts;
         Ok(InvokeChunkStream {
@@ -156,7 +159,7 @@ impl BedrockGateway {
             request_id: output.request_id().map(str::to_owned),
             receiver: output.body,
             call,
-            idle_timeout: self.stream_idle_timeout,
+            idle: self.stream_idle,
             finished: false,
         })
     }

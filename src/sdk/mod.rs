@@ -51,6 +51,9 @@ pub struct GatewaySettings {
     pub retry_mode: Option<RetryMode>,
     /// Bounds each HTTP attempt, up to the response headers for streams.
     pub request_timeout: Option<Duration>,
+    /// Longest wait for a stream's first event and between two events
+    /// (streamIdleTimeoutMs); unset: `request_timeout`, else [`DEFAULT_STREAM_IDLE`].
+    pub stream_idle_timeout: Option<Duration>,
     /// `(access key id, secret access key)` used instead of the chain; for the emulator.
     pub static_credentials: Option<(String, String)>,
 }
@@ -84,18 +87,62 @@ impl std::fmt::Debug for CallOptions {
     }
 }
 
-/// The next event of a response stream, waiting at most `idle` when set
-/// (requestTimeoutMs: the SDK's attempt timeout ends with the response
-/// headers, so a stream that goes silent would otherwise hang). `None` when
-/// the wait ran out.
+/// The stream idle timeout when neither streamIdleTimeoutMs nor requestTimeoutMs is set.
+pub const DEFAULT_STREAM_IDLE: Duration =
+    Duration::from_millis(crate::protocol::lifecycle::DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+
+/// How long a stream may stay silent, and which option said so (for the error message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamIdle {
+    pub limit: Duration,
+    /// `streamIdleTimeoutMs`, `requestTimeoutMs`, or the default's description.
+    pub source: &'static str,
+}
+
+impl StreamIdle {
+    /// streamIdleTimeoutMs, else requestTimeoutMs, else the default.
+    pub(crate) fn of(settings: &GatewaySettings) -> Self {
+        match (settings.stream_idle_timeout, settings.request_timeout) {
+            (Some(limit), _) => Self { limit, source: "streamIdleTimeoutMs" },
+            (None, Some(limit)) => Self { limit, source: "requestTimeoutMs" },
+            (None, None) => Self { limit: DEFAULT_STREAM_IDLE, source: "streamIdleTimeoutMs, by default" },
+        }
+    }
+}
+
+/// The next event of a response stream, waiting at most `idle` (the SDK's
+/// attempt timeout ends with the response headers, so a stream that goes
+/// silent would otherwise hang for ever). `None` when the wait ran out.
 async fn next_event_within<T, E>(
     receiver: &mut aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver<T, E>,
-    idle: Option<Duration>,
+    idle: Duration,
 ) -> Option<
     Result<Option<T>, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_types::event_stream::RawMessage>>,
 > {
-    match idle {
-        None => Some(receiver.recv().await),
-        Some(limit) => tokio::time::timeout(limit, receiver.recv()).await.ok(),
+    tokio::time::timeout(idle, receiver.recv()).await.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_get_an_idle_timeout_even_when_no_option_sets_one() {
+        let idle = |stream: Option<u64>, request: Option<u64>| {
+            StreamIdle::of(&GatewaySettings {
+                stream_idle_timeout: stream.map(Duration::from_millis),
+                request_timeout: request.map(Duration::from_millis),
+                ..GatewaySettings::default()
+            })
+        };
+        assert_eq!(
+            idle(None, None),
+            StreamIdle { limit: Duration::from_secs(120), source: "streamIdleTimeoutMs, by default" }
+        );
+        assert_eq!(idle(None, Some(500)), StreamIdle { limit: Duration::from_millis(500), source: "requestTimeoutMs" });
+        assert_eq!(
+            idle(Some(7), Some(500)),
+            StreamIdle { limit: Duration::from_millis(7), source: "streamIdleTimeoutMs" }
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! Framing: turns the input byte stream into message bodies and frames the
 //! bodies the host writes. Knows nothing of JSON-RPC.
 //!
-//! The framing is chosen by the first byte of the session: `{` (or `[`) means
+//! The framing is chosen by the first byte of the session, after any
+//! whitespace and a UTF-8 byte order mark: `{` (or `[`) means
 //! newline-delimited JSON, anything else the LSP base protocol
-//! (`Content-Length: N\r\n\r\n` + N bytes). A frame larger than the limit is
-//! skipped by discarding its bytes as they arrive, so memory never grows by
-//! the frame's size.
+//! (`Content-Length: N\r\n\r\n` + N bytes). A message in the other framing
+//! later is answered with an error that names the session's framing, never
+//! ignored. A frame larger than the limit is skipped by discarding its bytes
+//! as they arrive, so memory never grows by the frame's size.
 
 use std::io;
 
@@ -63,6 +65,8 @@ const MAX_HEADER_LINE: usize = 8 * 1024;
 const MAX_HEADER_LINES: usize = 32;
 /// The header name the reader looks for when resynchronising, lower case.
 const CONTENT_LENGTH: &[u8] = b"content-length:";
+/// The UTF-8 byte order mark, skipped before the first message.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads frames from a buffered byte stream.
 pub struct FrameReader<R> {
@@ -87,13 +91,45 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
         Self { reader, max_frame_bytes, framing: None, resync: false, carry: Vec::new() }
     }
 
-    /// The session's framing, read from the first byte; `None` at end of input.
+    /// The session's framing, read from its first byte after leading
+    /// whitespace and a UTF-8 BOM (both skipped); `None` at end of input.
     pub async fn detect(&mut self) -> io::Result<Option<Framing>> {
         if let Some(framing) = self.framing {
             return Ok(Some(framing));
         }
-        let buffer = self.reader.fill_buf().await?;
-        let Some(&first) = buffer.first() else { return Ok(None) };
+        // Bytes of a BOM seen so far (a read may end inside one).
+        let mut bom = 0;
+        let first = loop {
+            let buffer = self.reader.fill_buf().await?;
+            let Some(&byte) = buffer.first() else {
+                if bom == 0 {
+                    return Ok(None);
+                }
+                // Input ended inside a would-be BOM: those bytes are what there is.
+                self.carry = BOM[..bom].to_vec();
+                break BOM[0];
+            };
+            if bom > 0 || byte == BOM[0] {
+                if byte == BOM[bom] {
+                    bom += 1;
+                    self.reader.consume(1);
+                    if bom == BOM.len() {
+                        bom = 0;
+                    }
+                    continue;
+                }
+                if bom > 0 {
+                    // Not a BOM after all: the bytes taken begin the first (header) line.
+                    self.carry = BOM[..bom].to_vec();
+                    break BOM[0];
+                }
+            }
+            if byte.is_ascii_whitespace() {
+                self.reader.consume(1);
+                continue;
+            }
+            break byte;
+        };
         let framing = if matches!(first, b'{' | b'[') { Framing::Ndjson } else { Framing::ContentLength };
         self.framing = Some(framing);
         Ok(Some(framing))
@@ -142,6 +178,13 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
+            if starts_with_content_length(&line) {
+                return Ok(Some(Frame::BadHeader(
+                    "this session uses newline-delimited JSON (its first message began with `{`), so \
+                     `Content-Length` headers are not read; send each message as one line of JSON"
+                        .into(),
+                )));
+            }
             if !line.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Some(Frame::Body(line)));
             }
@@ -176,6 +219,15 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
                     continue;
                 }
                 break;
+            }
+            if lines == 0 && looks_like_json(&line) {
+                // A newline-delimited message in a Content-Length session: answer it now, rather
+                // than read it (and the lines after it) as headers waiting for a blank line.
+                return Ok(Some(Frame::BadHeader(
+                    "this session uses Content-Length framing (its first message began with a header), so a line \
+                     of JSON is not a message; send `Content-Length: N\\r\\n\\r\\n` before each body"
+                        .into(),
+                )));
             }
             lines += 1;
             if lines > MAX_HEADER_LINES {
@@ -320,6 +372,19 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
     }
 }
 
+/// Whether a line starts with a `Content-Length:` header (any case, spaces allowed before the colon).
+fn starts_with_content_length(line: &[u8]) -> bool {
+    let name = b"content-length";
+    line.len() > name.len()
+        && line[..name.len()].eq_ignore_ascii_case(name)
+        && line[name.len()..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':')
+}
+
+/// Whether a header line is a JSON object or array instead (after leading whitespace).
+fn looks_like_json(line: &[u8]) -> bool {
+    matches!(line.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
 /// A header value quoted in an error message, cut to a readable length.
 fn shorten(text: &str) -> String {
     const MAX: usize = 60;
@@ -389,6 +454,44 @@ mod tests {
             let frames = frames(input, 100).await;
             assert!(matches!(&frames[..], [Frame::BadHeader(m)] if m.contains(expected)), "{frames:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn leading_whitespace_and_a_bom_do_not_choose_the_framing() {
+        for prefix in [&b" "[..], b"\t", b"\n", b"\r\n", b"\xEF\xBB\xBF", b"\xEF\xBB\xBF \n", b" \xEF\xBB\xBF"] {
+            let mut input = prefix.to_vec();
+            input.extend_from_slice(b"{\"a\":1}\n{}\n");
+            let mut reader = FrameReader::new(&input[..], 100);
+            assert_eq!(reader.detect().await.unwrap(), Some(Framing::Ndjson), "{prefix:?}");
+            assert_eq!(frames(&input, 100).await, vec![body("{\"a\":1}"), body("{}")], "{prefix:?}");
+            let mut input = prefix.to_vec();
+            input.extend_from_slice(b"Content-Length: 2\r\n\r\n{}");
+            assert_eq!(frames(&input, 100).await, vec![body("{}")], "{prefix:?}");
+        }
+        // A BOM split across reads is still one BOM.
+        let data = b"\xEF\xBB\xBF{}\n".to_vec();
+        let input = tokio::io::BufReader::with_capacity(1, Chunked { data, cuts: vec![1, 1, 1, 1].into() });
+        let mut reader = FrameReader::new(input, 100);
+        assert_eq!(reader.next_frame().await.unwrap(), Some(body("{}")));
+        // Input that only looks like the start of a BOM is kept, as the first header line.
+        let damaged = frames(b"\xEF\xBBContent-Length: 2\r\n\r\n{}", 100).await;
+        assert!(matches!(&damaged[..], [Frame::BadHeader(_)]), "{damaged:?}");
+        assert!(frames(b" \n\t", 100).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_message_in_the_other_framing_is_answered_not_ignored() {
+        // A JSON line in a Content-Length session: an error at once, and the session goes on.
+        let input =
+            b"Content-Length: 2\r\n\r\n{}{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}\nContent-Length: 2\r\n\r\n[]";
+        let read = frames(input, 100).await;
+        assert_eq!(read.len(), 3, "{read:?}");
+        assert!(matches!(&read[1], Frame::BadHeader(m) if m.contains("uses Content-Length framing")), "{read:?}");
+        assert_eq!(read[2], body("[]"));
+        // A Content-Length header in a newline-delimited session.
+        let read = frames(b"{}\nContent-Length: 2\r\n\r\n{}\n", 100).await;
+        assert!(matches!(&read[1], Frame::BadHeader(m) if m.contains("uses newline-delimited JSON")), "{read:?}");
+        assert_eq!(read[2], body("{}"));
     }
 
     #[test]

@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::error::HostError;
 
-/// A JSON-RPC id: a string or a number, as the peer sent it.
+/// A JSON-RPC id: a string or a number, as the peer sent it. A number id is
+/// accepted only when it is echoed exactly as sent (see [`parse`]): an
+/// integer within 64 bits, or a decimal that a double holds digit for digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RequestId {
@@ -77,7 +79,7 @@ pub enum Incoming {
 pub enum Rejected {
     /// Answer with this error; `id` is `None` when no id could be read.
     Answer { id: Option<RequestId>, error: Box<HostError> },
-    /// A malformed response: JSON-RPC forbids answering a response, so log it.
+    /// A malformed response or notification: JSON-RPC forbids answering either, so log it.
     Ignore(String),
 }
 
@@ -100,6 +102,7 @@ pub fn parse(body: &[u8]) -> Result<Incoming, Rejected> {
     })?;
     let value: Value = serde_json::from_str(text)
         .map_err(|error| Rejected::answer(None, HostError::Parse(format!("the message is not valid JSON: {error}"))))?;
+    check_number_ids(text, &value)?;
     let object = match value {
         Value::Object(object) => object,
         Value::Array(_) => {
@@ -230,6 +233,64 @@ impl ErrorObject {
     }
 }
 
+/// Refuses a number id (of a request, or of the request a `$/cancelRequest`
+/// names) that would not be echoed exactly as sent. serde_json reads a number
+/// outside the 64-bit integers, or one with a fraction or an exponent, as a
+/// double: `18446744073709551616` and `18446744073709551617` would both come
+/// back as `1.8446744073709552e+19`, and collide. Only such doubles are looked
+/// at again, in the raw text; other ids pass untouched.
+fn check_number_ids(text: &str, value: &Value) -> Result<(), Rejected> {
+    use serde_json::value::RawValue;
+
+    #[derive(Deserialize)]
+    struct RawId<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct RawCancel<'a> {
+        #[serde(borrow, default)]
+        params: Option<RawId<'a>>,
+    }
+
+    let inexact = |id: &&Value| matches!(id, Value::Number(n) if n.is_f64());
+    // How the number is written back (a double's shortest form) against how it was sent.
+    let echoes_exactly = |number: &Value, raw: Option<&RawValue>| {
+        let written = number.to_string();
+        raw.is_some_and(|raw| raw.get() == written.as_str())
+    };
+    let Value::Object(object) = value else { return Ok(()) };
+    if let Some(id) = object.get("id").filter(inexact) {
+        let raw = serde_json::from_str::<RawId<'_>>(text).ok().and_then(|raw| raw.id);
+        if !echoes_exactly(id, raw) {
+            let sent = raw.map_or_else(|| id.to_string(), |raw| raw.get().to_string());
+            let error = HostError::InvalidRequest(format!(
+                "id {sent} cannot be echoed exactly as sent: it is outside the 64-bit integers, or has more digits \
+                 than a double holds. Use a string id, or an integer from {} to {}",
+                i64::MIN,
+                u64::MAX
+            ));
+            if object.contains_key("method") {
+                return Err(Rejected::answer(None, error));
+            }
+            return Err(Rejected::Ignore(format!("a response with id {sent}, which no request of ours has")));
+        }
+    }
+    if object.get("method").and_then(Value::as_str) == Some(super::rpc::CANCEL_REQUEST) && !object.contains_key("id") {
+        let params = object.get("params").and_then(Value::as_object);
+        if let Some(id) = params.and_then(|params| params.get("id")).filter(inexact) {
+            let raw = serde_json::from_str::<RawCancel<'_>>(text).ok().and_then(|raw| raw.params).and_then(|p| p.id);
+            if !echoes_exactly(id, raw) {
+                let sent = raw.map_or_else(|| id.to_string(), |raw| raw.get().to_string());
+                return Err(Rejected::Ignore(format!(
+                    "a $/cancelRequest for id {sent}, which no request can have (such ids are refused)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// "a string", "an array", … for error messages.
 fn json_kind(value: &Value) -> &'static str {
     match value {
@@ -338,6 +399,34 @@ mod tests {
         assert!(
             matches!(parse(b"\xff"), Err(Rejected::Answer { id: None, error }) if matches!(*error, HostError::Parse(_)))
         );
+    }
+
+    #[test]
+    fn number_ids_are_accepted_only_when_they_echo_exactly() {
+        for id in ["0", "-9223372036854775808", "18446744073709551615", "1.5", "0.1", "1.8446744073709552e+19"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"m"}}"#);
+            let Ok(Incoming::Request { id: parsed, .. }) = parse(body.as_bytes()) else { panic!("{body}") };
+            assert_eq!(
+                success(&parsed, Value::Null),
+                format!(r#"{{"id":{id},"jsonrpc":"2.0","result":null}}"#).into_bytes()
+            );
+        }
+        for id in ["18446744073709551616", "18446744073709551617", "-9223372036854775809", "1e2", "1.50", "-0", "1E+2"]
+        {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"m"}}"#);
+            let (answered, code) = answer(&body);
+            assert_eq!((answered, code), (None, code::INVALID_REQUEST), "{body}");
+            let Err(Rejected::Answer { error, .. }) = parse(body.as_bytes()) else { unreachable!() };
+            assert!(error.to_string().contains(&format!("id {id} cannot be echoed exactly")), "{error}");
+            let cancel = format!(r#"{{"jsonrpc":"2.0","method":"$/cancelRequest","params":{{"id":{id}}}}}"#);
+            assert!(matches!(parse(cancel.as_bytes()), Err(Rejected::Ignore(_))), "{cancel}");
+            let response = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":1}}"#);
+            assert!(matches!(parse(response.as_bytes()), Err(Rejected::Ignore(_))), "{response}");
+        }
+        assert!(matches!(
+            parse(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1.5}}"#),
+            Ok(Incoming::Notification { .. })
+        ));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod support;
 mod stdio_bad_input;
 mod stdio_clients;
 mod stdio_concurrency;
+mod stdio_hardening;
 mod stdio_lifecycle;
 
 // Methods over the real binary against its emulator.
@@ -23,6 +24,7 @@ mod host_conversation_ask;
 mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
+mod host_options;
 mod host_reliability;
 mod host_tool_answers;
 mod host_tools;
@@ -33,6 +35,7 @@ mod bedrock_aws_chain;
 mod bedrock_converse;
 mod bedrock_emulator;
 mod bedrock_errors;
+mod bedrock_hardening;
 
 // The emulator: the real SDK against it, and its command line.
 mod emulator_cli;

@@ -24,7 +24,9 @@ pub async fn initialize(
     params: InitializeParams,
     shutdown: CancellationToken,
 ) -> HostResult<(Arc<Session>, InitializeResult)> {
-    let options = params.initialization_options.unwrap_or_default().or(launch.options.clone());
+    let requested = params.initialization_options.unwrap_or_default();
+    requested.validate("initializationOptions")?;
+    let options = requested.or(launch.options.clone());
     let backend = backend::connect(launch, &options).await?;
     let mut methods: Vec<String> = LIFECYCLE_REQUESTS.iter().map(|name| name.to_string()).collect();
     methods.extend(router.methods().map(str::to_string));

@@ -90,8 +90,24 @@ pub async fn cost_estimate(ctx: RequestContext, params: CostEstimateParams) -> H
     })
 }
 
+/// Refuses an empty (or blank) string that Bedrock needs: most are part of
+/// the request's URL, which the SDK cannot even build without them.
+fn required(value: &str, path: &str, what: &str) -> HostResult<()> {
+    if value.trim().is_empty() {
+        return Err(HostError::invalid_field(path, format!("is empty; give {what}")));
+    }
+    Ok(())
+}
+
+const GUARDRAIL_ID: &str = "the guardrail's id or ARN";
+const GUARDRAIL_VERSION: &str = "the guardrail's version number or `DRAFT`";
+
 pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult<ConverseResult> {
     let session = &ctx.session;
+    if let Some(guardrail) = &params.guardrail_config {
+        required(&guardrail.guardrail_identifier, "guardrailConfig.guardrailIdentifier", GUARDRAIL_ID)?;
+        required(&guardrail.guardrail_version, "guardrailConfig.guardrailVersion", GUARDRAIL_VERSION)?;
+    }
     let (mut request, stream) = params.into_request();
     let model_id = session.resolve_model(Some(&request.model_id))?;
     request.model_id = model_id.clone();
@@ -182,6 +198,12 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             "guardrailIdentifier and guardrailVersion go together; give both or neither",
         ));
     }
+    if let Some(identifier) = &params.guardrail_identifier {
+        required(identifier, "guardrailIdentifier", GUARDRAIL_ID)?;
+    }
+    if let Some(version) = &params.guardrail_version {
+        required(version, "guardrailVersion", GUARDRAIL_VERSION)?;
+    }
     // HostOptions.guardrailConfig is a default for every call: InvokeModel takes it as headers.
     let (guardrail_identifier, guardrail_version, default_trace) =
         match (params.guardrail_identifier, params.guardrail_version) {
@@ -270,12 +292,15 @@ pub async fn count_tokens(ctx: RequestContext, params: CountTokensParams) -> Hos
 }
 
 pub async fn apply_guardrail(ctx: RequestContext, params: ApplyGuardrailRequest) -> HostResult<ApplyGuardrailResponse> {
+    required(&params.guardrail_identifier, "guardrailIdentifier", GUARDRAIL_ID)?;
+    required(&params.guardrail_version, "guardrailVersion", GUARDRAIL_VERSION)?;
     ctx.session.backend.gateway.apply_guardrail(&params, &CallOptions::default()).await
 }
 
 /// An unknown job is -32003 (docs/protocol.md), although Bedrock itself answers a
 /// well-formed ARN it does not know with ValidationException.
 pub async fn get_async_invoke(ctx: RequestContext, params: GetAsyncInvokeRequest) -> HostResult<AsyncInvokeSummary> {
+    required(&params.invocation_arn, "invocationArn", "the job's ARN, as bedrock/startAsyncInvoke returned it")?;
     let arn = params.invocation_arn;
     match ctx.session.backend.gateway.get_async_invoke(&arn, &CallOptions::default()).await {
         Err(HostError::Bedrock { data, .. })

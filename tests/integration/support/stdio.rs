@@ -52,11 +52,19 @@ pub struct HostBuilder {
     envs: Vec<(String, Option<String>)>,
     /// The emulator script, written to a file the host keeps.
     script: Option<Value>,
+    /// The host's working directory; default: the test's.
+    current_dir: Option<std::path::PathBuf>,
 }
 
 impl HostBuilder {
     pub fn new(framing: Framing) -> Self {
-        Self { framing, args: Vec::new(), envs: Vec::new(), script: None }
+        Self { framing, args: Vec::new(), envs: Vec::new(), script: None, current_dir: None }
+    }
+
+    /// Runs the host in `dir` instead of the test's working directory.
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.current_dir = Some(dir.to_path_buf());
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
@@ -125,6 +133,9 @@ impl HostBuilder {
             command.arg("--emulator-script").arg(path);
             dir
         });
+        if let Some(dir) = &self.current_dir {
+            command.current_dir(dir);
+        }
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = command.spawn().expect("spawn bedrock-host");
         let stdin = child.stdin.take();
