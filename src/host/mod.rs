@@ -38,6 +38,8 @@ pub struct LaunchConfig {
     /// `--emulator`: serve against the in-process emulator.
     pub emulator: bool,
     pub emulator_script: Option<PathBuf>,
+    /// `--emulator-control`: the in-process emulator serves its control endpoints behind this token.
+    pub emulator_control_token: Option<String>,
     pub max_frame_bytes: usize,
     pub response_cache_entries: usize,
     /// Serve the `test/…` methods (env `BEDROCK_HOST_TEST_METHODS=1`).
@@ -50,6 +52,8 @@ impl LaunchConfig {
             options: common.host_options(),
             emulator: common.emulator,
             emulator_script: common.emulator_script.clone(),
+            // Checked before the host starts (`crate::run`); an unusable token here means no control.
+            emulator_control_token: common.emulator_control_token().unwrap_or_default(),
             max_frame_bytes: server.max_frame_bytes,
             response_cache_entries: server.response_cache_entries,
             test_methods: std::env::var(TEST_METHODS_ENV).is_ok_and(|value| value == "1"),
@@ -86,8 +90,18 @@ where
     let (client, queue) = ClientHandle::new();
     let writer = tokio::spawn(write_loop(output, framing, queue));
     let mut dispatcher = dispatch::Dispatcher::new(launch, client);
+    // SIGTERM ends the session as the end of input does (work cancelled, the emulator stopped).
+    let terminated = terminated();
+    tokio::pin!(terminated);
     let exit_code = loop {
-        match reader.next_frame().await {
+        let next = tokio::select! {
+            next = reader.next_frame() => next,
+            () = &mut terminated => {
+                tracing::info!("SIGTERM received; ending the session");
+                break dispatcher.exit_code();
+            }
+        };
+        match next {
             Ok(Some(frame)) => {
                 if let Some(code) = dispatcher.on_frame(frame).await {
                     tracing::info!(code, "exit received");
@@ -110,4 +124,19 @@ where
         tracing::warn!("stdout did not drain within 500 ms; exiting anyway");
     }
     exit_code
+}
+
+#[cfg(unix)]
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending().await
 }

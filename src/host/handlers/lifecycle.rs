@@ -24,6 +24,17 @@ pub async fn initialize(
     params: InitializeParams,
     shutdown: CancellationToken,
 ) -> HostResult<(Arc<Session>, InitializeResult)> {
+    // `logLevel` replaces the running log filter, once the session has started; a bad one fails here.
+    let log_filter = params
+        .initialization_options
+        .as_ref()
+        .and_then(|options| options.log_level.as_deref())
+        .map(|level| {
+            crate::logging::parse_level(level).map_err(|problem| {
+                HostError::invalid_field("initializationOptions.logLevel", format!("`{level}` {problem}"))
+            })
+        })
+        .transpose()?;
     let options = params.initialization_options.unwrap_or_default().or(launch.options.clone());
     let backend = backend::connect(launch, &options).await?;
     let mut methods: Vec<String> = LIFECYCLE_REQUESTS.iter().map(|name| name.to_string()).collect();
@@ -66,6 +77,10 @@ pub async fn initialize(
         response_cache,
         shutdown,
     };
+    if let Some(filter) = log_filter {
+        crate::logging::apply(filter);
+        tracing::info!(level = ?session.options.log_level, "log filter from initializationOptions.logLevel");
+    }
     Ok((Arc::new(session), result))
 }
 
