@@ -23,6 +23,7 @@ mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
 mod host_reliability;
+mod host_security;
 mod host_tools;
 mod host_tools_loop;
 
@@ -35,6 +36,7 @@ mod bedrock_errors;
 // The emulator: the real SDK against it, and its command line.
 mod emulator_cli;
 mod emulator_sdk;
+mod emulator_security;
 
 // The generated schemas are up to date.
 mod schemas;

@@ -52,11 +52,19 @@ pub struct HostBuilder {
     envs: Vec<(String, Option<String>)>,
     /// The emulator script, written to a file the host keeps.
     script: Option<Value>,
+    /// `--log-level`; `debug` unless the test says otherwise.
+    log_level: String,
 }
 
 impl HostBuilder {
     pub fn new(framing: Framing) -> Self {
-        Self { framing, args: Vec::new(), envs: Vec::new(), script: None }
+        Self { framing, args: Vec::new(), envs: Vec::new(), script: None, log_level: "debug".into() }
+    }
+
+    /// The `--log-level` the host starts with (the log is in [`Host::log_text`]).
+    pub fn log_level(mut self, level: impl Into<String>) -> Self {
+        self.log_level = level.into();
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
@@ -88,10 +96,13 @@ impl HostBuilder {
             .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials").display().to_string())
     }
 
-    /// Serve from the in-process emulator (`--emulator`), following `script` if there is one.
+    /// Serve from the in-process emulator (`--emulator`), following `script` if there is one, with
+    /// its control endpoints on behind the tests' token (the journal is how tests see what was sent).
     pub fn emulator(mut self, script: Option<&Value>) -> Self {
         self.script = script.cloned();
         self.arg("--emulator")
+            .arg("--emulator-control")
+            .env("BEDROCK_HOST_EMULATOR_CONTROL_TOKEN", super::emulator::CONTROL_TOKEN)
     }
 
     /// Serve the `test/sleep` and `test/askClient` methods.
@@ -107,11 +118,13 @@ impl HostBuilder {
             .arg("--log-file")
             .arg(log_dir.path().join("host.log"))
             .arg("--log-level")
-            .arg("debug")
+            .arg(&self.log_level)
             .env_remove("BEDROCK_HOST_TEST_METHODS")
             // Hermetic AWS set-up: no instance metadata probes, no Bedrock API key from the caller's shell.
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_BEARER_TOKEN_BEDROCK");
+            .env_remove("AWS_BEARER_TOKEN_BEDROCK")
+            .env_remove("BEDROCK_HOST_EMULATOR_CONTROL")
+            .env_remove("BEDROCK_HOST_EMULATOR_CONTROL_TOKEN");
         for (key, value) in &self.envs {
             match value {
                 Some(value) => command.env(key, value),
