@@ -47,8 +47,14 @@
 //!   how clients handle failed jobs; `{"status": "Completed"}` is the default. A fresh data dir
 //!   (when none is given) is removed at shutdown.
 //! - **Control**: `GET /_emulator/health`, `GET|DELETE /_emulator/requests` (the journal, capped at
-//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`,
-//!   `receivedAt`), `GET|PUT /_emulator/script`.
+//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`
+//!   without credentials, `receivedAt`), `GET|PUT /_emulator/script`. Only with a control token
+//!   (`EmulatorConfig::control_token`; otherwise 404): a request must carry it (`x-emulator-token`
+//!   or `Authorization: Bearer`, else 401) and name a loopback `Host` with the bound port (else 403).
+//! - **Connections** ([`ConnectionLimits`]): a cap on connections served at once, a header timeout
+//!   and an idle timeout, so no client holds the emulator's sockets for ever.
+//! - **Limits**: tool input and other documents nest at most 128 levels, whole bodies and scripts
+//!   144; scripted token counts fit in int32.
 //! - InvokeModelWithBidirectionalStream and InvokeGuardrailChecks answer ValidationException.
 //!
 //! # Layout

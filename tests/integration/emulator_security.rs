@@ -83,9 +83,8 @@ fn without_a_token_the_emulator_makes_one_and_prints_it_second() {
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let mut emulator = StandaloneEmulator::start_with(&[], &[]);
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut emulator.stdout, &mut line).unwrap();
-        let token = line.trim().strip_prefix("control-token: ").unwrap_or_else(|| panic!("second line: {line:?}"));
+        let line = emulator.read_line();
+        let token = line.strip_prefix("control-token: ").unwrap_or_else(|| panic!("second line: {line:?}"));
         assert!(token.len() >= 32 && token.bytes().all(|byte| byte.is_ascii_hexdigit()), "{token}");
         let (head, _) = exchange(&emulator.base_url, "GET", "/_emulator/requests", &[("x-emulator-token", token)], "");
         assert_eq!(status(&head), 200, "{head}");

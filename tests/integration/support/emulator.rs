@@ -63,8 +63,8 @@ pub struct StandaloneEmulator {
     pub child: Child,
     /// The first line it printed (its base URL), trimmed.
     pub base_url: String,
-    /// The rest of its stdout, kept open while it runs.
-    pub stdout: BufReader<ChildStdout>,
+    /// The rest of its stdout, kept open while it runs (`None` only while a line is being read).
+    stdout: Option<BufReader<ChildStdout>>,
 }
 
 impl StandaloneEmulator {
@@ -87,7 +87,29 @@ impl StandaloneEmulator {
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut line = String::new();
         stdout.read_line(&mut line).expect("the base URL line");
-        StandaloneEmulator { child, base_url: line.trim().to_string(), stdout }
+        StandaloneEmulator { child, base_url: line.trim().to_string(), stdout: Some(stdout) }
+    }
+
+    /// The next line it prints, trimmed; fails the test after the hang guard (the emulator is
+    /// killed then, which ends the read).
+    pub fn read_line(&mut self) -> String {
+        let mut stdout = self.stdout.take().expect("one read at a time");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = stdout.read_line(&mut line).map(|_| line);
+            let _ = sender.send((read, stdout));
+        });
+        match receiver.recv_timeout(HANG_GUARD) {
+            Ok((read, stdout)) => {
+                self.stdout = Some(stdout);
+                read.expect("read the emulator's stdout").trim().to_owned()
+            }
+            Err(_) => {
+                let _ = self.child.kill();
+                panic!("the emulator printed no further line within {HANG_GUARD:?}");
+            }
+        }
     }
 
     /// `127.0.0.1:<port>`.
