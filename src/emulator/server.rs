@@ -42,11 +42,11 @@ impl Control {
         Control { token, bound }
     }
 
-    /// `Err` is the answer for a request that may not use the control endpoints.
-    fn admit(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The answer for a request that may not use the control endpoints; `None` admits it.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
         if !host_is_loopback(host, self.bound) {
-            return Err(control_error(
+            return Some(control_error(
                 StatusCode::FORBIDDEN,
                 format!(
                     "The control endpoints answer only a loopback Host with port {} (localhost, 127.0.0.1, [::1]), not `{host}`.",
@@ -60,7 +60,7 @@ impl Control {
             scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
         });
         match presented {
-            Some(token) if constant_time_eq(token.as_bytes(), self.token.as_bytes()) => Ok(()),
+            Some(token) if constant_time_eq(token.as_bytes(), self.token.as_bytes()) => None,
             presented => {
                 let problem = if presented.is_some() { "a wrong control token" } else { "no control token" };
                 let mut response = control_error(
@@ -73,7 +73,7 @@ impl Control {
                     ),
                 );
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                Err(response)
+                Some(response)
             }
         }
     }
@@ -357,7 +357,7 @@ async fn control(state: &AppState, request: Request) -> Response {
             "The emulator's control endpoints are off; see docs/emulator.md \"Control\".".to_owned(),
         );
     };
-    if let Err(refusal) = control.admit(&parts.headers) {
+    if let Some(refusal) = control.refusal(&parts.headers) {
         return refusal;
     }
     match (parts.method.as_str(), parts.uri.path()) {

@@ -355,3 +355,24 @@ fn tool_input_nesting_has_one_limit_for_what_is_produced_and_accepted() {
     );
     assert!(answer.contains("at most 128 levels"), "{answer}");
 }
+
+#[test]
+fn the_host_sends_back_tool_input_as_deep_as_the_emulator_produced_it() {
+    // rawInput 126 levels deep: the host parses it, runs the tool, and sends it back in the history.
+    let script = crate::support::tools::first_answer(json!([
+        {"toolUse": {"toolUseId": "tu_deep", "name": "deep", "rawInput": nested_text(126)}}
+    ]));
+    let mut host = crate::support::tools::start(script, json!({}));
+    host.register(json!([{"name": "deep", "description": "Takes deep input", "inputSchema": {"type": "object"}}]));
+    let conversation = host.create(json!({"tools": "all"}));
+    let send = host.host.request("conversation/send", json!({"conversationId": conversation, "content": "go deep"}));
+    let call = host.host.host_request();
+    assert_eq!(call["method"], "tool/call", "{call}");
+    host.host.reply(&call["id"], json!({"content": "done"}));
+    let response = host.host.response(&send);
+    assert_eq!(response["result"]["stopReason"], "end_turn", "{response}");
+    let journal = host.journal();
+    assert_eq!(journal.len(), 2, "the second model call was accepted");
+    let sent_back = &journal[1]["body"]["messages"][1]["content"][0]["toolUse"]["input"];
+    assert_eq!(sent_back, &serde_json::from_str::<Value>(&nested_text(126)).unwrap());
+}

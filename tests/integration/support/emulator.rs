@@ -41,7 +41,10 @@ pub fn control(base_url: &str, method: &str, path: &str, body: &str) -> Value {
         head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
         "{method} {path} answered {head}\n{body}"
     );
-    serde_json::from_str(&body).expect("a control endpoint answers JSON")
+    // The journal holds request bodies as deep as the emulator accepts, deeper than serde_json's default limit.
+    let mut deserializer = serde_json::Deserializer::from_str(&body);
+    deserializer.disable_recursion_limit();
+    serde::Deserialize::deserialize(&mut deserializer).expect("a control endpoint answers JSON")
 }
 
 /// Every Bedrock request the emulator at `base_url` received, oldest first.

@@ -391,8 +391,11 @@ fn read_frames(stdout: ChildStdout, framing: Framing, sender: mpsc::Sender<Value
                 body
             }
         };
-        let message: Value =
-            serde_json::from_slice(&body).map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(&body)))?;
+        // Tool input may nest as deep as the emulator allows, deeper than serde_json's default limit.
+        let mut deserializer = serde_json::Deserializer::from_slice(&body);
+        deserializer.disable_recursion_limit();
+        let message: Value = serde::Deserialize::deserialize(&mut deserializer)
+            .map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(&body)))?;
         if message.get("jsonrpc") != Some(&json!("2.0")) {
             return Err(format!("not a JSON-RPC 2.0 message: {message}"));
         }
