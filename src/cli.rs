@@ -114,9 +114,35 @@ pub struct CommonArgs {
     /// Script for the in-process emulator (docs/emulator.md "Scripts"); implies nothing without `--emulator`.
     #[arg(long, global = true, env = "BEDROCK_HOST_EMULATOR_SCRIPT")]
     pub emulator_script: Option<PathBuf>,
+
+    /// Serve the in-process emulator's control endpoints (`/_emulator/*`: its request journal, its script), guarded by the token in BEDROCK_HOST_EMULATOR_CONTROL_TOKEN (required, 16+ characters). Off by default: they show every prompt and can script the model.
+    #[arg(long, global = true, env = "BEDROCK_HOST_EMULATOR_CONTROL")]
+    pub emulator_control: bool,
 }
 
+/// The variable that holds the in-process emulator's control token (`--emulator-control`); a
+/// variable, not a flag, so that the token never shows in the process list.
+pub const EMULATOR_CONTROL_TOKEN_ENV: &str = "BEDROCK_HOST_EMULATOR_CONTROL_TOKEN";
+
 impl CommonArgs {
+    /// The in-process emulator's control token: `None` without `--emulator --emulator-control`; an
+    /// error (for the user) when `--emulator-control` has no usable token.
+    pub fn emulator_control_token(&self) -> Result<Option<String>, String> {
+        if !(self.emulator && self.emulator_control) {
+            return Ok(None);
+        }
+        let token = std::env::var(EMULATOR_CONTROL_TOKEN_ENV).map_err(|_| {
+            format!(
+                "--emulator-control needs the control token in {EMULATOR_CONTROL_TOKEN_ENV} (16 or more characters, \
+                 e.g. `export {EMULATOR_CONTROL_TOKEN_ENV}=$(openssl rand -hex 32)`); the control endpoints then \
+                 require it (docs/emulator.md \"Control\")"
+            )
+        })?;
+        crate::emulator::check_control_token(&token)
+            .map_err(|problem| format!("{EMULATOR_CONTROL_TOKEN_ENV}: {problem}"))?;
+        Ok(Some(token))
+    }
+
     /// The HostOptions these flags (and their environment variables) set.
     pub fn host_options(&self) -> HostOptions {
         HostOptions {
@@ -232,6 +258,22 @@ pub struct EmulatorArgs {
     /// Most requests kept in the journal (`GET /_emulator/requests`); the oldest are dropped first.
     #[arg(long, default_value_t = 10_000, env = "BEDROCK_EMULATOR_JOURNAL_LIMIT")]
     pub journal_limit: usize,
+
+    /// Token the control endpoints (`/_emulator/*`) require, 16+ characters; prefer the variable, which other users cannot see in the process list. Default: a fresh one, printed as the second stdout line `control-token: <token>`.
+    #[arg(long, env = "BEDROCK_EMULATOR_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub control_token: Option<String>,
+
+    /// Most connections served at once; one more is closed unanswered.
+    #[arg(long, default_value_t = 512, env = "BEDROCK_EMULATOR_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// A connection must send a whole request head within this many milliseconds (of its first byte, or of connecting).
+    #[arg(long, default_value_t = 10_000, env = "BEDROCK_EMULATOR_HEADER_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+
+    /// A connection with no request in progress is closed after this many milliseconds of silence; a request body must arrive within it too.
+    #[arg(long, default_value_t = 60_000, env = "BEDROCK_EMULATOR_IDLE_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_ms: u64,
 }
 
 impl EmulatorArgs {
@@ -244,6 +286,12 @@ impl EmulatorArgs {
             data_dir: self.data_dir.clone(),
             journal_limit: self.journal_limit,
             exit_on_stdin_eof: self.exit_on_stdin_eof,
+            control_token: self.control_token.clone(),
+            limits: crate::emulator::ConnectionLimits {
+                max_connections: self.max_connections as usize,
+                header_timeout: std::time::Duration::from_millis(self.header_timeout_ms),
+                idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms),
+            },
         }
     }
 }
@@ -309,5 +357,19 @@ mod tests {
     fn emulator_subcommand_parses() {
         let cli = Cli::parse_from(["bedrock-host", "emulator", "--port", "0", "--exit-on-stdin-eof"]);
         assert!(matches!(cli.command, Some(Command::Emulator(EmulatorArgs { port: 0, exit_on_stdin_eof: true, .. }))));
+        let cli = Cli::parse_from(["bedrock-host", "emulator", "--max-connections", "7", "--header-timeout-ms", "250"]);
+        let Some(Command::Emulator(args)) = cli.command else { panic!("the emulator command") };
+        let options = args.to_emulator_options();
+        assert_eq!(options.limits.max_connections, 7);
+        assert_eq!(options.limits.header_timeout, std::time::Duration::from_millis(250));
+        assert_eq!(options.limits.idle_timeout, std::time::Duration::from_secs(60));
+    }
+
+    #[test]
+    fn emulator_control_is_off_unless_asked_with_the_emulator() {
+        let cli = Cli::parse_from(["bedrock-host", "--emulator"]);
+        assert_eq!(cli.common.emulator_control_token(), Ok(None));
+        let cli = Cli::parse_from(["bedrock-host", "--emulator-control"]);
+        assert_eq!(cli.common.emulator_control_token(), Ok(None), "nothing without --emulator");
     }
 }

@@ -95,6 +95,12 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cli.command.is_none()
+        && let Err(problem) = cli.common.emulator_control_token()
+    {
+        eprintln!("bedrock-host: {problem}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -102,21 +108,29 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            Some(Command::Emulator(args)) => {
-                emulator::run_cli(&args.to_emulator_options()).await.map(|()| ExitCode::SUCCESS)
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            match cli.command {
+                Some(Command::Emulator(args)) => {
+                    emulator::run_cli(&args.to_emulator_options()).await.map(|()| ExitCode::SUCCESS)
+                }
+                Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
+                Some(Command::Schema(args)) => {
+                    write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS)
+                }
+                None => {
+                    let stop = termination_signal();
+                    let launch = host::LaunchConfig::from_cli(&cli.server, &cli.common);
+                    Ok(ExitCode::from(host::run_stdio(launch, stop).await))
+                }
             }
-            Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
-            Some(Command::Schema(args)) => write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS),
-            None => {
-                let stop = termination_signal();
-                Ok(ExitCode::from(host::run_stdio(host::LaunchConfig::from_cli(&cli.server, &cli.common), stop).await))
-            }
-        }
-    });
+        })
+    }));
     // Dropping the runtime would wait for blocking tasks such as the stdin reader; don't.
     runtime.shutdown_background();
+    // An in-process emulator the runtime still held never removed its temporary data dir.
+    emulator::remove_temporary_dirs();
+    let outcome = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     match outcome {
         Ok(code) => code,
         Err(error) => {

@@ -88,7 +88,7 @@ fn anthropic_prompt(body: &Map<String, Value>) -> Prompt {
 /// Input tokens of a native InvokeModel body (CountTokens' `invokeModel` form): an Anthropic body
 /// counts like its prompt; anything else counts its text.
 pub fn input_tokens_of_body(bytes: &[u8]) -> u64 {
-    match serde_json::from_slice::<Value>(bytes) {
+    match validation::parse_json(bytes, validation::MAX_BODY_DEPTH) {
         Ok(Value::Object(body)) if is_anthropic(&body) => anthropic_prompt(&body).input_tokens,
         _ => tokenizer::count(&String::from_utf8_lossy(bytes)),
     }
@@ -132,6 +132,18 @@ fn validate_anthropic(body: &Map<String, Value>) -> Checked {
                 &format!("messages/{index}/content"),
                 "expected a string or a non-empty array of blocks with a `type`",
             ));
+        }
+        for (block_index, block) in message["content"].as_array().into_iter().flatten().enumerate() {
+            let depth = block.get("input").map_or(0, validation::value_depth);
+            if depth > validation::MAX_DOCUMENT_DEPTH {
+                return Err(malformed_member(
+                    &format!("messages/{index}/content/{block_index}/input"),
+                    &format!(
+                        "nests {depth} levels of arrays and objects, more than the {} accepted",
+                        validation::MAX_DOCUMENT_DEPTH
+                    ),
+                ));
+            }
         }
     }
     Ok(())

@@ -47,8 +47,14 @@
 //!   how clients handle failed jobs; `{"status": "Completed"}` is the default. A fresh data dir
 //!   (when none is given) is removed at shutdown.
 //! - **Control**: `GET /_emulator/health`, `GET|DELETE /_emulator/requests` (the journal, capped at
-//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`,
-//!   `receivedAt`), `GET|PUT /_emulator/script`.
+//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`
+//!   without credentials, `receivedAt`), `GET|PUT /_emulator/script`. Only with a control token
+//!   (`EmulatorConfig::control_token`; otherwise 404): a request must carry it (`x-emulator-token`
+//!   or `Authorization: Bearer`, else 401) and name a loopback `Host` with the bound port (else 403).
+//! - **Connections** ([`ConnectionLimits`]): a cap on connections served at once, a header timeout
+//!   and an idle timeout, so no client holds the emulator's sockets for ever.
+//! - **Limits**: tool input and other documents nest at most 128 levels, whole bodies and scripts
+//!   144; scripted token counts fit in int32.
 //! - InvokeModelWithBidirectionalStream and InvokeGuardrailChecks answer ValidationException.
 //!
 //! # Layout
@@ -68,6 +74,7 @@ mod converse;
 mod errors;
 mod eventstream;
 mod guardrails;
+mod http;
 #[cfg(test)]
 mod independence;
 mod invoke;
@@ -78,15 +85,16 @@ mod server;
 mod tokenizer;
 mod validation;
 
+pub use http::ConnectionLimits;
 pub use script::{Script, ScriptError};
+pub use server::{CONTROL_TOKEN_HEADER, MIN_CONTROL_TOKEN_CHARS};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -99,20 +107,29 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub struct EmulatorConfig {
     pub bind: SocketAddr,
     pub script: Option<Script>,
-    /// Async-invoke output goes here; `None`: a fresh temporary directory, removed at shutdown.
+    /// Async-invoke output goes here; `None`: a fresh temporary directory (mode 0700), removed at
+    /// shutdown, when dropped, or by [`remove_temporary_dirs`].
     pub data_dir: Option<PathBuf>,
     /// Most requests the journal keeps.
     pub journal_limit: usize,
+    /// The token the `/_emulator/*` control endpoints require ([`CONTROL_TOKEN_HEADER`] or
+    /// `Authorization: Bearer`); `None`: the control endpoints are off (404).
+    pub control_token: Option<String>,
+    /// Connection cap, header and idle timeouts.
+    pub limits: ConnectionLimits,
 }
 
 impl EmulatorConfig {
-    /// 127.0.0.1 on a free port, no script, a fresh temporary data dir, a 10 000-request journal.
+    /// 127.0.0.1 on a free port, no script, a fresh temporary data dir, a 10 000-request journal,
+    /// no control endpoints, the default connection limits.
     pub fn loopback() -> Self {
         EmulatorConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             script: None,
             data_dir: None,
             journal_limit: 10_000,
+            control_token: None,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -131,16 +148,61 @@ pub struct CliOptions {
     pub journal_limit: usize,
     /// Stop when stdin closes, besides SIGINT/SIGTERM.
     pub exit_on_stdin_eof: bool,
+    /// The control endpoints' token; `None`: a fresh one, printed as the second stdout line.
+    pub control_token: Option<String>,
+    pub limits: ConnectionLimits,
 }
 
-/// A serving emulator; dropping it stops the server, [`RunningEmulator::shutdown`] also waits for it.
+/// A fresh, unguessable control token: 64 hex digits from the operating system's random source.
+pub fn generate_control_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+/// Whether `token` can be a control token: at least [`MIN_CONTROL_TOKEN_CHARS`] visible ASCII
+/// characters (it travels in an HTTP header). The error says what is wrong, not the token.
+pub fn check_control_token(token: &str) -> Result<(), String> {
+    if token.len() < MIN_CONTROL_TOKEN_CHARS {
+        return Err(format!(
+            "the control token has {} characters; give at least {MIN_CONTROL_TOKEN_CHARS} (e.g. `openssl rand -hex 32`)",
+            token.len()
+        ));
+    }
+    if !token.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err("the control token must be visible ASCII characters only (no spaces)".into());
+    }
+    Ok(())
+}
+
+/// Fresh data dirs of emulators that have not removed theirs yet.
+static TEMPORARY_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temporary_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARY_DIRS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every fresh data dir an emulator of this process created and has not removed yet: for
+/// exit paths that never drop the emulator (the runtime shut down around it, a panic).
+pub fn remove_temporary_dirs() {
+    let dirs = std::mem::take(&mut *temporary_dirs());
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn forget_temporary_dir(dir: &Path) {
+    temporary_dirs().retain(|known| known != dir);
+}
+
+/// A serving emulator; dropping it stops the server (and removes a fresh data dir),
+/// [`RunningEmulator::shutdown`] also waits for it.
 pub struct RunningEmulator {
     base_url: String,
     local_addr: SocketAddr,
     data_dir: PathBuf,
     owns_data_dir: bool,
+    control_token: Option<String>,
     stop: CancellationToken,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<JoinHandle<()>>,
 }
 
 impl RunningEmulator {
@@ -158,6 +220,11 @@ impl RunningEmulator {
         &self.data_dir
     }
 
+    /// The token the control endpoints require; `None` when they are off.
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
+    }
+
     /// Stops accepting, lets answers in flight finish for a short grace period, then drops them.
     pub async fn shutdown(mut self) {
         self.stop.cancel();
@@ -168,6 +235,8 @@ impl RunningEmulator {
         }
         if self.owns_data_dir {
             let _ = tokio::fs::remove_dir_all(&self.data_dir).await;
+            forget_temporary_dir(&self.data_dir);
+            self.owns_data_dir = false;
         }
     }
 }
@@ -175,11 +244,27 @@ impl RunningEmulator {
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         self.stop.cancel();
+        if self.owns_data_dir {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+            forget_temporary_dir(&self.data_dir);
+        }
     }
+}
+
+/// Creates `dir` and its missing parents, each readable by its owner only (0700 on Unix).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Binds, then serves in the background; the socket accepts connections when this returns.
 pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
+    if let Some(token) = &config.control_token {
+        check_control_token(token).map_err(|problem| anyhow::anyhow!(problem))?;
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -188,32 +273,37 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         Some(dir) => (dir, false),
         None => (std::env::temp_dir().join(format!("bedrock-emulator-{}", uuid::Uuid::new_v4().simple())), true),
     };
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+    create_private_dir(&data_dir).with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+    if owns_data_dir {
+        temporary_dirs().push(data_dir.clone());
+    }
 
     let stop = CancellationToken::new();
     let jobs = async_jobs::Jobs::new(data_dir.clone(), stop.clone());
-    let state = Arc::new(server::AppState::new(config.script.unwrap_or_default(), config.journal_limit, jobs));
-    // Small event-stream frames must leave at once, not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let signal = stop.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, server::router(state)).with_graceful_shutdown(signal.cancelled_owned()).await
-    });
-    tracing::info!(%local_addr, data_dir = %data_dir.display(), "emulator listening");
+    let control = config.control_token.clone().map(|token| server::Control::new(token, local_addr));
+    let state = Arc::new(server::AppState::new(
+        config.script.unwrap_or_default(),
+        config.journal_limit,
+        jobs,
+        control,
+        config.limits.idle_timeout,
+    ));
+    let server = tokio::spawn(http::serve(listener, server::router(state), config.limits, stop.clone()));
+    tracing::info!(%local_addr, data_dir = %data_dir.display(), control = config.control_token.is_some(), "emulator listening");
     Ok(RunningEmulator {
         base_url: format!("http://{local_addr}"),
         local_addr,
         data_dir,
         owns_data_dir,
+        control_token: config.control_token,
         stop,
         server: Some(server),
     })
 }
 
-/// `bedrock-host emulator`: prints the base URL as the first stdout line once accepting, then
-/// serves until SIGINT/SIGTERM, or until stdin closes with `--exit-on-stdin-eof`.
+/// `bedrock-host emulator`: prints the base URL as the first stdout line once accepting (and, when
+/// no control token was given, `control-token: <token>` as the second), then serves until
+/// SIGINT/SIGTERM, or until stdin closes with `--exit-on-stdin-eof`.
 pub async fn run_cli(args: &CliOptions) -> anyhow::Result<()> {
     let ip = match args.host.parse::<IpAddr>() {
         Ok(ip) => ip,
@@ -232,17 +322,26 @@ pub async fn run_cli(args: &CliOptions) -> anyhow::Result<()> {
             Some(Script::from_json(&text).with_context(|| format!("the script {} is invalid", path.display()))?)
         }
     };
+    if let Some(token) = &args.control_token {
+        check_control_token(token).map_err(|problem| anyhow::anyhow!("--control-token: {problem}"))?;
+    }
+    let generated = args.control_token.is_none();
     let emulator = start(EmulatorConfig {
         bind: SocketAddr::new(ip, args.port),
         script,
         data_dir: args.data_dir.clone(),
         journal_limit: args.journal_limit,
+        control_token: Some(args.control_token.clone().unwrap_or_else(generate_control_token)),
+        limits: args.limits,
     })
     .await?;
     {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", emulator.base_url()).context("cannot write the base URL to stdout")?;
+        if generated && let Some(token) = emulator.control_token() {
+            writeln!(stdout, "control-token: {token}").context("cannot write the control token to stdout")?;
+        }
         stdout.flush().context("cannot flush stdout")?;
     }
     wait_for_stop(args.exit_on_stdin_eof).await;

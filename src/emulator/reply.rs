@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::guardrails;
-use super::script::{Block, GuardrailDef, ScriptedReply, StreamException};
+use super::script::{Block, GuardrailDef, MAX_TOKEN_COUNT, ScriptedReply, StreamException};
 use super::tokenizer;
 
 fn fresh_tool_use_id() -> String {
@@ -229,7 +229,9 @@ pub fn compose(prompt: &Prompt, scripted: Option<Arc<ScriptedReply>>, guardrail:
     let overrides = respond.and_then(|respond| respond.usage.clone()).unwrap_or_default();
     let input = overrides.input_tokens.unwrap_or(prompt.input_tokens);
     let output = overrides.output_tokens.unwrap_or(computed_output);
-    let usage = Usage { input, output, total: overrides.total_tokens.unwrap_or(input + output) };
+    // Scripts give at most int32 counts (checked when they load); a sum beyond stays at the maximum.
+    let total = overrides.total_tokens.unwrap_or_else(|| input.saturating_add(output).min(MAX_TOKEN_COUNT));
+    let usage = Usage { input, output, total };
 
     let shaping = respond
         .map(|respond| Shaping {
@@ -267,6 +269,7 @@ pub fn exception_payload(exception: &StreamException) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::script::{Action, Facts, Script, ScriptState};
 
     fn prompt(text: &str) -> Prompt {
         Prompt { last_user_text: text.into(), input_tokens: 3, ..Prompt::default() }
@@ -288,6 +291,25 @@ mod tests {
         assert_eq!(reply.blocks, vec![Block::Text("You said: hello there".into())]);
         assert_eq!(reply.stop_reason, "end_turn");
         assert_eq!(reply.usage, Usage { input: 3, output: 5, total: 8 });
+    }
+
+    #[test]
+    fn scripted_usage_at_the_int32_limit_does_not_overflow() {
+        let script = Script::from_json(
+            r#"{"rules":[{"respond":{"usage":{"inputTokens":2147483647,"outputTokens":2147483647}}}]}"#,
+        )
+        .unwrap();
+        let mut state = ScriptState::new(script);
+        let facts = Facts {
+            operation: "Converse",
+            model_id: None,
+            last_user_text: None,
+            after_tool_result: false,
+            answers: true,
+        };
+        let Some(Action::Respond(scripted)) = state.decide(&facts) else { panic!("the rule answers") };
+        let reply = compose(&prompt("hi"), Some(scripted), None);
+        assert_eq!(reply.usage, Usage { input: 2147483647, output: 2147483647, total: 2147483647 });
     }
 
     #[test]

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::errors::known_status;
+use super::validation::{MAX_BODY_DEPTH, MAX_DOCUMENT_DEPTH, text_depth, value_depth};
+
+/// The largest token count a script may give: Bedrock's usage members are int32.
+pub const MAX_TOKEN_COUNT: u64 = i32::MAX as u64;
 
 /// A script could not be used; `path` is where in the JSON (`rules[2].when.operation`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -210,9 +214,25 @@ impl Block {
                     Some(_) => return Err("`toolUse.toolUseId` must be a string".into()),
                 };
                 let input = inner.get("input").cloned().unwrap_or_else(|| json!({}));
+                let too_deep = |member: &str, depth: usize| {
+                    format!(
+                        "`toolUse.{member}` nests {depth} levels of arrays and objects; the emulator accepts tool \
+                         input nested at most {MAX_DOCUMENT_DEPTH} levels back, so it produces none deeper"
+                    )
+                };
+                let depth = value_depth(&input);
+                if depth > MAX_DOCUMENT_DEPTH {
+                    return Err(too_deep("input", depth));
+                }
                 let raw_input = match inner.get("rawInput") {
                     None => None,
-                    Some(Value::String(raw)) => Some(raw.clone()),
+                    Some(Value::String(raw)) => {
+                        let depth = text_depth(raw.as_bytes());
+                        if depth > MAX_DOCUMENT_DEPTH {
+                            return Err(too_deep("rawInput", depth));
+                        }
+                        Some(raw.clone())
+                    }
                     Some(_) => {
                         return Err("`toolUse.rawInput` must be a string (the text streamed as the input)".into());
                     }
@@ -265,8 +285,20 @@ impl GuardrailDef {
 
 impl Script {
     pub fn from_json(text: &str) -> Result<Script, ScriptError> {
+        // A script may hold tool input as deep as a request may (serde_json's own limit is lower):
+        // measured first, so the parser's recursion stays bounded.
+        let depth = text_depth(text.as_bytes());
+        if depth > MAX_BODY_DEPTH {
+            return Err(ScriptError {
+                path: "script".into(),
+                message: format!(
+                    "it nests {depth} levels of arrays and objects, more than the {MAX_BODY_DEPTH} accepted"
+                ),
+            });
+        }
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let file: ScriptFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        deserializer.disable_recursion_limit();
+        let file: ScriptFile = serde_path_to_error::deserialize(&mut *deserializer).map_err(|error| {
             let path = error.path().to_string();
             ScriptError {
                 path: if path == "." { "script".into() } else { path },
@@ -396,6 +428,22 @@ fn check_respond(path: &str, respond: &Respond) -> Result<ScriptedReply, ScriptE
             message: format!("`{}` is not a stream exception; use one of {STREAM_EXCEPTIONS:?}", exception.kind),
         });
     }
+    if let Some(usage) = &respond.usage {
+        for (member, count) in [
+            ("inputTokens", usage.input_tokens),
+            ("outputTokens", usage.output_tokens),
+            ("totalTokens", usage.total_tokens),
+        ] {
+            if let Some(count) = count.filter(|count| *count > MAX_TOKEN_COUNT) {
+                return Err(ScriptError {
+                    path: format!("{path}.usage.{member}"),
+                    message: format!(
+                        "{count} does not fit Bedrock's token counts (32-bit integers); give at most {MAX_TOKEN_COUNT}"
+                    ),
+                });
+            }
+        }
+    }
     let blocks = respond
         .content
         .as_ref()
@@ -490,6 +538,40 @@ mod tests {
 
         let bad_outcome = r#"{"asyncJobOutcome":{"status":"InProgress"}}"#;
         assert_eq!(Script::from_json(bad_outcome).unwrap_err().path, "asyncJobOutcome.status");
+    }
+
+    #[test]
+    fn token_counts_beyond_int32_are_refused_naming_the_member() {
+        let script = |usage: &str| format!(r#"{{"rules":[{{"respond":{{"usage":{usage}}}}}]}}"#);
+        let error = Script::from_json(&script(r#"{"outputTokens": 18446744073709551615}"#)).unwrap_err();
+        assert_eq!(error.path, "rules[0].respond.usage.outputTokens");
+        assert!(error.message.contains("at most 2147483647"), "{error}");
+        let error = Script::from_json(&script(r#"{"totalTokens": 2147483648}"#)).unwrap_err();
+        assert_eq!(error.path, "rules[0].respond.usage.totalTokens");
+        assert!(Script::from_json(&script(r#"{"inputTokens": 2147483647, "outputTokens": 2147483647}"#)).is_ok());
+    }
+
+    #[test]
+    fn tool_input_deeper_than_the_emulator_accepts_is_refused() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let with_input = |input: &str| {
+            format!(r#"{{"rules":[{{"respond":{{"content":[{{"toolUse":{{"name":"t","input":{input}}}}}]}}}}]}}"#)
+        };
+        assert!(Script::from_json(&with_input(&nested(MAX_DOCUMENT_DEPTH))).is_ok(), "the limit itself is accepted");
+        let error = Script::from_json(&with_input(&nested(MAX_DOCUMENT_DEPTH + 1))).unwrap_err();
+        assert_eq!(error.path, "rules[0].respond.content[0]");
+        assert!(error.message.contains("`toolUse.input` nests 129 levels"), "{error}");
+
+        let with_raw = |raw: &str| {
+            json!({"rules": [{"respond": {"content": [{"toolUse": {"name": "t", "rawInput": raw}}]}}]}).to_string()
+        };
+        assert!(Script::from_json(&with_raw(&nested(MAX_DOCUMENT_DEPTH))).is_ok());
+        assert!(Script::from_json(&with_raw("{\"broken\": [")).is_ok(), "broken JSON stays scriptable");
+        let error = Script::from_json(&with_raw(&nested(MAX_DOCUMENT_DEPTH + 1))).unwrap_err();
+        assert!(error.message.contains("`toolUse.rawInput` nests 129 levels"), "{error}");
+
+        let error = Script::from_json(&nested(MAX_BODY_DEPTH + 1)).unwrap_err();
+        assert_eq!(error.path, "script");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
@@ -60,13 +61,93 @@ pub fn join(prefix: &str, member: &str) -> String {
     if prefix.is_empty() { member.to_owned() } else { format!("{prefix}.{member}") }
 }
 
+/// How deeply a JSON document inside a request may nest arrays and objects: a toolUse's `input`, a
+/// toolResult's `json`, an Anthropic `tool_use` input. Scripts cannot make the model produce deeper
+/// ones, so whatever the emulator produces it accepts back (docs/emulator.md "Limits").
+pub const MAX_DOCUMENT_DEPTH: usize = 128;
+
+/// How deeply a whole request body (or script) may nest: a document at [`MAX_DOCUMENT_DEPTH`] plus
+/// the members around it.
+pub const MAX_BODY_DEPTH: usize = MAX_DOCUMENT_DEPTH + 16;
+
+/// The deepest nesting of arrays and objects in JSON text, skipping strings; broken JSON (a
+/// scripted `rawInput`) is measured the same way.
+pub fn text_depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in text {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// How deeply a value nests arrays and objects: a scalar 0, `[]` 1, `{"a": [1]}` 2.
+pub fn value_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 0usize)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(members) => Box::new(members.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    deepest
+}
+
+/// JSON text nested at most `max_depth` levels, parsed. serde_json's own limit (128 levels) is lifted:
+/// the depth was measured first, so the parser's recursion is bounded by `max_depth`.
+pub fn parse_json(text: &[u8], max_depth: usize) -> Result<Value, String> {
+    let depth = text_depth(text);
+    if depth > max_depth {
+        return Err(format!("it nests {depth} levels of arrays and objects, more than the {max_depth} accepted"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    deserializer.disable_recursion_limit();
+    let value = Value::deserialize(&mut deserializer).map_err(|error| error.to_string())?;
+    deserializer.end().map_err(|error| error.to_string())?;
+    Ok(value)
+}
+
 /// The request body as a JSON object, or a "Malformed input request" ValidationException.
 pub fn json_object(body: &[u8]) -> Checked<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(body) {
+    match parse_json(body, MAX_BODY_DEPTH) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::malformed("the request body must be a JSON object")),
         Err(error) => Err(ApiError::malformed(format_args!("the request body is not valid JSON ({error})"))),
     }
+}
+
+/// A document inside the request (tool input, JSON tool result) nested at most [`MAX_DOCUMENT_DEPTH`].
+pub fn document(path: &str, value: &Value) -> Checked {
+    let depth = value_depth(value);
+    if depth > MAX_DOCUMENT_DEPTH {
+        return Err(ApiError::member(
+            path,
+            &format!("Member must nest at most {MAX_DOCUMENT_DEPTH} levels of arrays and objects (it nests {depth})"),
+        ));
+    }
+    Ok(())
 }
 
 pub fn object<'a>(path: &str, value: &'a Value) -> Checked<&'a Map<String, Value>> {
@@ -233,8 +314,11 @@ fn content_block(path: &str, block: &Value, previous_tool_uses: &BTreeSet<String
             pattern(&id_path, string(&id_path, fields.get("toolUseId"))?, tool_use_id_char, 64)?;
             let name_path = join(&path, "name");
             pattern(&name_path, string(&name_path, fields.get("name"))?, tool_name_char, 64)?;
-            if fields.get("input").is_none_or(Value::is_null) {
-                return Err(ApiError::member(&join(&path, "input"), "Member must not be null"));
+            match fields.get("input") {
+                None | Some(Value::Null) => {
+                    return Err(ApiError::member(&join(&path, "input"), "Member must not be null"));
+                }
+                Some(input) => document(&join(&path, "input"), input)?,
             }
         }
         "toolResult" => {
@@ -253,6 +337,8 @@ fn content_block(path: &str, block: &Value, previous_tool_uses: &BTreeSet<String
                 let (kind, inner) = union(&item_path, item, TOOL_RESULT_BLOCKS)?;
                 if matches!(kind, "image" | "document" | "video") {
                     media(&join(&item_path, kind), kind, inner)?;
+                } else if kind == "json" {
+                    document(&join(&item_path, "json"), inner)?;
                 }
             }
             if let Some(status) = fields.get("status") {
@@ -489,6 +575,41 @@ mod tests {
             let message = check(body.clone()).expect_err(&body.to_string());
             assert!(message.contains(expected), "{body}: {message}");
         }
+    }
+
+    #[test]
+    fn depth_is_measured_outside_strings_and_on_broken_json() {
+        assert_eq!(text_depth(br#"{"a": [1, {"b": "[[[{{{"}]}"#), 3);
+        assert_eq!(text_depth(br#"["\"]]]]", [[]]]"#), 3);
+        assert_eq!(text_depth(b"[[[[[["), 6, "an unclosed prefix counts its opening brackets");
+        assert_eq!(text_depth(b"42"), 0);
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let value = parse_json(nested(300).as_bytes(), 300).expect("deeper than serde_json's own limit");
+        assert_eq!(value_depth(&value), 300);
+        assert_eq!(value_depth(&Value::Null), 0);
+        assert!(parse_json(nested(301).as_bytes(), 300).unwrap_err().contains("nests 301 levels"));
+        assert!(parse_json(b"[1] x", 5).is_err(), "trailing characters");
+    }
+
+    #[test]
+    fn tool_input_may_nest_up_to_the_document_limit() {
+        let nested = |depth: usize| -> Value {
+            parse_json(format!("{}{}", "[".repeat(depth), "]".repeat(depth)).as_bytes(), usize::MAX).unwrap()
+        };
+        let body = |input: Value| {
+            let tools = json!({"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]});
+            let tool_use = json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "tu1", "name": "t", "input": input}}]});
+            let result =
+                json!({"role": "user", "content": [{"toolResult": {"toolUseId": "tu1", "content": [{"text": "ok"}]}}]});
+            json!({"messages": [user("a"), tool_use, result], "toolConfig": tools})
+        };
+        let within = serde_json::to_vec(&body(json!({"a": nested(MAX_DOCUMENT_DEPTH - 1)}))).unwrap();
+        let parsed = json_object(&within).expect("a body around a document at the limit parses");
+        assert_eq!(converse(&parsed, false).map_err(|error| error.message), Ok(()));
+        let beyond = serde_json::to_vec(&body(json!({"a": nested(MAX_DOCUMENT_DEPTH)}))).unwrap();
+        let message = converse(&json_object(&beyond).unwrap(), false).unwrap_err().message;
+        assert!(message.contains("'messages[1].content[0].toolUse.input'"), "{message}");
+        assert!(message.contains(&format!("at most {MAX_DOCUMENT_DEPTH} levels")), "{message}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Where Bedrock calls go, created at `initialize`: the in-process emulator
-//! with `--emulator` (static test credentials, no AWS account), the real
+//! with `--emulator` (static test credentials, no AWS account; its control
+//! endpoints only with `--emulator-control`, behind the token), the real
 //! Bedrock Runtime otherwise (aws-config's whole default chain).
 
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub async fn connect(launch: &LaunchConfig, options: &HostOptions) -> HostResult
     if launch.emulator {
         let mut config = EmulatorConfig::loopback();
         config.script = launch.emulator_script.as_deref().map(load_script).transpose()?;
+        // Off unless `--emulator-control`: they show every prompt and can script the model.
+        config.control_token = launch.emulator_control_token.clone();
         let emulator = emulator::start(config)
             .await
             .map_err(|error| HostError::Internal(format!("the in-process emulator did not start: {error:#}")))?;

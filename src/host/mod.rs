@@ -38,6 +38,8 @@ pub struct LaunchConfig {
     /// `--emulator`: serve against the in-process emulator.
     pub emulator: bool,
     pub emulator_script: Option<PathBuf>,
+    /// `--emulator-control`: the in-process emulator serves its control endpoints behind this token.
+    pub emulator_control_token: Option<String>,
     pub max_frame_bytes: usize,
     pub response_cache_entries: usize,
     /// Serve the `test/…` methods (env `BEDROCK_HOST_TEST_METHODS=1`).
@@ -50,6 +52,8 @@ impl LaunchConfig {
             options: common.host_options(),
             emulator: common.emulator,
             emulator_script: common.emulator_script.clone(),
+            // Checked before the host starts (`crate::run`); an unusable token here means no control.
+            emulator_control_token: common.emulator_control_token().unwrap_or_default(),
             max_frame_bytes: server.max_frame_bytes,
             response_cache_entries: server.response_cache_entries,
             test_methods: std::env::var(TEST_METHODS_ENV).is_ok_and(|value| value == "1"),
@@ -298,6 +302,7 @@ mod tests {
             options: HostOptions::default(),
             emulator: true,
             emulator_script: None,
+            emulator_control_token: None,
             max_frame_bytes: 1 << 20,
             response_cache_entries: 0,
             test_methods: false,

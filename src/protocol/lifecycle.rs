@@ -142,8 +142,8 @@ pub struct HostOptions {
     /// A default guardrailConfig (Bedrock's shape) for every call that names no guardrail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_config: Option<GuardrailConfiguration>,
-    /// Log level or tracing filter. Accepted (and checked) here, but only `--log-level` and its
-    /// variable take effect: the log starts before `initialize`.
+    /// Log level or tracing filter; replaces `--log-level`'s filter once `initialize` succeeds. One
+    /// that does not parse answers -32602 here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
     /// Most conversations the host keeps, 1–1000000; `conversation/create` and `fork` beyond it are refused.

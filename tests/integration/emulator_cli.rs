@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::emulator::StandaloneEmulator;
+use crate::support::emulator::{CONTROL_TOKEN, StandaloneEmulator};
 
 #[test]
 fn binary_prints_base_url_serves_and_exits_on_stdin_eof() {
@@ -17,7 +17,10 @@ fn binary_prints_base_url_serves_and_exits_on_stdin_eof() {
 
     let mut stream = TcpStream::connect(&address).expect("accepting once the URL is printed");
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    stream.write_all(b"GET /_emulator/health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+    let request = format!(
+        "GET /_emulator/health HTTP/1.1\r\nhost: {address}\r\nx-emulator-token: {CONTROL_TOKEN}\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

@@ -27,6 +27,7 @@ const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 async fn emulator_with(script: Option<&str>) -> RunningEmulator {
     let mut config = EmulatorConfig::loopback();
     config.script = script.map(|text| Script::from_json(text).expect("test script is valid"));
+    config.control_token = Some(support::emulator::CONTROL_TOKEN.to_owned());
     emulator::start(config).await.expect("emulator starts")
 }
 
@@ -55,8 +56,10 @@ async fn http(
     body: &str,
 ) -> (u16, Vec<(String, String)>, String) {
     let mut stream = tokio::net::TcpStream::connect(emulator.local_addr()).await.unwrap();
+    let token = emulator.control_token().unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\nx-emulator-token: {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        emulator.local_addr(),
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();

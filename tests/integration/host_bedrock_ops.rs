@@ -569,14 +569,7 @@ fn invalid_params_name_the_field() {
 
 #[test]
 fn the_default_guardrail_applies_to_invoke_model_and_a_bad_one_fails_initialize() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("script.json");
-    std::fs::write(&path, guardrail_script().to_string()).unwrap();
-    let mut host = HostBuilder::new(Framing::Ndjson)
-        .arg("--emulator")
-        .arg("--emulator-script")
-        .arg(path.display().to_string())
-        .spawn();
+    let mut host = HostBuilder::new(Framing::Ndjson).emulator(Some(&guardrail_script())).spawn();
 
     let bad = host.call("initialize", json!({"initializationOptions": {"guardrailConfig": {"guardrailVersion": "1"}}}));
     assert_eq!(bad["error"]["code"], -32602, "{bad}");

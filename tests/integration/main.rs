@@ -26,6 +26,7 @@ mod host_conversation_setup;
 mod host_logging;
 mod host_options;
 mod host_reliability;
+mod host_security;
 mod host_tool_answers;
 mod host_tools;
 mod host_tools_loop;
@@ -40,6 +41,7 @@ mod bedrock_hardening;
 // The emulator: the real SDK against it, and its command line.
 mod emulator_cli;
 mod emulator_sdk;
+mod emulator_security;
 
 // The generated schemas are up to date.
 mod schemas;

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -38,15 +39,20 @@ def emulator(tmp_path_factory):
     script = tmp_path_factory.mktemp("script") / "script.json"
     script.write_text(json.dumps(SCRIPT))
     data_dir = tmp_path_factory.mktemp("data")
+    # No --control-token: the emulator makes one and prints it as its second stdout line.
+    environment = {key: value for key, value in os.environ.items() if key != "BEDROCK_EMULATOR_CONTROL_TOKEN"}
     process = subprocess.Popen(
         [BINARY, "emulator", "--port", "0", "--exit-on-stdin-eof", "--script", str(script), "--data-dir", str(data_dir)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env=environment,
     )
     base_url = process.stdout.readline().strip()
     assert base_url.startswith("http://127.0.0.1:"), base_url
-    yield {"url": base_url, "data_dir": data_dir}
+    token_line = process.stdout.readline().strip()
+    assert token_line.startswith("control-token: "), token_line
+    yield {"url": base_url, "data_dir": data_dir, "token": token_line.split(": ", 1)[1]}
     process.stdin.close()
     assert process.wait(timeout=30) == 0
 
@@ -70,9 +76,19 @@ def client(emulator):
 
 
 def control(emulator, method, path):
-    request = urllib.request.Request(emulator["url"] + path, method=method)
+    request = urllib.request.Request(
+        emulator["url"] + path, method=method, headers={"Authorization": "Bearer " + emulator["token"]}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def test_control_endpoints_need_the_token(emulator):
+    request = urllib.request.Request(emulator["url"] + "/_emulator/requests")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 401
+    assert "x-emulator-token" in json.loads(refused.value.read())["message"]
 
 
 def user(text):

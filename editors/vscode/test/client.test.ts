@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { CancellationTokenSource, HostRequestError, launchFromSettings } from '../src/client';
 import { Chat, editPrompt, extractCode, finalText } from '../src/chat';
 import { GuardrailParams, Methods, ModelInfo, RetryParams, UsageResult } from '../src/protocol';
-import { killAll, startHost, tempDir } from './helpers';
+import { CONTROL_TOKEN, killAll, startHost, tempDir } from './helpers';
 
 // A failed assertion skips a test's `stop()`; a host left running would keep node from exiting.
 after(killAll);
@@ -115,7 +115,9 @@ test('a chat without tools (Edit Selection) offers the model none, though tools 
   await new Chat(client, { tools: 'all' }).send('hello with tools');
   // What Bedrock received: the emulator's journal of requests.
   const endpoint = client.initializeResult.backend.endpointUrl;
-  const journal = (await (await fetch(`${endpoint}/_emulator/requests`)).json()) as Array<{
+  const journal = (await (
+    await fetch(`${endpoint}/_emulator/requests`, { headers: { 'x-emulator-token': CONTROL_TOKEN } })
+  ).json()) as Array<{
     operation: string;
     body: { toolConfig?: { tools: Array<{ toolSpec: { name: string } }> } };
   }>;

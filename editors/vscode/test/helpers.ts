@@ -75,6 +75,9 @@ export function hermeticEnv(home: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The token of the in-process emulator's control endpoints in these tests. */
+export const CONTROL_TOKEN = 'vscode-tests-control-token-0123456789';
+
 const started: BedrockClient[] = [];
 
 /** Ends every host the tests started and did not stop. */
@@ -103,9 +106,13 @@ export async function startHost(
     return consent;
   });
   const launch = launchFromSettings({ binaryPath: HOST_BIN, emulator: true, emulatorScript: writeScript(), ...settings });
+  // The tests read the emulator's journal: its control endpoints are served only when asked, behind a token.
+  launch.args.push('--emulator-control');
+  const env = hermeticEnv(tempDir('home'));
+  env.BEDROCK_HOST_EMULATOR_CONTROL_TOKEN = CONTROL_TOKEN;
   const client = await BedrockClient.start(launch, {
     clientName: 'bedrock-vscode-tests',
-    env: hermeticEnv(tempDir('home')),
+    env,
     toolHandler: createToolHandler(workspace),
   });
   started.push(client);

@@ -26,6 +26,16 @@ pub async fn initialize(
 ) -> HostResult<(Arc<Session>, InitializeResult)> {
     let requested = params.initialization_options.unwrap_or_default();
     requested.validate("initializationOptions")?;
+    // `logLevel` replaces the running log filter, once the session has started; a bad one fails here.
+    let log_filter = requested
+        .log_level
+        .as_deref()
+        .map(|level| {
+            crate::logging::parse_level(level).map_err(|problem| {
+                HostError::invalid_field("initializationOptions.logLevel", format!("`{level}` {problem}"))
+            })
+        })
+        .transpose()?;
     let options = requested.or(launch.options.clone());
     let backend = backend::connect(launch, &options).await?;
     let mut methods: Vec<String> = LIFECYCLE_REQUESTS.iter().map(|name| name.to_string()).collect();
@@ -68,6 +78,10 @@ pub async fn initialize(
         response_cache,
         shutdown,
     };
+    if let Some(filter) = log_filter {
+        crate::logging::apply(filter);
+        tracing::info!(level = ?session.options.log_level, "log filter from initializationOptions.logLevel");
+    }
     Ok((Arc::new(session), result))
 }
 

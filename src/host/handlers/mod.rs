@@ -65,6 +65,7 @@ mod tests {
             options: Default::default(),
             emulator: false,
             emulator_script: None,
+            emulator_control_token: None,
             max_frame_bytes: 1,
             response_cache_entries: 0,
             test_methods: false,

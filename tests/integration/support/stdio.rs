@@ -54,16 +54,24 @@ pub struct HostBuilder {
     script: Option<Value>,
     /// The host's working directory; default: the test's.
     current_dir: Option<std::path::PathBuf>,
+    /// `--log-level`; `debug` unless the test says otherwise.
+    log_level: String,
 }
 
 impl HostBuilder {
     pub fn new(framing: Framing) -> Self {
-        Self { framing, args: Vec::new(), envs: Vec::new(), script: None, current_dir: None }
+        Self { framing, args: Vec::new(), envs: Vec::new(), script: None, current_dir: None, log_level: "debug".into() }
     }
 
     /// Runs the host in `dir` instead of the test's working directory.
     pub fn current_dir(mut self, dir: &Path) -> Self {
         self.current_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The `--log-level` the host starts with (the log is in [`Host::log_text`]).
+    pub fn log_level(mut self, level: impl Into<String>) -> Self {
+        self.log_level = level.into();
         self
     }
 
@@ -96,10 +104,13 @@ impl HostBuilder {
             .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials").display().to_string())
     }
 
-    /// Serve from the in-process emulator (`--emulator`), following `script` if there is one.
+    /// Serve from the in-process emulator (`--emulator`), following `script` if there is one, with
+    /// its control endpoints on behind the tests' token (the journal is how tests see what was sent).
     pub fn emulator(mut self, script: Option<&Value>) -> Self {
         self.script = script.cloned();
         self.arg("--emulator")
+            .arg("--emulator-control")
+            .env("BEDROCK_HOST_EMULATOR_CONTROL_TOKEN", super::emulator::CONTROL_TOKEN)
     }
 
     /// Serve the `test/sleep` and `test/askClient` methods.
@@ -115,11 +126,13 @@ impl HostBuilder {
             .arg("--log-file")
             .arg(log_dir.path().join("host.log"))
             .arg("--log-level")
-            .arg("debug")
+            .arg(&self.log_level)
             .env_remove("BEDROCK_HOST_TEST_METHODS")
             // Hermetic AWS set-up: no instance metadata probes, no Bedrock API key from the caller's shell.
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_BEARER_TOKEN_BEDROCK");
+            .env_remove("AWS_BEARER_TOKEN_BEDROCK")
+            .env_remove("BEDROCK_HOST_EMULATOR_CONTROL")
+            .env_remove("BEDROCK_HOST_EMULATOR_CONTROL_TOKEN");
         for (key, value) in &self.envs {
             match value {
                 Some(value) => command.env(key, value),
@@ -389,8 +402,11 @@ fn read_frames(stdout: ChildStdout, framing: Framing, sender: mpsc::Sender<Value
                 body
             }
         };
-        let message: Value =
-            serde_json::from_slice(&body).map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(&body)))?;
+        // Tool input may nest as deep as the emulator allows, deeper than serde_json's default limit.
+        let mut deserializer = serde_json::Deserializer::from_slice(&body);
+        deserializer.disable_recursion_limit();
+        let message: Value = serde::Deserialize::deserialize(&mut deserializer)
+            .map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(&body)))?;
         if message.get("jsonrpc") != Some(&json!("2.0")) {
             return Err(format!("not a JSON-RPC 2.0 message: {message}"));
         }
