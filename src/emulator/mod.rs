@@ -63,6 +63,7 @@
 //! check both on the source.
 
 mod async_jobs;
+mod cache;
 mod call;
 mod converse;
 mod errors;

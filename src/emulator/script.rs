@@ -44,6 +44,9 @@ struct ScriptFile {
     async_job_duration_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     async_job_outcome: Option<AsyncJobOutcome>,
+    /// Moves the prompt cache's clock forward, so tests can expire cache entries without waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_offset_ms: Option<u64>,
 }
 
 /// How async jobs end (`asyncJobOutcome`): `Completed` (the default, output written) or `Failed`
@@ -114,6 +117,12 @@ pub struct UsageOverride {
     pub output_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_tokens: Option<u64>,
+    /// Forces `cacheReadInputTokens` (`cache_read_input_tokens` in an Anthropic answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<u64>,
+    /// Forces `cacheWriteInputTokens` (`cache_creation_input_tokens` in an Anthropic answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_input_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,6 +300,11 @@ impl Script {
             .as_ref()
             .filter(|outcome| outcome.status == "Failed")
             .map(|outcome| outcome.failure_message.as_deref().unwrap_or(DEFAULT_ASYNC_FAILURE))
+    }
+
+    /// How far the script moves the prompt cache's clock forward (`clockOffsetMs`), in milliseconds.
+    pub fn clock_offset_ms(&self) -> u64 {
+        self.file.clock_offset_ms.unwrap_or(0)
     }
 
     pub fn rule_count(&self) -> usize {
