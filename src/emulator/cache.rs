@@ -142,7 +142,8 @@ impl PrefixBuilder {
             seed.hash(hasher);
             model_id.hash(hasher);
         }
-        let mut builder = PrefixBuilder { hashers, length: model_id.len(), keys: Vec::new(), tokens: vec![0], points: Vec::new() };
+        let mut builder =
+            PrefixBuilder { hashers, length: model_id.len(), keys: Vec::new(), tokens: vec![0], points: Vec::new() };
         builder.keys.push(builder.key());
         builder
     }
@@ -250,7 +251,8 @@ pub fn converse_plan(model_id: &str, request: &Map<String, Value>) -> Result<Opt
             None => prefix.block(&format!("system:{block}"), tokenizer::converse_block(block)),
         }
     }
-    for (message_index, message) in request.get("messages").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (message_index, message) in request.get("messages").and_then(Value::as_array).into_iter().flatten().enumerate()
+    {
         let role = message["role"].as_str().unwrap_or_default();
         for (index, block) in message["content"].as_array().into_iter().flatten().enumerate() {
             match block.get("cachePoint") {
@@ -302,10 +304,15 @@ pub fn anthropic_plan(model_id: &str, body: &Map<String, Value>) -> Result<Optio
         marker(&mut prefix, &format!("tools/{index}"), tool, Section::Tools)?;
     }
     match body.get("system") {
-        Some(Value::String(text)) => prefix.block(&format!("system:{}", Value::String(text.clone())), tokenizer::count(text)),
+        Some(Value::String(text)) => {
+            prefix.block(&format!("system:{}", Value::String(text.clone())), tokenizer::count(text))
+        }
         Some(Value::Array(blocks)) => {
             for (index, block) in blocks.iter().enumerate() {
-                prefix.block(&format!("system:{}", bytes_without(block, "cache_control")), tokenizer::anthropic_block(block));
+                prefix.block(
+                    &format!("system:{}", bytes_without(block, "cache_control")),
+                    tokenizer::anthropic_block(block),
+                );
                 marker(&mut prefix, &format!("system/{index}"), block, Section::System)?;
             }
         }
@@ -322,7 +329,12 @@ pub fn anthropic_plan(model_id: &str, body: &Map<String, Value>) -> Result<Optio
                     let start = if index == 0 { "message:" } else { "" };
                     let bytes = format!("{start}{role}:{}", bytes_without(block, "cache_control"));
                     prefix.block(&bytes, tokenizer::anthropic_block(block));
-                    marker(&mut prefix, &format!("messages/{message_index}/content/{index}"), block, Section::Messages)?;
+                    marker(
+                        &mut prefix,
+                        &format!("messages/{message_index}/content/{index}"),
+                        block,
+                        Section::Messages,
+                    )?;
                 }
             }
             _ => {}
@@ -549,7 +561,8 @@ mod tests {
         let cache = PromptCache::default();
         let now = Instant::now();
         cache.apply(&converse(SONNET, cached_request(1_100, "q")).unwrap().unwrap(), now);
-        let other_model = converse("anthropic.claude-3-7-sonnet-20250219-v1:0", cached_request(1_100, "q")).unwrap().unwrap();
+        let other_model =
+            converse("anthropic.claude-3-7-sonnet-20250219-v1:0", cached_request(1_100, "q")).unwrap().unwrap();
         assert_eq!(cache.apply(&other_model, now).read, 0);
         let mut changed = cached_request(1_100, "q");
         changed["system"][0]["text"] = json!(format!("{} x", words(1_099)));
@@ -585,7 +598,12 @@ mod tests {
 
         let tools = json!({"toolConfig": {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}, point]},
                            "messages": [{"role": "user", "content": [{"text": "q"}]}]});
-        assert!(converse("amazon.nova-pro-v1:0", tools.clone()).unwrap_err().message.contains("toolConfig.tools[1].cachePoint"));
+        assert!(
+            converse("amazon.nova-pro-v1:0", tools.clone())
+                .unwrap_err()
+                .message
+                .contains("toolConfig.tools[1].cachePoint")
+        );
         assert!(converse(SONNET, tools).unwrap().is_some());
 
         let hour = json!({"system": [{"text": "a"}, {"cachePoint": {"type": "default", "ttl": "1h"}}], "messages": []});
@@ -595,7 +613,9 @@ mod tests {
         assert!(converse(SONNET, increasing).unwrap_err().message.contains("messages[0].content[1].cachePoint"));
         let bad_ttl = json!({"system": [{"text": "a"}, {"cachePoint": {"type": "default", "ttl": "2h"}}]});
         assert!(converse(SONNET, bad_ttl).unwrap_err().message.contains("system[1].cachePoint.ttl"));
-        assert!(converse(SONNET, json!({"messages": [{"role": "user", "content": [{"text": "q"}]}]})).unwrap().is_none());
+        assert!(
+            converse(SONNET, json!({"messages": [{"role": "user", "content": [{"text": "q"}]}]})).unwrap().is_none()
+        );
     }
 
     #[test]
@@ -610,9 +630,14 @@ mod tests {
         let plan = anthropic_plan(SONNET, body.as_object().unwrap()).unwrap().unwrap();
         assert_eq!(cache.apply(&plan, now).write, 1_200);
         assert_eq!(cache.apply(&plan, now).read, 1_200);
-        let five: Vec<Value> = (0..5).map(|_| json!({"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}})).collect();
+        let five: Vec<Value> =
+            (0..5).map(|_| json!({"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}})).collect();
         let body = json!({"anthropic_version": "x", "max_tokens": 1, "messages": [{"role": "user", "content": five}]});
         let error = anthropic_plan(SONNET, body.as_object().unwrap()).unwrap_err();
-        assert!(error.message.contains("A maximum of 4 blocks with cache_control may be provided. Found 5."), "{}", error.message);
+        assert!(
+            error.message.contains("A maximum of 4 blocks with cache_control may be provided. Found 5."),
+            "{}",
+            error.message
+        );
     }
 }

@@ -33,8 +33,10 @@ mod bedrock_emulator;
 mod bedrock_errors;
 
 // The emulator: the real SDK against it, and its command line.
+mod emulator_caching;
 mod emulator_cli;
 mod emulator_sdk;
+mod emulator_wire_details;
 
 // The generated schemas are up to date.
 mod schemas;
