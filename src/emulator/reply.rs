@@ -125,9 +125,9 @@ pub struct Usage {
 impl Usage {
     /// Converse's `TokenUsage`: the cache members (`cacheReadInputTokens`, `cacheWriteInputTokens`,
     /// and `cacheDetails` when something was written) only when caching was in play.
-    pub fn to_converse(&self) -> Value {
+    pub fn to_converse(self) -> Value {
         let mut usage = json!({"inputTokens": self.input, "outputTokens": self.output, "totalTokens": self.total});
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = self.cache {
             usage["cacheReadInputTokens"] = json!(cache.read);
             usage["cacheWriteInputTokens"] = json!(cache.write);
             let details: Vec<Value> = cache
@@ -145,9 +145,9 @@ impl Usage {
     /// Anthropic's `usage` with `output_tokens` as given (a stream's `message_start` says 0): the
     /// cache members (`cache_creation_input_tokens`, `cache_read_input_tokens`) only when caching
     /// was in play.
-    pub fn to_anthropic(&self, output_tokens: u64) -> Value {
+    pub fn to_anthropic(self, output_tokens: u64) -> Value {
         let mut usage = json!({"input_tokens": self.input, "output_tokens": output_tokens});
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = self.cache {
             usage["cache_creation_input_tokens"] = json!(cache.write);
             usage["cache_read_input_tokens"] = json!(cache.read);
         }
