@@ -226,6 +226,16 @@ fn bytes_without(value: &Value, marker: &str) -> String {
 
 /// The cache points of a Converse request (or `None` when it has none), checked against the model.
 pub fn converse_plan(model_id: &str, request: &Map<String, Value>) -> Result<Option<Plan>, ApiError> {
+    let tools = request.get("toolConfig").and_then(|config| config.get("tools")).and_then(Value::as_array);
+    let messages = request.get("messages").and_then(Value::as_array);
+    let mut blocks = tools
+        .into_iter()
+        .flatten()
+        .chain(request.get("system").and_then(Value::as_array).into_iter().flatten())
+        .chain(messages.into_iter().flatten().filter_map(|message| message["content"].as_array()).flatten());
+    if !blocks.any(|block| block.get("cachePoint").is_some()) {
+        return Ok(None);
+    }
     let mut prefix = PrefixBuilder::new(model_id);
     let point = |prefix: &mut PrefixBuilder, path: String, inner: &Value, section: Section| -> Result<(), ApiError> {
         let type_path = format!("{path}.type");
@@ -238,7 +248,6 @@ pub fn converse_plan(model_id: &str, request: &Map<String, Value>) -> Result<Opt
         prefix.point(ttl, section, path);
         Ok(())
     };
-    let tools = request.get("toolConfig").and_then(|config| config.get("tools")).and_then(Value::as_array);
     for (index, tool) in tools.into_iter().flatten().enumerate() {
         match tool.get("cachePoint") {
             Some(inner) => point(&mut prefix, format!("toolConfig.tools[{index}].cachePoint"), inner, Section::Tools)?,
@@ -251,8 +260,7 @@ pub fn converse_plan(model_id: &str, request: &Map<String, Value>) -> Result<Opt
             None => prefix.block(&format!("system:{block}"), tokenizer::converse_block(block)),
         }
     }
-    for (message_index, message) in request.get("messages").and_then(Value::as_array).into_iter().flatten().enumerate()
-    {
+    for (message_index, message) in messages.into_iter().flatten().enumerate() {
         let role = message["role"].as_str().unwrap_or_default();
         for (index, block) in message["content"].as_array().into_iter().flatten().enumerate() {
             match block.get("cachePoint") {
@@ -275,6 +283,13 @@ pub fn converse_plan(model_id: &str, request: &Map<String, Value>) -> Result<Opt
 /// InvokeModel counts them: a `system` or `content` string as its text, a text block as its text,
 /// any other block and each tool as its compact JSON.
 pub fn anthropic_plan(model_id: &str, body: &Map<String, Value>) -> Result<Option<Plan>, ApiError> {
+    let marked = |value: Option<&Value>| {
+        value.and_then(Value::as_array).into_iter().flatten().any(|block| block.get("cache_control").is_some())
+    };
+    let mut messages = body.get("messages").and_then(Value::as_array).into_iter().flatten();
+    if !marked(body.get("tools")) && !marked(body.get("system")) && !messages.any(|m| marked(m.get("content"))) {
+        return Ok(None);
+    }
     let mut prefix = PrefixBuilder::new(model_id);
     let marker = |prefix: &mut PrefixBuilder, path: &str, value: &Value, section: Section| -> Result<(), ApiError> {
         let Some(control) = value.get("cache_control").filter(|control| !control.is_null()) else {
