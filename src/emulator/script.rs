@@ -507,6 +507,23 @@ mod tests {
     }
 
     #[test]
+    fn clock_offset_and_cache_counts_are_script_fields() {
+        let script = Script::from_json(
+            r#"{"clockOffsetMs": 300001, "rules": [{"respond": {"usage": {"cacheReadInputTokens": 7, "cacheWriteInputTokens": 3}}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(script.clock_offset_ms(), 300_001);
+        assert_eq!(Script::default().clock_offset_ms(), 0);
+        let echoed = serde_json::to_value(&script).unwrap();
+        assert_eq!(echoed["clockOffsetMs"], 300_001, "GET /_emulator/script shows it");
+        assert_eq!(
+            echoed["rules"][0]["respond"]["usage"],
+            json!({"cacheReadInputTokens": 7, "cacheWriteInputTokens": 3})
+        );
+        assert_eq!(Script::from_json(r#"{"clockOffsetMs": -1}"#).unwrap_err().path, "clockOffsetMs");
+    }
+
+    #[test]
     fn async_job_outcome_gives_the_failure_message() {
         let failing = Script::from_json(r#"{"asyncJobOutcome":{"status":"Failed","failureMessage":"quota"}}"#).unwrap();
         assert_eq!(failing.async_job_failure(), Some("quota"));
