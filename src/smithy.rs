@@ -37,7 +37,8 @@ const MODEL_JSON: &str = include_str!("../schemas/aws-models/bedrock-runtime.jso
 /// checked against its pattern and length when used, so a model update that
 /// tightens one fails here by name.
 const PATTERNED_SAMPLES: &[(&str, &str)] = &[
-    ("ConversationalModelId", "anthropic.claude-3-haiku-20240307-v1:0"),
+    // A model that offers prompt caching: the maximal Converse request carries cache points.
+    ("ConversationalModelId", "anthropic.claude-3-5-haiku-20241022-v1:0"),
     ("InvokeModelIdentifier", "anthropic.claude-3-haiku-20240307-v1:0"),
     ("FoundationModelVersionIdentifier", "anthropic.claude-3-haiku-20240307-v1:0"),
     ("AsyncInvokeIdentifier", "amazon.nova-reel-v1:0"),
@@ -498,7 +499,7 @@ mod tests {
             assert!(text.contains(&format!("\"{value}\"")), "{value} never appears");
         }
         let first = &instances[0];
-        assert_eq!(first["modelId"], "anthropic.claude-3-haiku-20240307-v1:0");
+        assert_eq!(first["modelId"], "anthropic.claude-3-5-haiku-20241022-v1:0");
         assert_eq!(first["toolConfig"]["toolChoice"], json!({"any": {}}), "members come in name order");
     }
 

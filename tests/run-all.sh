@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh clone: installs the Python packages
 # the wire tests use (into the current Python; idempotent), builds once, runs
-# the Rust tests, the boto3 and pygls tests against the built binary, the
-# stock-client tests (vscode-languageclient's protocol stack under Node,
-# Neovim's vim.lsp client) and the editor tests (VS Code extension under Node,
+# the Rust tests, the Python tests against the built binary (boto3, the
+# anthropic SDK, pygls and the third-party Bedrock clients), the Node tests
+# (the AWS SDK for JavaScript v3, and vscode-languageclient's protocol stack),
+# Neovim's vim.lsp client, and the editor tests (VS Code extension under Node,
 # Neovim plugin headless) when Node.js and Neovim are installed (.ci/run
 # installs Neovim).
 set -euo pipefail
@@ -17,12 +18,12 @@ cargo test --all-targets
 export BEDROCK_HOST_BIN="$PWD/target/debug/bedrock-host"
 python3 -m pytest -q tests/python
 
-# Stock LSP clients against the binary: vscode-languageclient 9's protocol stack under Node, and
-# Neovim's own vim.lsp client (tests/python holds the pygls one).
+# Under Node: the AWS SDK for JavaScript v3 against the emulator, and vscode-languageclient 9's
+# protocol stack against the host. Then Neovim's own vim.lsp client (tests/python holds pygls).
 if command -v node >/dev/null && command -v npm >/dev/null; then
-  (cd tests/node && npm ci --no-audit --no-fund --silent && node --test)
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error && node --test)
 else
-  echo "stock-client tests under Node skipped: they need node and npm" >&2
+  echo "Node tests skipped: they need node and npm" >&2
 fi
 if command -v nvim >/dev/null; then
   timeout 300 nvim --headless -u NONE -i NONE -c 'luafile tests/nvim/lsp_client.lua'

@@ -84,22 +84,30 @@ pub enum Ending {
     Cut,
 }
 
-/// The response body for a planned stream. Frames are produced lazily, so each delay happens between
-/// two writes on the wire rather than before the response starts.
-pub fn body(frames: Vec<Timed>, ending: Ending) -> Body {
+/// A frame made only when it is sent: the last event of a stream, when it reports what the stream
+/// took (ConverseStream's `metadata` with its latency).
+pub type LastFrame = Box<dyn FnOnce() -> Bytes + Send>;
+
+/// The response body for a planned stream: `frames`, then `last` (made when it is sent), then the
+/// ending. Frames are produced lazily, so each delay happens between two writes on the wire rather
+/// than before the response starts.
+fn body(frames: Vec<Timed>, last: Option<LastFrame>, ending: Ending) -> Body {
     enum Step {
-        Frames(std::vec::IntoIter<Timed>, Ending),
+        Frames(std::vec::IntoIter<Timed>, Option<LastFrame>, Ending),
         Done,
     }
-    let stream = futures_util::stream::unfold(Step::Frames(frames.into_iter(), ending), |step| async move {
-        let Step::Frames(mut frames, ending) = step else {
+    let stream = futures_util::stream::unfold(Step::Frames(frames.into_iter(), last, ending), |step| async move {
+        let Step::Frames(mut frames, last, ending) = step else {
             return None;
         };
         if let Some(Timed { delay, frame }) = frames.next() {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            return Some((Ok(frame), Step::Frames(frames, ending)));
+            return Some((Ok(frame), Step::Frames(frames, last, ending)));
+        }
+        if let Some(last) = last {
+            return Some((Ok(last()), Step::Frames(frames, None, ending)));
         }
         match ending {
             Ending::Clean => None,
@@ -123,6 +131,12 @@ pub struct Event {
 
 /// The body for `events` shaped by a script: delays before deltas, a cut or an exception frame.
 pub fn shaped_body(events: Vec<Event>, shaping: &Shaping) -> Body {
+    shaped_body_then(events, None, shaping)
+}
+
+/// [`shaped_body`] whose last event is `last`, made when it is sent (it counts as one event for
+/// `cutAfterEvents`).
+pub fn shaped_body_then(events: Vec<Event>, mut last: Option<LastFrame>, shaping: &Shaping) -> Body {
     let mut deltas_seen = 0usize;
     let mut timed: Vec<Timed> = events
         .into_iter()
@@ -142,12 +156,15 @@ pub fn shaped_body(events: Vec<Event>, shaping: &Shaping) -> Body {
         .map(|exception| Ending::Exception(exception_frame(&exception.kind, &exception_payload(exception))));
     let ending = match shaping.cut_after_events {
         Some(limit) => {
-            timed.truncate(limit);
+            if limit <= timed.len() {
+                timed.truncate(limit);
+                last = None;
+            }
             exception.unwrap_or(Ending::Cut)
         }
         None => exception.unwrap_or(Ending::Clean),
     };
-    body(timed, ending)
+    body(timed, last, ending)
 }
 
 #[cfg(test)]

@@ -84,23 +84,33 @@ pub fn apply(call: &Call<'_>, identifier: &str, version: &str) -> Result<Respons
     let matches = def.matches(&texts.join("\n"));
     let characters: u64 = texts.iter().map(|text| text.chars().count() as u64).sum();
     let intervened = !matches.is_empty();
+    let usage = json!({
+        "topicPolicyUnits": 0,
+        "contentPolicyUnits": 0,
+        "wordPolicyUnits": characters.div_ceil(1000),
+        "sensitiveInformationPolicyUnits": 0,
+        "sensitiveInformationPolicyFreeUnits": 0,
+        "contextualGroundingPolicyUnits": 0,
+        "contentPolicyImageUnits": 0,
+    });
+    let coverage = json!({
+        "textCharacters": {"guarded": characters, "total": characters},
+        "images": {"guarded": 0, "total": images},
+    });
+    // Bedrock's assessment always carries its invocation metrics, so a check that finds nothing is
+    // one assessment with only `invocationMetrics`, never an empty object (docs/bedrock-wire.md §7).
+    let mut assessment = assessment(&matches);
+    assessment["invocationMetrics"] = json!({
+        "guardrailProcessingLatency": call.elapsed_ms(),
+        "usage": usage,
+        "guardrailCoverage": coverage,
+    });
     let mut response = json!({
         "action": if intervened { "GUARDRAIL_INTERVENED" } else { "NONE" },
         "outputs": if intervened { json!([{"text": def.blocked_message()}]) } else { json!([]) },
-        "assessments": [assessment(&matches)],
-        "usage": {
-            "topicPolicyUnits": 0,
-            "contentPolicyUnits": 0,
-            "wordPolicyUnits": characters.div_ceil(1000),
-            "sensitiveInformationPolicyUnits": 0,
-            "sensitiveInformationPolicyFreeUnits": 0,
-            "contextualGroundingPolicyUnits": 0,
-            "contentPolicyImageUnits": 0,
-        },
-        "guardrailCoverage": {
-            "textCharacters": {"guarded": characters, "total": characters},
-            "images": {"guarded": 0, "total": images},
-        },
+        "assessments": [assessment],
+        "usage": usage,
+        "guardrailCoverage": coverage,
     });
     if intervened {
         response["actionReason"] = json!("Guardrail blocked.");

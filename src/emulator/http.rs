@@ -241,11 +241,12 @@ async fn serve_connection(stream: TcpStream, router: Router, limits: ConnectionL
             Ok::<_, Infallible>(response.map(|body| Body::new(TrackedBody { inner: body, _in_progress: in_progress })))
         }
     });
-    // hyper's own header timer is off: the watchdog below keeps both timeouts.
-    let connection = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .header_read_timeout(None)
-        .serve_connection(io, service);
+    // HTTP/1.1 and HTTP/2 with prior knowledge (the AWS SDK for JavaScript speaks h2c to a plain
+    // http:// endpoint), as axum's own server does. hyper's header timer is off: the watchdog below
+    // keeps both timeouts.
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.http1().keep_alive(true).header_read_timeout(None);
+    let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     // The watchdog looks at least this often, so a phase change never delays a deadline by more.
     let tick =

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
+use super::cache;
 use super::call::Call;
 use super::errors::ApiError;
 use super::eventstream::{self, Event};
@@ -82,6 +83,7 @@ fn anthropic_prompt(body: &Map<String, Value>) -> Prompt {
             .flatten()
             .filter_map(|stop| stop.as_str().map(str::to_owned))
             .collect(),
+        cache: None,
     }
 }
 
@@ -196,7 +198,7 @@ fn anthropic_response(model_id: &str, reply: &Reply) -> Value {
         "content": reply.blocks.iter().map(Block::to_anthropic).collect::<Vec<_>>(),
         "stop_reason": reply.stop_reason,
         "stop_sequence": reply.stop_sequence,
-        "usage": {"input_tokens": reply.usage.input, "output_tokens": reply.usage.output},
+        "usage": reply.usage.to_anthropic(reply.usage.output),
     })
 }
 
@@ -232,7 +234,7 @@ fn anthropic_events(model_id: &str, reply: &Reply, latency_ms: u64, guardrail: O
     message["content"] = json!([]);
     message["stop_reason"] = Value::Null;
     message["stop_sequence"] = Value::Null;
-    message["usage"] = json!({"input_tokens": reply.usage.input, "output_tokens": 0});
+    message["usage"] = reply.usage.to_anthropic(0);
     let mut events = vec![chunk(&json!({"type": "message_start", "message": message}), false)];
     for (index, block) in reply.blocks.iter().enumerate() {
         let (start, deltas): (Value, Vec<Value>) = match block {
@@ -301,8 +303,10 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
     validation::model_id(model_id)?;
     let request = validation::json_object(&call.body)?;
     let anthropic = is_anthropic(&request);
-    let prompt = if anthropic {
+    let mut cache_plan = None;
+    let mut prompt = if anthropic {
         validate_anthropic(&request)?;
+        cache_plan = cache::anthropic_plan(model_id, &request)?;
         anthropic_prompt(&request)
     } else {
         let text = String::from_utf8_lossy(&call.body).into_owned();
@@ -316,6 +320,7 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
         answers: true,
     })?;
     let guardrail = guardrail_use(call)?;
+    prompt.cache = call.script.cache_usage(cache_plan);
     let reply = reply::compose(&prompt, scripted, guardrail.as_ref());
     let latency_ms = call.elapsed_ms();
     let request = Value::Object(request);
@@ -337,6 +342,10 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
         headers.insert("x-amzn-bedrock-input-token-count", HeaderValue::from(reply.usage.input));
         headers.insert("x-amzn-bedrock-output-token-count", HeaderValue::from(reply.usage.output));
         headers.insert("x-amzn-bedrock-invocation-latency", HeaderValue::from(latency_ms));
+        if let Some(cache) = reply.usage.cache {
+            headers.insert("x-amzn-bedrock-cache-read-input-token-count", HeaderValue::from(cache.read));
+            headers.insert("x-amzn-bedrock-cache-write-input-token-count", HeaderValue::from(cache.write));
+        }
         response
     };
     echo_headers(call, &mut response);

@@ -61,7 +61,8 @@
 //!
 //! `server` (routing, journal, control), `converse` (Converse, ConverseStream, CountTokens), `invoke`
 //! (InvokeModel*), `guardrails` (lookup, ApplyGuardrail), `async_jobs`, `call` (the request and the
-//! live script an operation gets), `reply` (default/scripted/guardrailed answers), `eventstream`
+//! live script an operation gets, with the prompt cache), `cache` (prompt caching: cache points,
+//! per-model limits, the entries and their clock), `reply` (default/scripted/guardrailed answers), `eventstream`
 //! (its own frame encoder, shaping), `script` (the script model), `journal`, `tokenizer`,
 //! `validation`, `errors`. Modules import each other without cycles, and the emulator imports
 //! nothing from the rest of this crate ([`CliOptions`] is its own; the command line adapts to it)
@@ -69,6 +70,7 @@
 //! check both on the source.
 
 mod async_jobs;
+mod cache;
 mod call;
 mod converse;
 mod errors;

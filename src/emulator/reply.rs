@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::cache::CacheUsage;
 use super::guardrails;
 use super::script::{Block, GuardrailDef, MAX_TOKEN_COUNT, ScriptedReply, StreamException};
 use super::tokenizer;
@@ -92,6 +93,9 @@ pub struct Prompt {
     pub input_tokens: u64,
     pub max_tokens: Option<u64>,
     pub stop_sequences: Vec<String>,
+    /// What the prompt cache read and wrote for this request, when it had cache points;
+    /// `input_tokens` still counts the whole prompt.
+    pub cache: Option<CacheUsage>,
 }
 
 impl Prompt {
@@ -107,11 +111,48 @@ pub struct GuardrailUse {
     pub trace: bool,
 }
 
+/// A reply's token counts. With prompt caching `input` is the uncached rest of the prompt and
+/// `total` is input + output + cache read + cache write, as Bedrock counts them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
     pub input: u64,
     pub output: u64,
     pub total: u64,
+    /// The cache counts, when the request had cache points or the script gives them.
+    pub cache: Option<CacheUsage>,
+}
+
+impl Usage {
+    /// Converse's `TokenUsage`: the cache members (`cacheReadInputTokens`, `cacheWriteInputTokens`,
+    /// and `cacheDetails` when something was written) only when caching was in play.
+    pub fn to_converse(self) -> Value {
+        let mut usage = json!({"inputTokens": self.input, "outputTokens": self.output, "totalTokens": self.total});
+        if let Some(cache) = self.cache {
+            usage["cacheReadInputTokens"] = json!(cache.read);
+            usage["cacheWriteInputTokens"] = json!(cache.write);
+            let details: Vec<Value> = cache
+                .details()
+                .into_iter()
+                .map(|(ttl, tokens)| json!({"ttl": ttl.as_str(), "inputTokens": tokens}))
+                .collect();
+            if !details.is_empty() {
+                usage["cacheDetails"] = Value::Array(details);
+            }
+        }
+        usage
+    }
+
+    /// Anthropic's `usage` with `output_tokens` as given (a stream's `message_start` says 0): the
+    /// cache members (`cache_creation_input_tokens`, `cache_read_input_tokens`) only when caching
+    /// was in play.
+    pub fn to_anthropic(self, output_tokens: u64) -> Value {
+        let mut usage = json!({"input_tokens": self.input, "output_tokens": output_tokens});
+        if let Some(cache) = self.cache {
+            usage["cache_creation_input_tokens"] = json!(cache.write);
+            usage["cache_read_input_tokens"] = json!(cache.read);
+        }
+        usage
+    }
 }
 
 /// Stream shaping from the script.
@@ -227,11 +268,24 @@ pub fn compose(prompt: &Prompt, scripted: Option<Arc<ScriptedReply>>, guardrail:
 
     let computed_output: u64 = blocks.iter().map(Block::tokens).sum();
     let overrides = respond.and_then(|respond| respond.usage.clone()).unwrap_or_default();
-    let input = overrides.input_tokens.unwrap_or(prompt.input_tokens);
+    let cache = match (prompt.cache, overrides.cache_read_input_tokens, overrides.cache_write_input_tokens) {
+        (None, None, None) => None,
+        (computed, read, write) => {
+            let computed = computed.unwrap_or_default();
+            let write = write.unwrap_or(computed.write);
+            let write_one_hour = if write == computed.write { computed.write_one_hour } else { 0 };
+            Some(CacheUsage { read: read.unwrap_or(computed.read), write, write_one_hour })
+        }
+    };
+    let cached = cache.map_or(0, |cache| cache.read + cache.write);
+    let uncached = prompt.input_tokens.saturating_sub(prompt.cache.map_or(0, |cache| cache.read + cache.write));
+    let input = overrides.input_tokens.unwrap_or(uncached);
     let output = overrides.output_tokens.unwrap_or(computed_output);
     // Scripts give at most int32 counts (checked when they load); a sum beyond stays at the maximum.
-    let total = overrides.total_tokens.unwrap_or_else(|| input.saturating_add(output).min(MAX_TOKEN_COUNT));
-    let usage = Usage { input, output, total };
+    let total = overrides
+        .total_tokens
+        .unwrap_or_else(|| input.saturating_add(output).saturating_add(cached).min(MAX_TOKEN_COUNT));
+    let usage = Usage { input, output, total, cache };
 
     let shaping = respond
         .map(|respond| Shaping {
@@ -290,7 +344,26 @@ mod tests {
         let reply = compose(&prompt("hello there"), None, None);
         assert_eq!(reply.blocks, vec![Block::Text("You said: hello there".into())]);
         assert_eq!(reply.stop_reason, "end_turn");
-        assert_eq!(reply.usage, Usage { input: 3, output: 5, total: 8 });
+        assert_eq!(reply.usage, Usage { input: 3, output: 5, total: 8, cache: None });
+        assert_eq!(reply.usage.to_converse(), json!({"inputTokens": 3, "outputTokens": 5, "totalTokens": 8}));
+    }
+
+    #[test]
+    fn cache_counts_leave_the_rest_as_input_and_add_to_the_total() {
+        let cache = CacheUsage { read: 100, write: 50, write_one_hour: 50 };
+        let reply = compose(&Prompt { input_tokens: 160, cache: Some(cache), ..prompt("x") }, None, None);
+        assert_eq!(reply.usage, Usage { input: 10, output: 4, total: 164, cache: Some(cache) });
+        assert_eq!(
+            reply.usage.to_converse(),
+            json!({"inputTokens": 10, "outputTokens": 4, "totalTokens": 164, "cacheReadInputTokens": 100,
+                   "cacheWriteInputTokens": 50, "cacheDetails": [{"ttl": "1h", "inputTokens": 50}]})
+        );
+        assert_eq!(
+            reply.usage.to_anthropic(3),
+            json!({"input_tokens": 10, "output_tokens": 3, "cache_creation_input_tokens": 50, "cache_read_input_tokens": 100})
+        );
+        let read_only = Usage { cache: Some(CacheUsage { read: 7, ..CacheUsage::default() }), ..Usage::default() };
+        assert!(read_only.to_converse().get("cacheDetails").is_none(), "no details without a write");
     }
 
     #[test]
@@ -309,7 +382,7 @@ mod tests {
         };
         let Some(Action::Respond(scripted)) = state.decide(&facts) else { panic!("the rule answers") };
         let reply = compose(&prompt("hi"), Some(scripted), None);
-        assert_eq!(reply.usage, Usage { input: 2147483647, output: 2147483647, total: 2147483647 });
+        assert_eq!(reply.usage, Usage { input: 2147483647, output: 2147483647, total: 2147483647, cache: None });
     }
 
     #[test]

@@ -48,6 +48,9 @@ struct ScriptFile {
     async_job_duration_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     async_job_outcome: Option<AsyncJobOutcome>,
+    /// Moves the prompt cache's clock forward, so tests can expire cache entries without waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_offset_ms: Option<u64>,
 }
 
 /// How async jobs end (`asyncJobOutcome`): `Completed` (the default, output written) or `Failed`
@@ -118,6 +121,12 @@ pub struct UsageOverride {
     pub output_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_tokens: Option<u64>,
+    /// Forces `cacheReadInputTokens` (`cache_read_input_tokens` in an Anthropic answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<u64>,
+    /// Forces `cacheWriteInputTokens` (`cache_creation_input_tokens` in an Anthropic answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_input_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -323,6 +332,11 @@ impl Script {
             .as_ref()
             .filter(|outcome| outcome.status == "Failed")
             .map(|outcome| outcome.failure_message.as_deref().unwrap_or(DEFAULT_ASYNC_FAILURE))
+    }
+
+    /// How far the script moves the prompt cache's clock forward (`clockOffsetMs`), in milliseconds.
+    pub fn clock_offset_ms(&self) -> u64 {
+        self.file.clock_offset_ms.unwrap_or(0)
     }
 
     pub fn rule_count(&self) -> usize {
@@ -572,6 +586,23 @@ mod tests {
 
         let error = Script::from_json(&nested(MAX_BODY_DEPTH + 1)).unwrap_err();
         assert_eq!(error.path, "script");
+    }
+
+    #[test]
+    fn clock_offset_and_cache_counts_are_script_fields() {
+        let script = Script::from_json(
+            r#"{"clockOffsetMs": 300001, "rules": [{"respond": {"usage": {"cacheReadInputTokens": 7, "cacheWriteInputTokens": 3}}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(script.clock_offset_ms(), 300_001);
+        assert_eq!(Script::default().clock_offset_ms(), 0);
+        let echoed = serde_json::to_value(&script).unwrap();
+        assert_eq!(echoed["clockOffsetMs"], 300_001, "GET /_emulator/script shows it");
+        assert_eq!(
+            echoed["rules"][0]["respond"]["usage"],
+            json!({"cacheReadInputTokens": 7, "cacheWriteInputTokens": 3})
+        );
+        assert_eq!(Script::from_json(r#"{"clockOffsetMs": -1}"#).unwrap_err().path, "clockOffsetMs");
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! The one tokenizer: a token is a maximal run of word characters (letters, digits, `_`) or a maximal
 //! run of other non-whitespace characters; whitespace separates tokens and is not counted.
 //! `"Hello, world!"` is 4 tokens: `Hello`, `,`, `world`, `!`.
+//!
+//! It also says how a request's blocks count, so that usage, CountTokens and the prompt cache agree:
+//! [`converse_block`] for Converse content blocks, [`anthropic_block`] for Anthropic Messages blocks.
+
+use serde_json::Value;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -44,6 +49,38 @@ fn token_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
 
 pub fn count(text: &str) -> u64 {
     token_ends(text).count() as u64
+}
+
+/// Tokens of one Converse content block: text counts its text, a toolUse its name and input JSON,
+/// a toolResult its texts and JSON, guardContent its text, a cachePoint 0, and any other block its
+/// compact JSON.
+pub fn converse_block(block: &Value) -> u64 {
+    let Some((key, inner)) = block.as_object().and_then(|object| object.iter().next()) else {
+        return 0;
+    };
+    match (key.as_str(), inner) {
+        ("text", Value::String(text)) => count(text),
+        ("toolUse", _) => count(inner["name"].as_str().unwrap_or_default()) + count(&inner["input"].to_string()),
+        ("toolResult", _) => inner["content"].as_array().into_iter().flatten().map(converse_block).sum(),
+        ("json", _) => count(&inner.to_string()),
+        ("guardContent", _) => count(inner["text"]["text"].as_str().unwrap_or_default()),
+        ("cachePoint", _) => 0,
+        _ => count(&inner.to_string()),
+    }
+}
+
+/// Tokens of one Converse tool (`toolConfig.tools[i]`): its compact JSON; a cachePoint counts 0.
+pub fn converse_tool(tool: &Value) -> u64 {
+    if tool.get("cachePoint").is_some() { 0 } else { count(&tool.to_string()) }
+}
+
+/// Tokens of one block of an Anthropic Messages `content` (or `system`) array: a text block counts
+/// its text, any other block its compact JSON.
+pub fn anthropic_block(block: &Value) -> u64 {
+    match block["text"].as_str() {
+        Some(text) if block["type"] == "text" => count(text),
+        _ => count(&block.to_string()),
+    }
 }
 
 /// The text cut after its first `max` tokens, or `None` when it has no more than `max`.
@@ -101,6 +138,16 @@ mod tests {
         assert_eq!(count("  "), 0);
         assert_eq!(count("a...b c_d ?!"), 5);
         assert_eq!(count("{\"city\":\"Paris\"}"), 5);
+    }
+
+    #[test]
+    fn blocks_count_by_kind() {
+        use serde_json::json;
+        assert_eq!(converse_block(&json!({"text": "Hello, world!"})), 4);
+        assert_eq!(converse_block(&json!({"cachePoint": {"type": "default"}})), 0);
+        assert_eq!(converse_block(&json!({"toolUse": {"name": "get_weather", "input": {"city": "Paris"}}})), 6);
+        assert_eq!(converse_tool(&json!({"cachePoint": {"type": "default", "ttl": "1h"}})), 0);
+        assert_eq!(anthropic_block(&json!({"type": "text", "text": "a b", "cache_control": {"type": "ephemeral"}})), 2);
     }
 
     #[test]

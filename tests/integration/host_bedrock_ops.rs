@@ -332,16 +332,25 @@ fn apply_guardrail_passes_the_whole_request_and_response() {
     };
 
     let passed = host.call("bedrock/applyGuardrail", request("a friendly question"));
+    let usage = json!({"topicPolicyUnits": 0, "contentPolicyUnits": 0, "wordPolicyUnits": 1,
+                       "sensitiveInformationPolicyUnits": 0, "sensitiveInformationPolicyFreeUnits": 0,
+                       "contextualGroundingPolicyUnits": 0, "contentPolicyImageUnits": 0});
+    let coverage = json!({"textCharacters": {"guarded": 19, "total": 19}, "images": {"guarded": 0, "total": 1}});
+    // Bedrock's one assessment of a check that found nothing carries only its invocation metrics.
+    let mut answer = result(&passed).clone();
+    let latency = answer["assessments"][0]["invocationMetrics"]
+        .as_object_mut()
+        .and_then(|metrics| metrics.remove("guardrailProcessingLatency"))
+        .unwrap_or_else(|| panic!("no latency in the assessment's metrics: {passed}"));
+    assert!(latency.as_u64().is_some_and(|ms| ms >= 1), "{latency}");
     assert_eq!(
-        result(&passed),
-        &json!({
+        answer,
+        json!({
             "action": "NONE",
             "outputs": [],
-            "assessments": [{}],
-            "usage": {"topicPolicyUnits": 0, "contentPolicyUnits": 0, "wordPolicyUnits": 1,
-                      "sensitiveInformationPolicyUnits": 0, "sensitiveInformationPolicyFreeUnits": 0,
-                      "contextualGroundingPolicyUnits": 0, "contentPolicyImageUnits": 0},
-            "guardrailCoverage": {"textCharacters": {"guarded": 19, "total": 19}, "images": {"guarded": 0, "total": 1}}
+            "assessments": [{"invocationMetrics": {"usage": usage, "guardrailCoverage": coverage}}],
+            "usage": usage,
+            "guardrailCoverage": coverage
         })
     );
 
@@ -351,9 +360,12 @@ fn apply_guardrail_passes_the_whole_request_and_response() {
     assert_eq!(answer["actionReason"], "Guardrail blocked.");
     assert_eq!(answer["outputs"], json!([{"text": BLOCKED_MESSAGE}]));
     assert_eq!(
-        answer["assessments"],
-        json!([{"wordPolicy": {"customWords": [{"match": "forbidden", "action": "BLOCKED", "detected": true}],
-                               "managedWordLists": []}}])
+        answer["assessments"][0]["wordPolicy"],
+        json!({"customWords": [{"match": "forbidden", "action": "BLOCKED", "detected": true}], "managedWordLists": []})
+    );
+    assert!(
+        answer["assessments"][0]["invocationMetrics"]["guardrailProcessingLatency"].as_u64().is_some(),
+        "{blocked}"
     );
 
     let sent = journal_of(&url, "ApplyGuardrail");

@@ -39,9 +39,11 @@ mod bedrock_errors;
 mod bedrock_hardening;
 
 // The emulator: the real SDK against it, and its command line.
+mod emulator_caching;
 mod emulator_cli;
 mod emulator_sdk;
 mod emulator_security;
+mod emulator_wire_details;
 
 // The generated schemas are up to date.
 mod schemas;

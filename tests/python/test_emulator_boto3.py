@@ -17,6 +17,8 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
+from conftest import put_script, words
+
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("BEDROCK_HOST_BIN", os.path.join(REPO, "target", "debug", "bedrock-host"))
@@ -26,7 +28,7 @@ SCRIPT = {
         {"when": {"lastUserText": "throttle"}, "fail": {"error": "ThrottlingException", "status": 429, "message": "Too many requests"}},
         {"when": {"lastUserText": "denied"}, "fail": {"error": "AccessDeniedException", "message": "no"}},
         {"when": {"lastUserText": "unavailable"}, "fail": {"error": "ServiceUnavailableException", "message": "down"}},
-        {"when": {"lastUserText": "weather"}, "respond": {"content": [{"text": "Let me look."}, {"toolUse": {"name": "get_weather", "input": {"city": "Paris"}}}]}},
+        {"when": {"lastUserText": "weather", "afterToolResult": False}, "respond": {"content": [{"text": "Let me look."}, {"toolUse": {"name": "get_weather", "input": {"city": "Paris"}}}]}},
         {"when": {"lastUserText": "explode"}, "respond": {"cutAfterEvents": 2, "streamException": {"type": "modelStreamErrorException", "message": "boom"}}},
     ],
     "guardrails": {"gr1": {"version": "1", "blockedWords": ["forbidden"], "blockedMessage": "Sorry, I can't help with that."}},
@@ -249,3 +251,58 @@ def test_blob_bodies_are_base64_in_count_tokens(emulator):
     make_client(emulator).count_tokens(modelId=MODEL, input={"invokeModel": {"body": b'{"x": 1}'}})
     body = control(emulator, "GET", "/_emulator/requests")[0]["body"]
     assert base64.b64decode(body["input"]["invokeModel"]["body"]) == b'{"x": 1}'
+
+
+WEATHER_TOOLS = {"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}}}}}]}
+
+
+def test_tool_round_trip(client):
+    question = user("weather in Paris?")
+    first = client.converse(modelId=MODEL, messages=question, toolConfig=WEATHER_TOOLS)
+    assert first["stopReason"] == "tool_use"
+    tool_use = first["output"]["message"]["content"][1]["toolUse"]
+    assert (tool_use["name"], tool_use["input"]) == ("get_weather", {"city": "Paris"})
+    result = {"role": "user", "content": [{"toolResult": {"toolUseId": tool_use["toolUseId"], "content": [{"json": {"celsius": 18}}]}}]}
+    second = client.converse(modelId=MODEL, messages=question + [first["output"]["message"], result], toolConfig=WEATHER_TOOLS)
+    assert second["stopReason"] == "end_turn"
+    assert second["output"]["message"]["content"] == [{"text": 'Tool result received: {"celsius":18}'}]
+
+
+def test_response_details(client):
+    response = client.converse(modelId=MODEL, messages=user("alpha STOP beta"), inferenceConfig={"stopSequences": ["STOP"]},
+                               additionalModelResponseFieldPaths=["/stop_sequence"],
+                               performanceConfig={"latency": "optimized"}, serviceTier={"type": "priority"})
+    assert response["metrics"]["latencyMs"] >= 1
+    assert response["additionalModelResponseFields"] == {"stop_sequence": "STOP"}
+    assert response["performanceConfig"] == {"latency": "optimized"}
+    assert response["serviceTier"] == {"type": "priority"}
+    events = list(client.converse_stream(modelId=MODEL, messages=user("hi"), serviceTier={"type": "flex"})["stream"])
+    assert events[-1]["metadata"]["serviceTier"] == {"type": "flex"}
+    assert events[-1]["metadata"]["metrics"]["latencyMs"] >= 1
+
+
+def test_prompt_caching_counts(client, emulator):
+    sonnet = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    system = [{"text": words(1_100, "boto")}, {"cachePoint": {"type": "default"}}]
+    first = client.converse(modelId=sonnet, system=system, messages=user("first question"))["usage"]
+    assert first == {"inputTokens": 2, "outputTokens": first["outputTokens"], "totalTokens": 2 + first["outputTokens"] + 1_100,
+                     "cacheReadInputTokens": 0, "cacheWriteInputTokens": 1_100,
+                     "cacheDetails": [{"ttl": "5m", "inputTokens": 1_100}]}
+    second = client.converse(modelId=sonnet, system=system, messages=user("second"))["usage"]
+    assert (second["cacheReadInputTokens"], second["cacheWriteInputTokens"]) == (1_100, 0)
+    events = list(client.converse_stream(modelId=sonnet, system=system, messages=user("streamed"))["stream"])
+    assert events[-1]["metadata"]["usage"]["cacheReadInputTokens"] == 1_100
+
+    # Past the 5-minute time to live (the script moves the clock) the prefix is written again.
+    put_script(emulator["url"], dict(SCRIPT, clockOffsetMs=300_001), emulator["token"])
+    try:
+        again = client.converse(modelId=sonnet, system=system, messages=user("later"))["usage"]
+        assert (again["cacheReadInputTokens"], again["cacheWriteInputTokens"]) == (0, 1_100)
+    finally:
+        put_script(emulator["url"], SCRIPT, emulator["token"])
+
+    with pytest.raises(client.exceptions.ValidationException):
+        client.converse(modelId=sonnet, messages=user("q"), system=[{"text": "x"}, {"cachePoint": {"type": "default"}}] * 5)
+    with pytest.raises(client.exceptions.AccessDeniedException) as error:
+        client.converse(modelId=MODEL, messages=user("q"), system=system)
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

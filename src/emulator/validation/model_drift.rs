@@ -248,7 +248,15 @@ const ANTHROPIC_BODY: &str =
 fn honourable(operation: &str, instance: &Value, started_arn: Option<&str>) -> Value {
     let mut instance = instance.clone();
     match operation {
-        "Converse" | "ConverseStream" => instance["messages"] = as_conversation(&instance["messages"]),
+        "Converse" | "ConverseStream" => {
+            instance["messages"] = as_conversation(&instance["messages"]);
+            // The model says only "strings"; Bedrock reads each as a JSON pointer into the model's answer.
+            if let Some(paths) = instance["additionalModelResponseFieldPaths"].as_array_mut() {
+                for path in paths {
+                    *path = json!(format!("/{}", path.as_str().unwrap_or_default()));
+                }
+            }
+        }
         // The vendored model's ConverseTokensRequest predates its toolConfig, which current Bedrock
         // (and the emulator) require beside toolUse and toolResult blocks, as Converse does.
         "CountTokens" if instance["input"].get("converse").is_some() => {

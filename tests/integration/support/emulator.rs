@@ -127,3 +127,34 @@ impl Drop for StandaloneEmulator {
         let _ = self.child.wait();
     }
 }
+
+/// One raw HTTP/1.0 request to the emulator at `base_url`, blocking: (status, lower-case headers,
+/// body as JSON, or `null` when it is not JSON). For asserting on the wire what an SDK would forgive.
+pub fn exchange_json(base_url: &str, method: &str, path: &str, body: &Value) -> (u16, Vec<(String, String)>, Value) {
+    let address = base_url.trim_end_matches('/').strip_prefix("http://").expect("the emulator speaks plain HTTP");
+    let mut stream = TcpStream::connect(address).expect("connect to the emulator");
+    stream.set_read_timeout(Some(HANG_GUARD)).expect("set a read timeout");
+    let body = body.to_string();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {address}\r\nx-emulator-token: {CONTROL_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the request");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read the answer");
+    let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP response");
+    let mut lines = head.lines();
+    let status =
+        lines.next().and_then(|line| line.split(' ').nth(1)).and_then(|code| code.parse().ok()).expect("a status");
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    (status, headers, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// The value of header `name` (lower case) among `headers`.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
