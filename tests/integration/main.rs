@@ -10,6 +10,7 @@
 mod support;
 
 // The real binary over stdio: transport and lifecycle.
+mod stdio_backpressure;
 mod stdio_bad_input;
 mod stdio_concurrency;
 mod stdio_lifecycle;
