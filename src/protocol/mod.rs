@@ -13,6 +13,7 @@ pub mod methods;
 pub mod notifications;
 pub mod shapes;
 mod table;
+pub mod warnings;
 
 pub use agent::*;
 pub use lifecycle::*;
@@ -21,6 +22,7 @@ pub use notifications::*;
 pub use table::{
     Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, method, params_schema_errors, protocol_method,
 };
+pub use warnings::*;
 
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";

@@ -24,6 +24,7 @@ mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
 mod host_reliability;
+mod host_storage;
 mod host_tools;
 mod host_tools_loop;
 
