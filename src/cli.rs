@@ -171,6 +171,18 @@ pub struct EmulatorArgs {
     /// Most requests kept in the journal (`GET /_emulator/requests`); the oldest are dropped first.
     #[arg(long, default_value_t = 10_000, env = "BEDROCK_EMULATOR_JOURNAL_LIMIT")]
     pub journal_limit: usize,
+
+    /// Most bytes the journal keeps (bodies as received, paths, headers); the oldest requests are dropped first.
+    #[arg(long, default_value_t = crate::emulator::DEFAULT_JOURNAL_MAX_BYTES, env = "BEDROCK_EMULATOR_JOURNAL_MAX_BYTES")]
+    pub journal_max_bytes: usize,
+
+    /// Seconds a finished async job is remembered (its output kept) after it ends.
+    #[arg(long, default_value_t = crate::emulator::DEFAULT_JOB_TTL.as_secs(), env = "BEDROCK_EMULATOR_JOB_TTL_SECS")]
+    pub job_ttl_secs: u64,
+
+    /// Most finished async jobs remembered; the oldest are forgotten (their output deleted) first.
+    #[arg(long, default_value_t = crate::emulator::DEFAULT_MAX_FINISHED_JOBS, env = "BEDROCK_EMULATOR_MAX_FINISHED_JOBS")]
+    pub max_finished_jobs: usize,
 }
 
 impl EmulatorArgs {
@@ -182,6 +194,9 @@ impl EmulatorArgs {
             script: self.script.clone(),
             data_dir: self.data_dir.clone(),
             journal_limit: self.journal_limit,
+            journal_max_bytes: self.journal_max_bytes,
+            job_ttl: std::time::Duration::from_secs(self.job_ttl_secs),
+            max_finished_jobs: self.max_finished_jobs,
             exit_on_stdin_eof: self.exit_on_stdin_eof,
         }
     }

@@ -47,8 +47,11 @@
 //!   how clients handle failed jobs; `{"status": "Completed"}` is the default. A fresh data dir
 //!   (when none is given) is removed at shutdown.
 //! - **Control**: `GET /_emulator/health`, `GET|DELETE /_emulator/requests` (the journal, capped at
-//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`,
-//!   `receivedAt`), `GET|PUT /_emulator/script`.
+//!   `journal_limit` entries and `journal_max_bytes` bytes, bodies kept as received and parsed when
+//!   read; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`, `receivedAt`,
+//!   and `bodyOmittedBytes` for a body over the whole limit), `GET|PUT /_emulator/script`.
+//! - **Retention**: a finished async job is forgotten, and its output deleted, `job_ttl` after it
+//!   ended, or sooner when more than `max_finished_jobs` have finished (the oldest first).
 //! - InvokeModelWithBidirectionalStream and InvokeGuardrailChecks answer ValidationException.
 //!
 //! # Layout
@@ -103,16 +106,33 @@ pub struct EmulatorConfig {
     pub data_dir: Option<PathBuf>,
     /// Most requests the journal keeps.
     pub journal_limit: usize,
+    /// Most bytes the journal keeps (bodies as received, paths, headers); the oldest go first.
+    pub journal_max_bytes: usize,
+    /// How long a finished async job is remembered (and its output kept) after it ends.
+    pub job_ttl: Duration,
+    /// Most finished async jobs remembered; the oldest are forgotten (and their output deleted) first.
+    pub max_finished_jobs: usize,
 }
 
+/// The journal's byte limit by default (`--journal-max-bytes`).
+pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// How long a finished async job is kept by default (`--job-ttl-secs`).
+pub const DEFAULT_JOB_TTL: Duration = Duration::from_secs(3600);
+/// Most finished async jobs kept by default (`--max-finished-jobs`).
+pub const DEFAULT_MAX_FINISHED_JOBS: usize = 1000;
+
 impl EmulatorConfig {
-    /// 127.0.0.1 on a free port, no script, a fresh temporary data dir, a 10 000-request journal.
+    /// 127.0.0.1 on a free port, no script, a fresh temporary data dir, a journal of at most
+    /// 10 000 requests and 64 MiB, finished async jobs kept for an hour (at most 1000).
     pub fn loopback() -> Self {
         EmulatorConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             script: None,
             data_dir: None,
             journal_limit: 10_000,
+            journal_max_bytes: DEFAULT_JOURNAL_MAX_BYTES,
+            job_ttl: DEFAULT_JOB_TTL,
+            max_finished_jobs: DEFAULT_MAX_FINISHED_JOBS,
         }
     }
 }
@@ -129,6 +149,9 @@ pub struct CliOptions {
     pub script: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub journal_limit: usize,
+    pub journal_max_bytes: usize,
+    pub job_ttl: Duration,
+    pub max_finished_jobs: usize,
     /// Stop when stdin closes, besides SIGINT/SIGTERM.
     pub exit_on_stdin_eof: bool,
 }
@@ -191,8 +214,10 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
 
     let stop = CancellationToken::new();
-    let jobs = async_jobs::Jobs::new(data_dir.clone(), stop.clone());
-    let state = Arc::new(server::AppState::new(config.script.unwrap_or_default(), config.journal_limit, jobs));
+    let retention = async_jobs::Retention { ttl: config.job_ttl, max_finished: config.max_finished_jobs };
+    let jobs = async_jobs::Jobs::new(data_dir.clone(), retention, stop.clone());
+    let journal = journal::Journal::new(config.journal_limit, config.journal_max_bytes);
+    let state = Arc::new(server::AppState::new(config.script.unwrap_or_default(), journal, jobs));
     // Small event-stream frames must leave at once, not wait for Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
@@ -237,6 +262,9 @@ pub async fn run_cli(args: &CliOptions) -> anyhow::Result<()> {
         script,
         data_dir: args.data_dir.clone(),
         journal_limit: args.journal_limit,
+        journal_max_bytes: args.journal_max_bytes,
+        job_ttl: args.job_ttl,
+        max_finished_jobs: args.max_finished_jobs,
     })
     .await?;
     {

@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::async_jobs::{DEFAULT_JOB_DURATION_MS, Jobs};
 use super::call::{Call, LiveScript};
@@ -30,8 +30,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(script: Script, journal_limit: usize, jobs: Arc<Jobs>) -> Self {
-        AppState { script: LiveScript::new(script), journal: Journal::new(journal_limit), jobs }
+    pub fn new(script: Script, journal: Journal, jobs: Arc<Jobs>) -> Self {
+        AppState { script: LiveScript::new(script), journal, jobs }
     }
 }
 
@@ -117,16 +117,11 @@ fn journal_entry(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Entry {
-    let body = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
-    };
-    let mut recorded = Map::new();
+    let mut recorded = Vec::new();
     for name in headers.keys().filter(|name| name.as_str() != "authorization") {
         let values: Vec<String> =
             headers.get_all(name).iter().map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()).collect();
-        recorded.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+        recorded.push((name.as_str().to_owned(), values.join(", ")));
     }
     let now = time::OffsetDateTime::now_utc();
     let format =
@@ -135,9 +130,11 @@ fn journal_entry(
         operation: operation.map(Operation::name),
         model_id,
         path: path.to_owned(),
-        body,
+        // Its own allocation of its own size: a slice of the connection's buffer would keep all of it alive.
+        body: axum::body::Bytes::copy_from_slice(body),
         headers: recorded,
         received_at: now.format(&format).unwrap_or_default(),
+        body_omitted: None,
     }
 }
 

@@ -39,8 +39,14 @@ pub struct StandaloneEmulator {
 
 impl StandaloneEmulator {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// As [`StandaloneEmulator::start`], with more flags (`--journal-max-bytes N`, …).
+    pub fn start_with(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-host"))
             .args(["emulator", "--port", "0", "--exit-on-stdin-eof"])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

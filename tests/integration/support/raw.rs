@@ -233,21 +233,29 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
 }
 
-/// `PUT /_emulator/script` on the emulator at `base_url`, by a plain HTTP/1.0 request.
-pub fn put_script(base_url: &str, script: &Value) {
+/// One plain HTTP/1.0 request to `base_url`: the status code and the body.
+pub fn http(base_url: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     use std::io::Read;
-    let address = base_url.trim_end_matches('/').strip_prefix("http://").expect("the emulator speaks plain HTTP");
-    let body = serde_json::to_vec(script).expect("JSON");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect to the emulator");
+    let address = base_url.trim_end_matches('/').strip_prefix("http://").expect("a plain HTTP URL");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(60))).expect("set a read timeout");
     write!(
         stream,
-        "PUT /_emulator/script HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
-    .expect("send the PUT");
-    stream.write_all(&body).expect("send the script");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read the answer");
-    assert!(reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200"), "the script was refused: {reply}");
+    .expect("send the request head");
+    stream.write_all(body).expect("send the body");
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).expect("read the answer");
+    let split = reply.windows(4).position(|window| window == b"\r\n\r\n").expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&reply[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).expect("a status code");
+    (status, reply[split + 4..].to_vec())
+}
+
+/// `PUT /_emulator/script` on the emulator at `base_url`.
+pub fn put_script(base_url: &str, script: &Value) {
+    let (status, body) = http(base_url, "PUT", "/_emulator/script", &serde_json::to_vec(script).expect("JSON"));
+    assert_eq!(status, 200, "the script was refused: {}", String::from_utf8_lossy(&body));
 }
