@@ -274,6 +274,17 @@ pub struct EmulatorArgs {
     /// A connection with no request in progress is closed after this many milliseconds of silence; a request body must arrive within it too.
     #[arg(long, default_value_t = 60_000, env = "BEDROCK_EMULATOR_IDLE_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout_ms: u64,
+    /// Most bytes the journal keeps (bodies as received, paths, headers); the oldest requests are dropped first.
+    #[arg(long, default_value_t = crate::emulator::DEFAULT_JOURNAL_MAX_BYTES, env = "BEDROCK_EMULATOR_JOURNAL_MAX_BYTES")]
+    pub journal_max_bytes: usize,
+
+    /// Seconds a finished async job is remembered (its output kept) after it ends.
+    #[arg(long, default_value_t = crate::emulator::DEFAULT_JOB_TTL.as_secs(), env = "BEDROCK_EMULATOR_JOB_TTL_SECS")]
+    pub job_ttl_secs: u64,
+
+    /// Most finished async jobs remembered; the oldest are forgotten (their output deleted) first.
+    #[arg(long, default_value_t = crate::emulator::DEFAULT_MAX_FINISHED_JOBS, env = "BEDROCK_EMULATOR_MAX_FINISHED_JOBS")]
+    pub max_finished_jobs: usize,
 }
 
 impl EmulatorArgs {
@@ -285,6 +296,9 @@ impl EmulatorArgs {
             script: self.script.clone(),
             data_dir: self.data_dir.clone(),
             journal_limit: self.journal_limit,
+            journal_max_bytes: self.journal_max_bytes,
+            job_ttl: std::time::Duration::from_secs(self.job_ttl_secs),
+            max_finished_jobs: self.max_finished_jobs,
             exit_on_stdin_eof: self.exit_on_stdin_eof,
             control_token: self.control_token.clone(),
             limits: crate::emulator::ConnectionLimits {

@@ -20,6 +20,7 @@ pub mod code {
     pub const NOT_FOUND: i64 = -32003;
     pub const NO_CREDENTIALS: i64 = -32004;
     pub const UNREACHABLE: i64 = -32005;
+    pub const STORAGE_FAILED: i64 = -32006;
     pub const REQUEST_CANCELLED: i64 = -32800;
 }
 
@@ -97,12 +98,16 @@ pub struct UnreachableData {
     pub partial: Option<Value>,
 }
 
-/// `data` of -32603 when the storage directory cannot be used.
+/// `data` of -32006: the storage directory could not be used or written.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageData {
     /// The storage directory in question.
     pub storage_dir: String,
+    /// What the request produced before its result could not be stored (a turn's messages and
+    /// text, when the model had answered but the turn could not be written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Value>,
 }
 
 /// An error code, the name of its `data` shape, and that shape's schema.
@@ -116,7 +121,7 @@ pub const ERROR_DATA: &[ErrorDataShape] = &[
     (code::NOT_FOUND, "NotFoundData", || schemars::schema_for!(NotFoundData)),
     (code::NO_CREDENTIALS, "AwsSetupData", || schemars::schema_for!(AwsSetupData)),
     (code::UNREACHABLE, "UnreachableData", || schemars::schema_for!(UnreachableData)),
-    (code::INTERNAL_ERROR, "StorageData", || schemars::schema_for!(StorageData)),
+    (code::STORAGE_FAILED, "StorageData", || schemars::schema_for!(StorageData)),
     (code::REQUEST_CANCELLED, "CancelledData", || schemars::schema_for!(CancelledData)),
 ];
 
@@ -152,9 +157,10 @@ pub enum HostError {
     /// ended early; `message` says which.
     #[error("{message}")]
     StreamInterrupted { message: String, attempts: u32, partial: Option<Value> },
-    /// The storage directory cannot be used; `message` names it and what to do.
+    /// The storage directory cannot be used or written (not writable, locked by another host,
+    /// full); `message` names it and what to do.
     #[error("{message}")]
-    Storage { path: String, message: String },
+    Storage { path: String, message: String, partial: Option<Value> },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -178,7 +184,8 @@ impl HostError {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::NoCredentials { .. } | Self::NoRegion { .. } => code::NO_CREDENTIALS,
             Self::Unreachable { .. } | Self::StreamInterrupted { .. } => code::UNREACHABLE,
-            Self::Storage { .. } | Self::Internal(_) => code::INTERNAL_ERROR,
+            Self::Storage { .. } => code::STORAGE_FAILED,
+            Self::Internal(_) => code::INTERNAL_ERROR,
         }
     }
 
@@ -196,7 +203,9 @@ impl HostError {
             Self::NoCredentials { hint, .. } | Self::NoRegion { hint, .. } => {
                 to_json(AwsSetupData { hint: hint.clone() })
             }
-            Self::Storage { path, .. } => to_json(StorageData { storage_dir: path.clone() }),
+            Self::Storage { path, partial, .. } => {
+                to_json(StorageData { storage_dir: path.clone(), partial: partial.clone() })
+            }
             Self::Unreachable { attempts, partial, .. } | Self::StreamInterrupted { attempts, partial, .. } => {
                 to_json(UnreachableData { attempts: *attempts, partial: partial.clone() })
             }
@@ -210,7 +219,8 @@ impl HostError {
             Self::Cancelled { partial }
             | Self::Bedrock { data: BedrockErrorData { partial, .. }, .. }
             | Self::Unreachable { partial, .. }
-            | Self::StreamInterrupted { partial, .. } => *partial = Some(produced),
+            | Self::StreamInterrupted { partial, .. }
+            | Self::Storage { partial, .. } => *partial = Some(produced),
             _ => {}
         }
         self

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::agent::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
 use crate::agent::tool_registry::ToolRegistry;
 use crate::catalog::usage::{UsageLedger, add_cost, add_usage, cost_usd};
-use crate::error::HostResult;
+use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
     ContentBlock, ConversationRole, ConverseOutput, ConverseRequest, ConverseResponse, ConverseTrace, Message,
     TokenUsage, Tool, ToolConfiguration, ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
@@ -45,8 +45,23 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    fn send<N: Notification>(&self, params: N::Params) {
-        if let Err(error) = self.client.notify::<N>(&params) {
+    /// Sends a notification once the client has room for it (the outbound budget, see
+    /// `transport::connection`): a stream forwarded this way goes no faster than the client
+    /// reads. Fails only when the client is gone.
+    pub async fn send<N: Notification>(&self, params: N::Params) -> Result<(), ClientRequestError> {
+        match self.client.notify::<N>(&params).await {
+            Err(ClientRequestError::Serialize { method, message }) => {
+                // A bug in a params type must not end the request; the client misses one message.
+                tracing::error!(%method, %message, "notification not sent");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a small notification at once, where nothing may wait (inside the SDK's retry hook).
+    fn send_now<N: Notification>(&self, params: N::Params) {
+        if let Err(error) = self.client.notify_now::<N>(&params) {
             tracing::debug!(%error, method = N::NAME, "notification not sent");
         }
     }
@@ -55,7 +70,7 @@ impl Notifier {
         let notifier = self.clone();
         CallOptions {
             on_retry: Some(Arc::new(move |notice: RetryNotice| {
-                notifier.send::<method::ConverseRetry>(ConverseRetryParams {
+                notifier.send_now::<method::ConverseRetry>(ConverseRetryParams {
                     request_id: notifier.request_id.clone(),
                     attempt: notice.attempt,
                     delay_ms: notice.delay_ms,
@@ -160,31 +175,46 @@ pub async fn call_model(
             }
         }
         // Folded first, so that the event moves into its notification instead of being cloned.
-        notifier.send::<method::ConverseEvent>(ConverseEventParams {
-            request_id: notifier.request_id.clone(),
-            conversation_id: notifier.conversation_id.clone(),
-            iteration,
-            event,
-        });
+        // Waiting here for room to send is what keeps a slow client from making the host buffer
+        // the stream: the next event is not read from Bedrock until this one is queued.
+        let sent = notifier
+            .send::<method::ConverseEvent>(ConverseEventParams {
+                request_id: notifier.request_id.clone(),
+                conversation_id: notifier.conversation_id.clone(),
+                iteration,
+                event,
+            })
+            .await;
+        if sent.is_err() {
+            // The client is gone: nobody will see the rest, and the turn must not be kept.
+            return Err(client_gone(progress));
+        }
     }
     let assembler = lock(progress).streaming.take().unwrap_or_default();
     Ok(CallOutcome { assembled: assembler.finish(), first_token_ms })
 }
 
+/// The error of a call whose client went away mid-stream: cancelled, with what was produced.
+fn client_gone(progress: &SharedProgress) -> HostError {
+    HostError::Cancelled { partial: Some(lock(progress).snapshot()) }
+}
+
 /// Reports a guardrail intervention (`converse/guardrail`) and returns what
 /// the result's `guardrail` member says.
-pub fn report_guardrail(notifier: &Notifier, response: &ConverseResponse) -> Option<TurnGuardrail> {
+pub async fn report_guardrail(notifier: &Notifier, response: &ConverseResponse) -> Option<TurnGuardrail> {
     if !guardrail_intervened(response) {
         return None;
     }
     let trace = response.trace.as_ref().and_then(|trace| trace.guardrail.clone());
-    notifier.send::<method::ConverseGuardrail>(ConverseGuardrailParams {
+    let params = ConverseGuardrailParams {
         request_id: notifier.request_id.clone(),
         conversation_id: notifier.conversation_id.clone(),
         action: "INTERVENED".to_string(),
         stop_reason: response.stop_reason.clone(),
         trace: trace.clone(),
-    });
+    };
+    // A client that is gone misses nothing it could still read; the caller's result goes nowhere too.
+    let _ = notifier.send::<method::ConverseGuardrail>(params).await;
     Some(TurnGuardrail { action: "INTERVENED".to_string(), trace })
 }
 
@@ -282,7 +312,7 @@ pub async fn run_loop(
         ledger.record(&settings.model_id, &response.usage, call_cost);
         add_usage(&mut outcome.usage, &response.usage);
         outcome.cost_usd = add_cost(outcome.cost_usd, call_cost);
-        if let Some(guardrail) = report_guardrail(notifier, &response) {
+        if let Some(guardrail) = report_guardrail(notifier, &response).await {
             outcome.guardrail = Some(guardrail);
         }
         let ConverseOutput::Message(answer) = response.output;

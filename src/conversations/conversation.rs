@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use crate::protocol::ConversationId;
+use crate::protocol::StorageWarning;
 use crate::protocol::shapes::{
     ContentBlock, ConversationRole, GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock,
     TokenUsage, ToolChoice,
@@ -48,6 +49,8 @@ pub struct Conversation {
     pub cost_usd: Option<f64>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Damage its journal had when it was loaded (records skipped); kept in the journal's header.
+    pub warnings: Vec<StorageWarning>,
 }
 
 impl Conversation {

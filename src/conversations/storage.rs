@@ -4,12 +4,14 @@
 //! # Layout
 //!
 //! ```text
-//! DIR/bedrock-host.lock     flock'ed by the host that owns DIR; holds its pid
+//! DIR/                                    flock'ed (the directory itself) by the host that owns it
 //! DIR/<conversation id>.journal
+//! DIR/<conversation id>.journal.corrupt-<time>   a damaged journal's original bytes, kept for a person
+//! DIR/<conversation id>.unreadable               a journal that could not be read at all, set aside
 //! ```
 //!
 //! A journal is [`MAGIC`] followed by records, each framed as
-//! `length: u32 LE | crc32(payload): u32 LE | payload (JSON)`. The first record
+//! `length: u32 LE | crc32(payload): u32 LE | payload (a JSON object)`. The first record
 //! is a [`Header`] (settings, creation time and, for a fork, the copied
 //! history); every later one is a [`TurnRecord`] of one completed turn.
 //!
@@ -20,14 +22,24 @@
 //! - A turn is appended with one `write` and fsync'ed before
 //!   [`Storage::append_turn`] returns, so a client that received a
 //!   TurnResult finds that turn after any crash.
-//! - A crash can only tear the last record; loading detects it (short frame,
-//!   bad length, bad CRC or bad JSON), truncates the file to the last good
-//!   record and logs a warning. A failed append truncates its own bytes away.
-//! - One host per directory: a second one is refused while the lock is held
-//!   (the kernel releases it when the owner dies, even by `kill -9`).
+//! - A crash can only tear the last record: a short or bad record with no
+//!   good one after it is a torn tail, cut off with a warning in the log. A
+//!   failed append truncates its own bytes away.
+//! - A bad record followed by good ones is damage, not a tear: the original
+//!   file is copied aside (`<id>.journal.corrupt-<time>`), every good record
+//!   is loaded (reading resynchronises on the next valid frame), the journal
+//!   is rewritten without the bad bytes, and the conversation carries a
+//!   [`StorageWarning`] that `initialize` and `conversation/get` report.
+//! - One host per directory: the directory itself is flock'ed (it cannot be
+//!   deleted from under the lock, as a lock file could); a second host is
+//!   refused while the lock is held, and the kernel releases it when the
+//!   owner dies, even by `kill -9`.
+//! - No symlink in the directory is ever followed: every file is opened with
+//!   `O_NOFOLLOW`.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -41,10 +53,10 @@ use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
     GuardrailConfiguration, InferenceConfiguration, Message, SystemContentBlock, TokenUsage, ToolChoice,
 };
+use crate::protocol::{StorageWarning, StorageWarningKind};
 
 /// The first bytes of every journal: the format and its version.
 pub const MAGIC: &[u8; 8] = b"BHCONV1\n";
-const LOCK_FILE: &str = "bedrock-host.lock";
 const JOURNAL_EXTENSION: &str = "journal";
 /// Bytes of a record's frame before its payload: length and CRC32.
 const FRAME_HEADER: usize = 8;
@@ -62,8 +74,10 @@ struct Header {
     usage: TokenUsage,
     /// `null` when a model of the conversation has no catalog price.
     cost_usd: Option<f64>,
+    /// Damage found in this journal before it was rewritten (what the history lost).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<StorageWarning>,
 }
-
 /// One completed turn, as [`crate::conversations::store::ConversationStore::commit_turn`] applies it.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,6 +173,7 @@ impl Header {
             turns: conversation.turns,
             usage: conversation.usage.clone(),
             cost_usd: conversation.cost_usd,
+            warnings: conversation.warnings.clone(),
         }
     }
 
@@ -173,6 +188,7 @@ impl Header {
             cost_usd: self.cost_usd,
             created_at,
             updated_at: created_at,
+            warnings: self.warnings,
         })
     }
 }
@@ -191,60 +207,116 @@ pub fn frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What reading a journal's records found.
-#[derive(Debug, PartialEq)]
-pub struct Records<'a> {
-    /// Every whole record's payload, in order.
-    pub payloads: Vec<&'a [u8]>,
-    /// Bytes up to the end of the last whole record.
-    pub good_len: usize,
-    /// Why the bytes after `good_len` were not a record, if any are left.
-    pub torn: Option<String>,
+/// The payload of the valid record that starts at `at`, or why there is none: a record is a
+/// whole frame whose CRC32 matches and whose payload is a JSON object (so a run of zeros, which
+/// frames an empty payload with a matching CRC, is not one).
+fn record_at(bytes: &[u8], at: usize) -> Result<&[u8], String> {
+    let rest = &bytes[at..];
+    if rest.len() < FRAME_HEADER {
+        return Err(format!("{} bytes, too few for a record header", rest.len()));
+    }
+    let length = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
+    if length > rest.len() - FRAME_HEADER {
+        return Err(format!("a record of {length} bytes with only {} bytes left", rest.len() - FRAME_HEADER));
+    }
+    let payload = &rest[FRAME_HEADER..FRAME_HEADER + length];
+    if payload.first() != Some(&b'{') {
+        return Err(format!("a record of {length} bytes that is not a JSON object"));
+    }
+    if crc32fast::hash(payload) != crc {
+        return Err(format!("a record of {length} bytes whose CRC32 does not match"));
+    }
+    Ok(payload)
 }
 
-/// Splits the bytes after [`MAGIC`] into records, stopping at the first
-/// frame that is short or fails its CRC. `offset` is where records start.
-pub fn read_records(bytes: &[u8], offset: usize) -> Records<'_> {
-    let mut payloads = Vec::new();
-    let mut at = offset;
-    let torn = loop {
-        let rest = &bytes[at..];
-        if rest.is_empty() {
-            break None;
+/// A stretch of a journal that holds no valid record: `bytes[start..end]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub start: usize,
+    pub end: usize,
+    /// Why the bytes at `start` are not a record.
+    pub reason: String,
+}
+
+/// What reading a journal's bytes found: every valid record, and the damage between them.
+#[derive(Debug, PartialEq)]
+pub struct Scan<'a> {
+    /// Every valid record: where its frame starts, and its payload, in order.
+    pub records: Vec<(usize, &'a [u8])>,
+    /// Every stretch that is not a record, in order; records and damage cover the bytes exactly.
+    pub damage: Vec<Damage>,
+}
+
+/// Splits the bytes from `offset` on into records. Where a frame is short or bad, reading
+/// resynchronises on the next position where a valid record starts, so one damaged record
+/// costs that record only, not every record after it.
+pub fn scan_records(bytes: &[u8], offset: usize) -> Scan<'_> {
+    let mut scan = Scan { records: Vec::new(), damage: Vec::new() };
+    let mut at = offset.min(bytes.len());
+    while at < bytes.len() {
+        match record_at(bytes, at) {
+            Ok(payload) => {
+                scan.records.push((at, payload));
+                at += FRAME_HEADER + payload.len();
+            }
+            Err(reason) => {
+                let next = (at + 1..bytes.len()).find(|&next| record_at(bytes, next).is_ok()).unwrap_or(bytes.len());
+                scan.damage.push(Damage { start: at, end: next, reason });
+                at = next;
+            }
         }
-        if rest.len() < FRAME_HEADER {
-            break Some(format!("{} bytes, too few for a record header", rest.len()));
-        }
-        let length = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
-        if length > rest.len() - FRAME_HEADER {
-            break Some(format!("a record of {length} bytes with only {} bytes left", rest.len() - FRAME_HEADER));
-        }
-        let payload = &rest[FRAME_HEADER..FRAME_HEADER + length];
-        if crc32fast::hash(payload) != crc {
-            break Some(format!("a record of {length} bytes whose CRC32 does not match"));
-        }
-        payloads.push(payload);
-        at += FRAME_HEADER + length;
-    };
-    Records { payloads, good_len: at, torn }
+    }
+    scan
 }
 
 /// The storage directory of this host, locked for its lifetime.
 #[derive(Debug)]
 pub struct Storage {
     dir: PathBuf,
-    /// Holds the exclusive lock; the kernel releases it when the process ends.
+    /// The directory itself, flock'ed; the kernel releases the lock when the process ends.
     _lock: File,
 }
 
+/// What opening a storage directory found.
+#[derive(Debug)]
+pub struct Loaded {
+    pub conversations: Vec<Conversation>,
+    /// Damage found and worked around at this opening, for `initialize`'s result.
+    pub warnings: Vec<StorageWarning>,
+}
+
 fn storage_error(dir: &Path, message: String) -> HostError {
-    HostError::Storage { path: dir.display().to_string(), message }
+    HostError::Storage { path: dir.display().to_string(), message, partial: None }
+}
+
+/// Options that never follow a symlink: every file in the directory is opened with these.
+fn no_follow() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.custom_flags(libc::O_NOFOLLOW);
+    options
+}
+
+/// Writes `bytes` as the whole of `path`: a temporary file, fsync'ed, renamed over it, and the
+/// directory fsync'ed. The temporary is removed when anything fails.
+fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension(format!("{JOURNAL_EXTENSION}.tmp"));
+    let written = (|| {
+        let mut file = no_follow().write(true).create(true).truncate(true).open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)?;
+        sync_dir(dir)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
 }
 
 impl Storage {
     /// Locks `dir` (creating it if missing) and loads every conversation in it.
-    pub fn open(dir: &Path) -> HostResult<(Storage, Vec<Conversation>)> {
+    pub fn open(dir: &Path) -> HostResult<(Storage, Loaded)> {
         fs::create_dir_all(dir).map_err(|error| {
             storage_error(
                 dir,
@@ -257,9 +329,14 @@ impl Storage {
         })?;
         let lock = lock_dir(dir)?;
         let storage = Storage { dir: dir.to_path_buf(), _lock: lock };
-        let conversations = storage.load()?;
-        tracing::info!(dir = %dir.display(), conversations = conversations.len(), "storage opened");
-        Ok((storage, conversations))
+        let loaded = storage.load()?;
+        tracing::info!(
+            dir = %dir.display(),
+            conversations = loaded.conversations.len(),
+            warnings = loaded.warnings.len(),
+            "storage opened"
+        );
+        Ok((storage, loaded))
     }
 
     fn journal_path(&self, id: &ConversationId) -> PathBuf {
@@ -275,19 +352,7 @@ impl Storage {
     /// Writes the journal of a new conversation (created or forked), whole or not at all.
     pub fn create(&self, conversation: &Conversation) -> HostResult<()> {
         let path = self.journal_path(&conversation.id);
-        let temporary = path.with_extension(format!("{JOURNAL_EXTENSION}.tmp"));
-        let header = serde_json::to_vec(&Header::of(conversation)).expect("a header serializes");
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&frame(&header));
-        let written = (|| {
-            let mut file = File::create(&temporary)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            fs::rename(&temporary, &path)?;
-            sync_dir(&self.dir)
-        })();
-        written.map_err(|error| {
-            let _ = fs::remove_file(&temporary);
+        write_whole(&self.dir, &path, &journal_bytes(&Header::of(conversation), &[])).map_err(|error| {
             self.error(format!(
                 "cannot write {}: {error}; check that the storage directory is writable and has free space",
                 path.display()
@@ -299,9 +364,9 @@ impl Storage {
     pub fn append_turn(&self, id: &ConversationId, turn: &TurnRecord) -> HostResult<()> {
         let path = self.journal_path(id);
         let record = frame(&serde_json::to_vec(turn).expect("a turn record serializes"));
-        let mut file = OpenOptions::new().append(true).open(&path).map_err(|error| {
+        let mut file = no_follow().append(true).open(&path).map_err(|error| {
             self.error(format!(
-                "cannot open {} to record the turn: {error}; was the file removed while the host ran?",
+                "cannot open {} to record the turn: {error}; was the file removed or replaced while the host ran?",
                 path.display()
             ))
         })?;
@@ -315,7 +380,8 @@ impl Storage {
                 tracing::error!(path = %path.display(), %undo, "cannot cut a failed append; the next load drops it");
             }
             return Err(self.error(format!(
-                "cannot record the turn in {}: {error}; the turn was not added. Check free space and permissions",
+                "cannot record the turn in {}: {error}; the turn was not added to the history (its messages \
+                 are in data.partial). Free some space or fix the permissions, then send it again",
                 path.display()
             )));
         }
@@ -339,12 +405,13 @@ impl Storage {
             .map_err(|error| self.error(format!("cannot sync {} after a delete: {error}", self.dir.display())))
     }
 
-    /// Every journal in the directory, torn tails cut off; leftovers of
-    /// creations that never finished are removed.
-    fn load(&self) -> HostResult<Vec<Conversation>> {
+    /// Every journal in the directory: torn tails cut off, damaged records skipped (the
+    /// original kept aside), unreadable journals set aside; leftovers of creations that never
+    /// finished are removed.
+    fn load(&self) -> HostResult<Loaded> {
         let entries = fs::read_dir(&self.dir)
             .map_err(|error| self.error(format!("cannot list {}: {error}", self.dir.display())))?;
-        let mut conversations = Vec::new();
+        let mut loaded = Loaded { conversations: Vec::new(), warnings: Vec::new() };
         for entry in entries {
             let path =
                 entry.map_err(|error| self.error(format!("cannot list {}: {error}", self.dir.display())))?.path();
@@ -357,8 +424,11 @@ impl Storage {
             if path.extension().and_then(|e| e.to_str()) != Some(JOURNAL_EXTENSION) {
                 continue;
             }
-            match load_journal(&path) {
-                Ok(conversation) => conversations.push(conversation),
+            match self.load_journal(&path) {
+                Ok((conversation, warning)) => {
+                    loaded.warnings.extend(warning);
+                    loaded.conversations.push(conversation);
+                }
                 Err(problem) => {
                     // A whole file we cannot read is set aside, never deleted: a person decides.
                     let aside = path.with_extension("unreadable");
@@ -369,35 +439,194 @@ impl Storage {
                             path.display()
                         ))
                     })?;
+                    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                    loaded.warnings.push(StorageWarning {
+                        kind: StorageWarningKind::UnreadableJournal,
+                        conversation_id: ConversationId(stem.to_string()),
+                        message: format!(
+                            "the journal of conversation `{stem}` cannot be read ({problem}); the conversation \
+                             is not loaded, and the file was moved to {}",
+                            aside.display()
+                        ),
+                        kept_at: aside.display().to_string(),
+                    });
                 }
             }
         }
-        Ok(conversations)
+        Ok(loaded)
+    }
+
+    /// Reads one journal. A torn tail is cut off (with a warning in the log); damage followed by
+    /// good records is skipped, the original kept aside and the journal rewritten, with a
+    /// [`StorageWarning`] for the client. A journal whose magic or header is bad is an error.
+    fn load_journal(&self, path: &Path) -> Result<(Conversation, Option<StorageWarning>), String> {
+        let mut bytes = Vec::new();
+        no_follow()
+            .read(true)
+            .open(path)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .map_err(|error| format!("cannot read it: {error}"))?;
+        if !bytes.starts_with(MAGIC) {
+            return Err("it does not start with a bedrock-host journal header".into());
+        }
+        let scan = scan_records(&bytes, MAGIC.len());
+        let Some(&(header_at, header)) = scan.records.first().filter(|(at, _)| *at == MAGIC.len()) else {
+            return Err(match scan.damage.first() {
+                Some(damage) => format!("its first record is damaged: {}", damage.reason),
+                None => "it holds no record".to_string(),
+            });
+        };
+        let header: Header =
+            serde_json::from_slice(header).map_err(|error| format!("its first record is not a header: {error}"))?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        if !super::store::is_valid_id(stem) {
+            return Err(format!("its name `{stem}` is not a conversation id (letters, digits, `_` and `-` only)"));
+        }
+        if header.id.0 != stem {
+            return Err(format!("its header names conversation `{}`, not `{stem}`", header.id.0));
+        }
+        let mut conversation = header.into_conversation()?;
+
+        // Every stretch that is not a good turn: damage, and valid frames that are not a turn.
+        let mut bad: Vec<Damage> = scan.damage.clone();
+        let mut turns: Vec<&[u8]> = Vec::new();
+        let mut good_end = header_at + FRAME_HEADER + scan.records[0].1.len();
+        for &(at, payload) in &scan.records[1..] {
+            let applied = serde_json::from_slice::<TurnRecord>(payload)
+                .map_err(|error| error.to_string())
+                .and_then(|turn| turn.apply(&mut conversation));
+            match applied {
+                Ok(()) => {
+                    turns.push(payload);
+                    good_end = at + FRAME_HEADER + payload.len();
+                }
+                Err(problem) => bad.push(Damage {
+                    start: at,
+                    end: at + FRAME_HEADER + payload.len(),
+                    reason: format!("a record that is not a turn ({problem})"),
+                }),
+            }
+        }
+        bad.sort_by_key(|damage| damage.start);
+        let (inside, tail): (Vec<Damage>, Vec<Damage>) = bad.into_iter().partition(|damage| damage.start < good_end);
+        if inside.is_empty() {
+            if let Some(torn) = tail.first() {
+                tracing::warn!(
+                    path = %path.display(),
+                    kept_bytes = good_end,
+                    dropped_bytes = bytes.len() - good_end,
+                    turns = conversation.turns,
+                    "torn journal tail dropped: {}; the conversation keeps every turn before it",
+                    torn.reason
+                );
+                let file = no_follow().write(true).open(path).map_err(|error| format!("cannot open it: {error}"))?;
+                file.set_len(good_end as u64)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|error| format!("cannot cut its torn tail: {error}"))?;
+            }
+            return Ok((conversation, None));
+        }
+        let warning = self.set_aside_damage(path, &bytes, scan.records[0].1, &mut conversation, &turns, &inside)?;
+        Ok((conversation, Some(warning)))
+    }
+
+    /// A journal with damage between good records: the original is copied aside untouched, the
+    /// journal rewritten with its good records only, and the warning recorded in its header.
+    fn set_aside_damage(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        header: &[u8],
+        conversation: &mut Conversation,
+        turns: &[&[u8]],
+        damage: &[Damage],
+    ) -> Result<StorageWarning, String> {
+        let copy =
+            copy_aside(path, bytes).map_err(|error| format!("it is damaged and cannot be copied aside: {error}"))?;
+        let damaged_bytes: usize = damage.iter().map(|damage| damage.end - damage.start).sum();
+        let places: Vec<String> = damage
+            .iter()
+            .map(|damage| format!("{} bytes at offset {}: {}", damage.end - damage.start, damage.start, damage.reason))
+            .collect();
+        let warning = StorageWarning {
+            kind: StorageWarningKind::DamagedRecords,
+            conversation_id: conversation.id.clone(),
+            message: format!(
+                "the journal of conversation `{}` had {damaged_bytes} damaged bytes between intact records ({}); \
+                 they were skipped and every intact turn was loaded ({} turns), but the turns they held are \
+                 missing from the history. The original journal is kept as {}",
+                conversation.id,
+                places.join("; "),
+                conversation.turns,
+                copy.display()
+            ),
+            kept_at: copy.display().to_string(),
+        };
+        tracing::error!(
+            path = %path.display(),
+            copy = %copy.display(),
+            damaged_bytes,
+            turns = conversation.turns,
+            "damaged journal records skipped: {}",
+            places.join("; ")
+        );
+        conversation.warnings.push(warning.clone());
+        // The header as first written, with the warning: the rewritten journal replays to the same history.
+        let mut header = serde_json::from_slice::<Header>(header)
+            .map_err(|error| format!("its first record is not a header: {error}"))?;
+        header.warnings = conversation.warnings.clone();
+        write_whole(&self.dir, path, &journal_bytes(&header, turns))
+            .map_err(|error| format!("it is damaged and cannot be rewritten without the damage: {error}"))?;
+        Ok(warning)
     }
 }
 
-/// Takes the directory's exclusive lock and writes our pid into the lock file.
+/// A journal's bytes: the magic, the header and the turn records.
+fn journal_bytes(header: &Header, turns: &[&[u8]]) -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&frame(&serde_json::to_vec(header).expect("a header serializes")));
+    for turn in turns {
+        bytes.extend_from_slice(&frame(turn));
+    }
+    bytes
+}
+
+/// Copies a damaged journal's bytes to `<name>.corrupt-<UTC time>` (a new file, never over another).
+fn copy_aside(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let stamp = OffsetDateTime::now_utc().format(&format).unwrap_or_default();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for attempt in 1..100 {
+        let suffix = if attempt == 1 { String::new() } else { format!("-{attempt}") };
+        let copy = dir.join(format!("{name}.corrupt-{stamp}{suffix}"));
+        match no_follow().write(true).create_new(true).open(&copy) {
+            Ok(mut file) => {
+                file.write_all(bytes)?;
+                file.sync_all()?;
+                sync_dir(dir)?;
+                return Ok(copy);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(std::io::Error::other(format!("too many copies of {name} named for {stamp}")))
+}
+
+/// Takes the exclusive lock on the directory itself: a handle on the directory cannot be
+/// deleted or replaced from under the lock, as a lock file in it could.
 fn lock_dir(dir: &Path) -> HostResult<File> {
-    let path = dir.join(LOCK_FILE);
-    let mut file =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|error| {
-            storage_error(
-                dir,
-                format!(
-                    "the storage directory {} is not writable ({error}); give a directory this user can write \
-                     (--storage-dir or initializationOptions.storageDir)",
-                    dir.display()
-                ),
-            )
+    let handle =
+        OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir).map_err(|error| {
+            storage_error(dir, format!("cannot open the storage directory {}: {error}", dir.display()))
         })?;
-    match file.try_lock() {
+    match handle.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
-            let mut owner = String::new();
-            let _ = file.read_to_string(&mut owner);
-            let owner = match owner.trim() {
-                "" => "another process".to_string(),
-                pid => format!("another bedrock-host (pid {pid})"),
+            let owner = match handle.metadata().ok().and_then(|metadata| lock_owner(&metadata)) {
+                Some(pid) => format!("another bedrock-host (pid {pid})"),
+                None => "another process".to_string(),
             };
             return Err(storage_error(
                 dir,
@@ -409,69 +638,45 @@ fn lock_dir(dir: &Path) -> HostResult<File> {
             ));
         }
         Err(TryLockError::Error(error)) => {
-            return Err(storage_error(dir, format!("cannot lock {}: {error}", path.display())));
+            return Err(storage_error(dir, format!("cannot lock the storage directory {}: {error}", dir.display())));
         }
     }
-    let pid = std::process::id().to_string();
-    (|| {
-        file.set_len(0)?;
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(pid.as_bytes())
-    })()
-    .map_err(|error| storage_error(dir, format!("cannot write {}: {error}", path.display())))?;
-    Ok(file)
+    if !writable(dir) {
+        return Err(storage_error(
+            dir,
+            format!(
+                "the storage directory {} is not writable; give a directory this user can write \
+                 (--storage-dir or initializationOptions.storageDir)",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(handle)
 }
 
-/// Reads one journal. A torn tail is cut off (with a warning); a journal
-/// whose magic or header is bad is an error.
-fn load_journal(path: &Path) -> Result<Conversation, String> {
-    let bytes = fs::read(path).map_err(|error| format!("cannot read it: {error}"))?;
-    if !bytes.starts_with(MAGIC) {
-        return Err("it does not start with a bedrock-host journal header".into());
-    }
-    let records = read_records(&bytes, MAGIC.len());
-    let mut payloads = records.payloads.iter();
-    let header = payloads.next().ok_or_else(|| match &records.torn {
-        Some(torn) => format!("its first record is damaged: {torn}"),
-        None => "it holds no record".to_string(),
-    })?;
-    let header: Header =
-        serde_json::from_slice(header).map_err(|error| format!("its first record is not a header: {error}"))?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    if !super::store::is_valid_id(stem) {
-        return Err(format!("its name `{stem}` is not a conversation id (letters, digits, `_` and `-` only)"));
-    }
-    if header.id.0 != stem {
-        return Err(format!("its header names conversation `{}`, not `{stem}`", header.id.0));
-    }
-    let mut conversation = header.into_conversation()?;
-    let mut good_len = MAGIC.len() + FRAME_HEADER + records.payloads[0].len();
-    let mut torn = records.torn.clone();
-    for payload in payloads {
-        let applied = serde_json::from_slice::<TurnRecord>(payload)
-            .map_err(|error| error.to_string())
-            .and_then(|turn| turn.apply(&mut conversation));
-        if let Err(problem) = applied {
-            torn = Some(format!("a record that is not a turn ({problem})"));
-            break;
+/// Whether this process may create files in `dir` (access(2), which also sees read-only mounts).
+fn writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    // SAFETY: `path` is a valid NUL-terminated string that outlives the call.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}
+
+/// The pid holding the flock on the directory `metadata` describes, from /proc/locks
+/// (`1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF`).
+fn lock_owner(metadata: &fs::Metadata) -> Option<u32> {
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    let device = metadata.dev();
+    let wanted = format!("{:02x}:{:02x}:{}", libc::major(device), libc::minor(device), metadata.ino());
+    locks.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // Lines with `->` are processes waiting for a lock, not holding it.
+        if fields.get(1) != Some(&"FLOCK") {
+            return None;
         }
-        good_len += FRAME_HEADER + payload.len();
-    }
-    if let Some(torn) = torn {
-        let dropped = bytes.len() - good_len;
-        tracing::warn!(
-            path = %path.display(),
-            kept_bytes = good_len,
-            dropped_bytes = dropped,
-            turns = conversation.turns,
-            "torn journal tail dropped: {torn}; the conversation keeps every turn before it"
-        );
-        let file = OpenOptions::new().write(true).open(path).map_err(|error| format!("cannot open it: {error}"))?;
-        file.set_len(good_len as u64)
-            .and_then(|()| file.sync_all())
-            .map_err(|error| format!("cannot cut its torn tail: {error}"))?;
-    }
-    Ok(conversation)
+        let at = fields.iter().position(|field| *field == wanted)?;
+        fields.get(at.checked_sub(1)?)?.parse().ok()
+    })
 }
 
 /// Makes a creation, rename or removal in `dir` durable.
@@ -506,13 +711,18 @@ mod tests {
             cost_usd: Some(0.0),
             created_at: now,
             updated_at: now,
+            warnings: Vec::new(),
         }
     }
 
     fn turn() -> TurnRecord {
+        numbered_turn(0)
+    }
+
+    fn numbered_turn(n: usize) -> TurnRecord {
         TurnRecord::new(
             vec![
-                message(json!({"role": "user", "content": [{"text": "Weather in Paris?"}]})),
+                message(json!({"role": "user", "content": [{"text": format!("Weather in Paris? ({n})")}]})),
                 message(
                     json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}}]}),
                 ),
@@ -527,26 +737,48 @@ mod tests {
         )
     }
 
-    #[test]
-    fn frames_round_trip_and_stop_at_damage() {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(frame(b"{\"a\":1}"));
-        bytes.extend(frame(b"[]"));
-        let whole = read_records(&bytes, MAGIC.len());
-        assert_eq!(whole, Records { payloads: vec![b"{\"a\":1}", b"[]"], good_len: bytes.len(), torn: None });
+    fn open(dir: &Path) -> (Storage, Loaded) {
+        Storage::open(dir).unwrap()
+    }
 
-        let first_end = MAGIC.len() + FRAME_HEADER + 7;
-        for cut in first_end + 1..bytes.len() {
-            let records = read_records(&bytes[..cut], MAGIC.len());
-            assert_eq!(records.payloads, vec![b"{\"a\":1}"], "cut at {cut}");
-            assert_eq!(records.good_len, first_end);
-            assert!(records.torn.is_some());
+    #[test]
+    fn frames_round_trip_and_a_damaged_record_costs_only_itself() {
+        let payloads: [&[u8]; 3] = [b"{\"a\":1}", b"{}", b"{\"c\":[3]}"];
+        let mut bytes = MAGIC.to_vec();
+        let mut starts = Vec::new();
+        for payload in payloads {
+            starts.push(bytes.len());
+            bytes.extend(frame(payload));
         }
-        let mut flipped = bytes.clone();
-        *flipped.last_mut().unwrap() ^= 1;
-        let records = read_records(&flipped, MAGIC.len());
-        assert_eq!(records.good_len, first_end);
-        assert_eq!(records.torn.as_deref(), Some("a record of 2 bytes whose CRC32 does not match"));
+        let whole = scan_records(&bytes, MAGIC.len());
+        assert_eq!(whole.records, starts.iter().copied().zip(payloads).collect::<Vec<_>>());
+        assert!(whole.damage.is_empty());
+
+        // A torn last record: the first two stay, the rest is damage to the end.
+        for cut in starts[2] + 1..bytes.len() {
+            let scan = scan_records(&bytes[..cut], MAGIC.len());
+            assert_eq!(scan.records.len(), 2, "cut at {cut}");
+            assert_eq!(scan.damage.len(), 1, "cut at {cut}");
+            assert_eq!((scan.damage[0].start, scan.damage[0].end), (starts[2], cut));
+        }
+        // Any one flipped bit of the middle record: the records around it are found.
+        for bit in 0..(starts[2] - starts[1]) * 8 {
+            let mut flipped = bytes.clone();
+            flipped[starts[1] + bit / 8] ^= 1 << (bit % 8);
+            let scan = scan_records(&flipped, MAGIC.len());
+            assert_eq!(scan.records, vec![(starts[0], payloads[0]), (starts[2], payloads[2])], "bit {bit}");
+            assert_eq!((scan.damage[0].start, scan.damage[0].end), (starts[1], starts[2]), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn a_run_of_zeros_is_damage_not_empty_records() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(frame(b"{}"));
+        bytes.extend([0u8; 64]);
+        let scan = scan_records(&bytes, MAGIC.len());
+        assert_eq!(scan.records.len(), 1);
+        assert_eq!(scan.damage[0].reason, "a record of 0 bytes that is not a JSON object");
     }
 
     #[test]
@@ -554,18 +786,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut original = conversation();
         {
-            let (storage, loaded) = Storage::open(dir.path()).unwrap();
-            assert!(loaded.is_empty());
+            let (storage, loaded) = open(dir.path());
+            assert!(loaded.conversations.is_empty());
             storage.create(&original).unwrap();
             let turn = turn();
             storage.append_turn(&original.id, &turn).unwrap();
             turn.apply(&mut original).unwrap();
         }
-        let (storage, loaded) = Storage::open(dir.path()).unwrap();
-        assert_eq!(loaded, vec![original.clone()]);
+        let (storage, loaded) = open(dir.path());
+        assert_eq!(loaded.conversations, vec![original.clone()]);
+        assert!(loaded.warnings.is_empty());
         storage.delete(&original.id).unwrap();
         drop(storage);
-        assert!(Storage::open(dir.path()).unwrap().1.is_empty());
+        assert!(open(dir.path()).1.conversations.is_empty());
     }
 
     #[test]
@@ -573,7 +806,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut original = conversation();
         let path = {
-            let (storage, _) = Storage::open(dir.path()).unwrap();
+            let (storage, _) = open(dir.path());
             storage.create(&original).unwrap();
             let turn = turn();
             storage.append_turn(&original.id, &turn).unwrap();
@@ -584,31 +817,107 @@ mod tests {
         let half_record = &frame(&serde_json::to_vec(&turn()).unwrap())[..40];
         OpenOptions::new().append(true).open(&path).unwrap().write_all(half_record).unwrap();
 
-        let (_storage, loaded) = Storage::open(dir.path()).unwrap();
-        assert_eq!(loaded, vec![original]);
+        let (_storage, loaded) = open(dir.path());
+        assert_eq!(loaded.conversations, vec![original]);
+        assert!(loaded.warnings.is_empty(), "a torn tail is a crash mid-write, not damage");
         assert_eq!(fs::metadata(&path).unwrap().len(), good_len, "the torn tail is truncated");
     }
 
     #[test]
-    fn a_bad_journal_is_set_aside_and_tmp_leftovers_removed() {
+    fn a_flipped_bit_mid_journal_loses_one_turn_keeps_the_original_and_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut expected = conversation();
+        let mut starts = Vec::new();
+        let path = {
+            let (storage, _) = open(dir.path());
+            storage.create(&expected).unwrap();
+            let path = storage.journal_path(&expected.id);
+            for n in 0..8 {
+                starts.push(fs::metadata(&path).unwrap().len() as usize);
+                let turn = numbered_turn(n);
+                storage.append_turn(&expected.id, &turn).unwrap();
+                if n != 1 {
+                    turn.apply(&mut expected).unwrap();
+                }
+            }
+            path
+        };
+        let mut original = fs::read(&path).unwrap();
+        original[starts[1] + 40] ^= 0x10;
+        fs::write(&path, &original).unwrap();
+
+        let (storage, loaded) = open(dir.path());
+        let [conversation] = &loaded.conversations[..] else { panic!("{:?}", loaded.conversations) };
+        assert_eq!(conversation.turns, 7, "every intact turn, before and after the damage");
+        assert_eq!(conversation.messages, expected.messages);
+        let [warning] = &loaded.warnings[..] else { panic!("{:?}", loaded.warnings) };
+        assert_eq!(warning.kind, StorageWarningKind::DamagedRecords);
+        assert_eq!(warning.conversation_id, expected.id);
+        assert!(warning.message.contains("whose CRC32 does not match"), "{}", warning.message);
+        assert_eq!(conversation.warnings, vec![warning.clone()]);
+        let copy = PathBuf::from(&warning.kept_at);
+        assert!(copy.file_name().unwrap().to_str().unwrap().starts_with(&format!("{}.journal.corrupt-", expected.id)));
+        assert_eq!(fs::read(&copy).unwrap(), original, "the original bytes are kept as they were");
+        drop(storage);
+
+        // The rewritten journal loads clean, keeps the warning, and makes no second copy.
+        let (storage, loaded) = open(dir.path());
+        assert!(loaded.warnings.is_empty(), "nothing new was found");
+        assert_eq!(loaded.conversations[0].messages, expected.messages);
+        assert_eq!(loaded.conversations[0].warnings, vec![warning.clone()]);
+        let turn = numbered_turn(9);
+        storage.append_turn(&expected.id, &turn).unwrap();
+        drop(storage);
+        assert_eq!(open(dir.path()).1.conversations[0].turns, 8, "appends go on after the rewrite");
+        let copies = fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().path() != path).count();
+        assert_eq!(copies, 1, "one copy aside");
+    }
+
+    #[test]
+    fn a_bad_journal_is_set_aside_with_a_warning_and_tmp_leftovers_removed() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("conv_x.journal"), b"not a journal").unwrap();
         fs::write(dir.path().join("conv_y.journal.tmp"), b"BHCONV1\n").unwrap();
-        let (_storage, loaded) = Storage::open(dir.path()).unwrap();
-        assert!(loaded.is_empty());
+        let (_storage, loaded) = open(dir.path());
+        assert!(loaded.conversations.is_empty());
         assert!(dir.path().join("conv_x.unreadable").exists());
         assert!(!dir.path().join("conv_x.journal").exists());
         assert!(!dir.path().join("conv_y.journal.tmp").exists());
+        let [warning] = &loaded.warnings[..] else { panic!("{:?}", loaded.warnings) };
+        assert_eq!(warning.kind, StorageWarningKind::UnreadableJournal);
+        assert_eq!(warning.conversation_id.0, "conv_x");
+        assert_eq!(PathBuf::from(&warning.kept_at), dir.path().join("conv_x.unreadable"));
     }
 
     #[test]
     fn a_second_opener_is_refused_with_the_owner_pid() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Storage::open(dir.path()).unwrap();
+        let _first = open(dir.path());
         let error = Storage::open(dir.path()).unwrap_err();
         let message = error.to_string();
         assert!(message.contains(&format!("in use by another bedrock-host (pid {})", std::process::id())), "{message}");
         assert!(message.contains(&dir.path().display().to_string()), "{message}");
+        assert_eq!(error.code(), crate::error::code::STORAGE_FAILED);
+    }
+
+    #[test]
+    fn the_lock_is_the_directory_itself_and_symlinks_are_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("precious");
+        fs::write(&target, b"keep me").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("bedrock-host.lock")).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("conv_link.journal")).unwrap();
+        let (storage, loaded) = open(dir.path());
+        assert!(loaded.conversations.is_empty());
+        assert_eq!(fs::read(&target).unwrap(), b"keep me", "no symlink's target is written");
+        // No file in the directory holds the lock: removing every one leaves it held.
+        for entry in fs::read_dir(dir.path()).unwrap() {
+            fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        assert!(Storage::open(dir.path()).unwrap_err().to_string().contains("is in use by"));
+        drop(storage);
+        assert!(Storage::open(dir.path()).is_ok(), "the lock goes with its owner");
     }
 
     #[test]
@@ -625,13 +934,27 @@ mod tests {
     proptest::proptest! {
         /// What `fuzz/fuzz_targets/journal.rs` checks, for CI.
         #[test]
-        fn arbitrary_bytes_split_into_records_that_reframe_exactly(
+        fn arbitrary_bytes_split_into_records_and_damage_that_cover_them_exactly(
             data in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..512),
         ) {
-            let records = read_records(&data, 0);
-            proptest::prop_assert_eq!(records.torn.is_none(), records.good_len == data.len());
-            let reframed: Vec<u8> = records.payloads.iter().flat_map(|payload| frame(payload)).collect();
-            proptest::prop_assert_eq!(&reframed[..], &data[..records.good_len]);
+            let scan = scan_records(&data, 0);
+            let mut pieces: Vec<(usize, usize, Option<Vec<u8>>)> = scan
+                .records
+                .iter()
+                .map(|&(at, payload)| (at, at + FRAME_HEADER + payload.len(), Some(frame(payload))))
+                .chain(scan.damage.iter().map(|damage| (damage.start, damage.end, None)))
+                .collect();
+            pieces.sort_by_key(|piece| piece.0);
+            let mut at = 0;
+            for (start, end, reframed) in pieces {
+                proptest::prop_assert_eq!(start, at);
+                proptest::prop_assert!(end > start);
+                if let Some(reframed) = reframed {
+                    proptest::prop_assert_eq!(&reframed[..], &data[start..end]);
+                }
+                at = end;
+            }
+            proptest::prop_assert_eq!(at, data.len());
         }
     }
 }

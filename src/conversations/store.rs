@@ -17,6 +17,7 @@ use super::conversation::{Conversation, ConversationSettings};
 use super::storage::{Storage, TurnRecord};
 use crate::error::{HostError, HostResult};
 pub use crate::protocol::ConversationId;
+use crate::protocol::StorageWarning;
 use crate::protocol::shapes::{ContentBlock, ConversationRole, Message, TokenUsage};
 
 /// A fresh id: `conv_` followed by 32 hex digits.
@@ -66,6 +67,8 @@ pub struct ConversationStore {
     limits: StoreLimits,
     /// Where every change is made durable; `None`: memory only.
     storage: Option<Storage>,
+    /// What opening the storage directory found wrong and worked around.
+    load_warnings: Vec<StorageWarning>,
 }
 
 fn not_found(id: &str) -> HostError {
@@ -75,18 +78,24 @@ fn not_found(id: &str) -> HostError {
 impl ConversationStore {
     /// A store in memory only.
     pub fn in_memory(limits: StoreLimits) -> Self {
-        Self { slots: Mutex::default(), limits, storage: None }
+        Self { slots: Mutex::default(), limits, storage: None, load_warnings: Vec::new() }
     }
 
     /// A store persisted in `dir`, with every conversation found there
     /// (limits apply to new conversations, not to those loaded).
     pub fn open(dir: &Path, limits: StoreLimits) -> HostResult<Self> {
-        let (storage, conversations) = Storage::open(dir)?;
-        let slots = conversations
+        let (storage, loaded) = Storage::open(dir)?;
+        let slots = loaded
+            .conversations
             .into_iter()
             .map(|conversation| (conversation.id.clone(), Arc::new(Slot::new(conversation))))
             .collect();
-        Ok(Self { slots: Mutex::new(slots), limits, storage: Some(storage) })
+        Ok(Self { slots: Mutex::new(slots), limits, storage: Some(storage), load_warnings: loaded.warnings })
+    }
+
+    /// Damage found in the storage directory when it was opened (for `initialize`'s result).
+    pub fn load_warnings(&self) -> &[StorageWarning] {
+        &self.load_warnings
     }
 
     fn slot(&self, id: &str) -> HostResult<Arc<Slot>> {
@@ -123,6 +132,7 @@ impl ConversationStore {
             cost_usd: Some(0.0),
             created_at: now,
             updated_at: now,
+            warnings: Vec::new(),
         })
     }
 
@@ -193,6 +203,7 @@ impl ConversationStore {
             cost_usd: Some(0.0),
             created_at: now,
             updated_at: now,
+            warnings: Vec::new(),
         })
     }
 

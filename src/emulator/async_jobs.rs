@@ -3,10 +3,14 @@
 //! dir as `s3/<bucket>/<prefix>/<job id>/output.json` and it becomes `Completed`; when the script's
 //! `asyncJobOutcome` says `Failed`, nothing is written and the job becomes `Failed` with its
 //! `failureMessage` instead.
+//!
+//! A finished job is remembered for [`Retention::ttl`] after it ends, and at most
+//! [`Retention::max_finished`] finished jobs are remembered (the oldest go first); a job forgotten
+//! has its output file deleted too. Expiry is checked whenever a job starts, ends, is read or listed.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -53,6 +57,19 @@ struct Job {
     end_time: Option<OffsetDateTime>,
     status: Status,
     failure_message: Option<String>,
+    /// When it ended, for its time to live.
+    ended: Option<Instant>,
+    /// The output it wrote, deleted when the job is forgotten.
+    output_file: Option<PathBuf>,
+}
+
+/// How long finished jobs are remembered.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// A finished job is forgotten this long after it ended.
+    pub ttl: Duration,
+    /// Most finished jobs remembered at once.
+    pub max_finished: usize,
 }
 
 /// Timestamps as Bedrock writes them: RFC 3339, UTC, milliseconds.
@@ -86,6 +103,7 @@ impl Job {
 pub struct Jobs {
     jobs: Mutex<Vec<Job>>,
     data_dir: PathBuf,
+    retention: Retention,
     /// Ends the completion timers when the emulator shuts down.
     shutdown: CancellationToken,
 }
@@ -110,12 +128,25 @@ fn output_path(data_dir: &Path, s3_uri: &str, job_id: &str) -> Checked<PathBuf> 
 }
 
 impl Jobs {
-    pub fn new(data_dir: PathBuf, shutdown: CancellationToken) -> Arc<Self> {
-        Arc::new(Jobs { jobs: Mutex::new(Vec::new()), data_dir, shutdown })
+    pub fn new(data_dir: PathBuf, retention: Retention, shutdown: CancellationToken) -> Arc<Self> {
+        Arc::new(Jobs { jobs: Mutex::new(Vec::new()), data_dir, retention, shutdown })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
         self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The jobs, after forgetting (and deleting the output of) the finished ones past their time
+    /// to live or over the count.
+    fn live(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        self.forget_expired();
+        self.lock()
+    }
+
+    fn forget_expired(&self) {
+        let expired = expire(&mut self.lock(), self.retention, Instant::now());
+        // Off the lock: a few unlinks.
+        expired.into_iter().filter_map(|job| job.output_file).for_each(|file| remove_output(&file));
     }
 
     pub fn start(
@@ -165,7 +196,7 @@ impl Jobs {
         let id: String = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let output_file = output_path(&self.data_dir, s3_uri, &id)?;
         let arn = {
-            let mut jobs = self.lock();
+            let mut jobs = self.live();
             if let Some(existing) = jobs.iter().find(|job| job.client_request_token == token) {
                 if existing.fingerprint != fingerprint {
                     return Err(ApiError::new(
@@ -194,6 +225,8 @@ impl Jobs {
                 end_time: None,
                 status: Status::InProgress,
                 failure_message: None,
+                ended: None,
+                output_file: None,
             });
             arn
         };
@@ -206,7 +239,7 @@ impl Jobs {
                 () = jobs.shutdown.cancelled() => {}
                 () = tokio::time::sleep(Duration::from_millis(duration_ms)) => match failure {
                     None => jobs.complete(&job_arn, &output_file, &output).await,
-                    Some(message) => jobs.finish(&job_arn, Err(message)),
+                    Some(message) => jobs.finish(&job_arn, Err(message), None),
                 },
             }
         });
@@ -222,28 +255,42 @@ impl Jobs {
             tokio::fs::write(output_file, serde_json::to_vec_pretty(output).unwrap_or_default()).await
         }
         .await;
-        self.finish(arn, written.map_err(|error| format!("cannot write {}: {error}", output_file.display())));
+        let outcome = written.map_err(|error| format!("cannot write {}: {error}", output_file.display()));
+        self.finish(arn, outcome, Some(output_file.to_path_buf()));
     }
 
-    /// Ends a job: `Completed`, or `Failed` with the message.
-    fn finish(&self, arn: &str, outcome: Result<(), String>) {
+    /// Ends a job: `Completed`, or `Failed` with the message; `output_file` is what it wrote.
+    fn finish(&self, arn: &str, outcome: Result<(), String>, output_file: Option<PathBuf>) {
         let mut jobs = self.lock();
-        if let Some(job) = jobs.iter_mut().find(|job| job.arn == arn) {
-            let now = OffsetDateTime::now_utc();
-            job.last_modified_time = now;
-            job.end_time = Some(now);
-            match outcome {
-                Ok(()) => job.status = Status::Completed,
-                Err(message) => {
-                    job.status = Status::Failed;
-                    job.failure_message = Some(message);
+        match jobs.iter_mut().find(|job| job.arn == arn) {
+            None => {
+                // Forgotten while it ran (it cannot be: only finished jobs expire); keep no orphan file.
+                if let Some(file) = output_file {
+                    remove_output(&file);
+                }
+            }
+            Some(job) => {
+                let now = OffsetDateTime::now_utc();
+                job.last_modified_time = now;
+                job.end_time = Some(now);
+                job.ended = Some(Instant::now());
+                job.output_file = output_file;
+                match outcome {
+                    Ok(()) => job.status = Status::Completed,
+                    Err(message) => {
+                        job.status = Status::Failed;
+                        job.failure_message = Some(message);
+                    }
                 }
             }
         }
+        drop(jobs);
+        // The count limit applies as soon as one more job has finished.
+        self.forget_expired();
     }
 
     pub fn get(&self, arn: &str) -> Result<Response, ApiError> {
-        let jobs = self.lock();
+        let jobs = self.live();
         let job = jobs
             .iter()
             .find(|job| job.arn == arn)
@@ -287,7 +334,7 @@ impl Jobs {
                 .ok_or_else(|| ApiError::member("maxResults", "Member must be an integer from 1 to 1000"))?,
         };
 
-        let jobs = self.lock();
+        let jobs = self.live();
         let mut selected: Vec<&Job> = jobs
             .iter()
             .filter(|job| param("statusEquals").is_none_or(|status| job.status.name() == status))
@@ -322,6 +369,40 @@ impl Jobs {
     }
 }
 
+/// Takes out of `jobs` the finished ones to forget: those that ended `ttl` ago or more, then the
+/// earliest finished beyond `max_finished`.
+fn expire(jobs: &mut Vec<Job>, retention: Retention, now: Instant) -> Vec<Job> {
+    let past_ttl = |ended: Instant| now.saturating_duration_since(ended) >= retention.ttl;
+    let mut finished: Vec<(Instant, String)> =
+        jobs.iter().filter_map(|job| job.ended.map(|ended| (ended, job.arn.clone()))).collect();
+    finished.sort();
+    let over_count = finished.len().saturating_sub(retention.max_finished);
+    let forget: std::collections::HashSet<String> = finished
+        .into_iter()
+        .enumerate()
+        .filter(|(index, (ended, _))| *index < over_count || past_ttl(*ended))
+        .map(|(_, (_, arn))| arn)
+        .collect();
+    if forget.is_empty() {
+        return Vec::new();
+    }
+    let (expired, kept) = std::mem::take(jobs).into_iter().partition(|job| forget.contains(&job.arn));
+    *jobs = kept;
+    expired
+}
+
+/// Deletes a forgotten job's output and the directory named for the job, when that is left empty.
+fn remove_output(file: &Path) {
+    if let Err(error) = std::fs::remove_file(file)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(file = %file.display(), %error, "cannot delete an expired async job's output");
+    }
+    if let Some(job_dir) = file.parent() {
+        let _ = std::fs::remove_dir(job_dir);
+    }
+}
+
 fn parse_query(raw: &str) -> Vec<(String, String)> {
     let decode = |text: &str| percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned();
     raw.split('&')
@@ -343,6 +424,38 @@ mod tests {
         assert_eq!(path, Path::new("/d/s3/bucket/a/b/id1/output.json"));
         assert!(output_path(Path::new("/d"), "s3://bucket/../x", "id").is_err());
         assert!(output_path(Path::new("/d"), "https://x", "id").is_err());
+    }
+
+    fn job(arn: &str, ended: Option<Instant>) -> Job {
+        let now = OffsetDateTime::now_utc();
+        Job {
+            arn: arn.into(),
+            model_arn: String::new(),
+            client_request_token: arn.into(),
+            fingerprint: Value::Null,
+            output_data_config: Value::Null,
+            submit_time: now,
+            last_modified_time: now,
+            end_time: None,
+            status: if ended.is_some() { Status::Completed } else { Status::InProgress },
+            failure_message: None,
+            ended,
+            output_file: None,
+        }
+    }
+
+    #[test]
+    fn finished_jobs_expire_by_age_then_by_count_and_running_ones_never() {
+        let now = Instant::now();
+        let ago = |secs| Some(now - Duration::from_secs(secs));
+        let mut jobs =
+            vec![job("old", ago(100)), job("running", None), job("b", ago(3)), job("a", ago(4)), job("c", ago(2))];
+        let retention = Retention { ttl: Duration::from_secs(60), max_finished: 2 };
+        let expired: Vec<String> = expire(&mut jobs, retention, now).into_iter().map(|job| job.arn).collect();
+        assert_eq!(expired, ["old", "a"], "past its time to live, then the earliest ended beyond 2");
+        let kept: Vec<&str> = jobs.iter().map(|job| job.arn.as_str()).collect();
+        assert_eq!(kept, ["running", "b", "c"]);
+        assert!(expire(&mut jobs, retention, now).is_empty());
     }
 
     #[test]

@@ -47,10 +47,14 @@
 //!   how clients handle failed jobs; `{"status": "Completed"}` is the default. A fresh data dir
 //!   (when none is given) is removed at shutdown.
 //! - **Control**: `GET /_emulator/health`, `GET|DELETE /_emulator/requests` (the journal, capped at
-//!   `journal_limit`; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers`
-//!   without credentials, `receivedAt`), `GET|PUT /_emulator/script`. Only with a control token
+//!   `journal_limit` entries and `journal_max_bytes` bytes, bodies kept as received and parsed when
+//!   read; each entry has `operation`, `modelId`, the raw `path`, `body`, `headers` without
+//!   credentials, `receivedAt`, and `bodyOmittedBytes` for a body over the whole limit),
+//!   `GET|PUT /_emulator/script`. Only with a control token
 //!   (`EmulatorConfig::control_token`; otherwise 404): a request must carry it (`x-emulator-token`
 //!   or `Authorization: Bearer`, else 401) and name a loopback `Host` with the bound port (else 403).
+//! - **Retention**: a finished async job is forgotten, and its output deleted, `job_ttl` after it
+//!   ended, or sooner when more than `max_finished_jobs` have finished (the oldest first).
 //! - **Connections** ([`ConnectionLimits`]): a cap on connections served at once, a header timeout
 //!   and an idle timeout, so no client holds the emulator's sockets for ever.
 //! - **Limits**: tool input and other documents nest at most 128 levels, whole bodies and scripts
@@ -119,11 +123,25 @@ pub struct EmulatorConfig {
     pub control_token: Option<String>,
     /// Connection cap, header and idle timeouts.
     pub limits: ConnectionLimits,
+    /// Most bytes the journal keeps (bodies as received, paths, headers); the oldest go first.
+    pub journal_max_bytes: usize,
+    /// How long a finished async job is remembered (and its output kept) after it ends.
+    pub job_ttl: Duration,
+    /// Most finished async jobs remembered; the oldest are forgotten (and their output deleted) first.
+    pub max_finished_jobs: usize,
 }
 
+/// The journal's byte limit by default (`--journal-max-bytes`).
+pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// How long a finished async job is kept by default (`--job-ttl-secs`).
+pub const DEFAULT_JOB_TTL: Duration = Duration::from_secs(3600);
+/// Most finished async jobs kept by default (`--max-finished-jobs`).
+pub const DEFAULT_MAX_FINISHED_JOBS: usize = 1000;
+
 impl EmulatorConfig {
-    /// 127.0.0.1 on a free port, no script, a fresh temporary data dir, a 10 000-request journal,
-    /// no control endpoints, the default connection limits.
+    /// 127.0.0.1 on a free port, no script, a fresh temporary data dir, a journal of at most
+    /// 10 000 requests and 64 MiB, finished async jobs kept for an hour (at most 1000), no control
+    /// endpoints, the default connection limits.
     pub fn loopback() -> Self {
         EmulatorConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
@@ -132,6 +150,9 @@ impl EmulatorConfig {
             journal_limit: 10_000,
             control_token: None,
             limits: ConnectionLimits::default(),
+            journal_max_bytes: DEFAULT_JOURNAL_MAX_BYTES,
+            job_ttl: DEFAULT_JOB_TTL,
+            max_finished_jobs: DEFAULT_MAX_FINISHED_JOBS,
         }
     }
 }
@@ -148,6 +169,9 @@ pub struct CliOptions {
     pub script: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub journal_limit: usize,
+    pub journal_max_bytes: usize,
+    pub job_ttl: Duration,
+    pub max_finished_jobs: usize,
     /// Stop when stdin closes, besides SIGINT/SIGTERM.
     pub exit_on_stdin_eof: bool,
     /// The control endpoints' token; `None`: a fresh one, printed as the second stdout line.
@@ -281,11 +305,13 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     }
 
     let stop = CancellationToken::new();
-    let jobs = async_jobs::Jobs::new(data_dir.clone(), stop.clone());
+    let retention = async_jobs::Retention { ttl: config.job_ttl, max_finished: config.max_finished_jobs };
+    let jobs = async_jobs::Jobs::new(data_dir.clone(), retention, stop.clone());
+    let journal = journal::Journal::new(config.journal_limit, config.journal_max_bytes);
     let control = config.control_token.clone().map(|token| server::Control::new(token, local_addr));
     let state = Arc::new(server::AppState::new(
         config.script.unwrap_or_default(),
-        config.journal_limit,
+        journal,
         jobs,
         control,
         config.limits.idle_timeout,
@@ -335,6 +361,9 @@ pub async fn run_cli(args: &CliOptions) -> anyhow::Result<()> {
         journal_limit: args.journal_limit,
         control_token: Some(args.control_token.clone().unwrap_or_else(generate_control_token)),
         limits: args.limits,
+        journal_max_bytes: args.journal_max_bytes,
+        job_ttl: args.job_ttl,
+        max_finished_jobs: args.max_finished_jobs,
     })
     .await?;
     {

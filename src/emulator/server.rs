@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::async_jobs::{DEFAULT_JOB_DURATION_MS, Jobs};
 use super::call::{Call, LiveScript};
@@ -146,12 +146,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         script: Script,
-        journal_limit: usize,
+        journal: Journal,
         jobs: Arc<Jobs>,
         control: Option<Control>,
         body_timeout: Duration,
     ) -> Self {
-        AppState { script: LiveScript::new(script), journal: Journal::new(journal_limit), jobs, control, body_timeout }
+        AppState { script: LiveScript::new(script), journal, jobs, control, body_timeout }
     }
 
     /// The request body, read within the body timeout and the size limit.
@@ -252,17 +252,11 @@ fn journal_entry(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Entry {
-    let body = if body.is_empty() {
-        Value::Null
-    } else {
-        super::validation::parse_json(body, super::validation::MAX_BODY_DEPTH)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
-    };
-    let mut recorded = Map::new();
+    let mut recorded = Vec::new();
     for name in headers.keys().filter(|name| !is_credential_header(name.as_str())) {
         let values: Vec<String> =
             headers.get_all(name).iter().map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()).collect();
-        recorded.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+        recorded.push((name.as_str().to_owned(), values.join(", ")));
     }
     let now = time::OffsetDateTime::now_utc();
     let format =
@@ -271,9 +265,11 @@ fn journal_entry(
         operation: operation.map(Operation::name),
         model_id,
         path: path.to_owned(),
-        body,
+        // Its own allocation of its own size: a slice of the connection's buffer would keep all of it alive.
+        body: axum::body::Bytes::copy_from_slice(body),
         headers: recorded,
         received_at: now.format(&format).unwrap_or_default(),
+        body_omitted: None,
     }
 }
 

@@ -15,6 +15,11 @@ use crate::sdk::{BedrockGateway, GatewaySettings};
 /// Region used when neither options, flags, AWS variables nor profiles name one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// The in-process emulator's journal keeps a few calls' worth: a conversation sends its whole
+/// history with every call, so a journal of every call would grow with the square of its length.
+pub const IN_PROCESS_JOURNAL_MAX_BYTES: usize = 8 * 1024 * 1024;
+pub const IN_PROCESS_JOURNAL_LIMIT: usize = 1000;
+
 /// Credentials the in-process emulator is called with: it accepts any.
 const EMULATOR_ACCESS_KEY_ID: &str = "AKIDBEDROCKHOSTEMULATOR";
 const EMULATOR_SECRET_ACCESS_KEY: &str = "bedrock-host-emulator-secret";
@@ -64,6 +69,8 @@ pub async fn connect(launch: &LaunchConfig, options: &HostOptions) -> HostResult
     let mut running_emulator = None;
     if launch.emulator {
         let mut config = EmulatorConfig::loopback();
+        config.journal_max_bytes = IN_PROCESS_JOURNAL_MAX_BYTES;
+        config.journal_limit = IN_PROCESS_JOURNAL_LIMIT;
         config.script = launch.emulator_script.as_deref().map(load_script).transpose()?;
         // Off unless `--emulator-control`: they show every prompt and can script the model.
         config.control_token = launch.emulator_control_token.clone();

@@ -106,11 +106,17 @@ where
     tracing::info!(?framing, "session started");
     let (client, queue) = ClientHandle::new();
     let writer = tokio::spawn(write_loop(output, framing, queue));
+    let output_gone = client.output_gone();
     let mut dispatcher = dispatch::Dispatcher::new(launch, client);
     let exit_code = loop {
         let next = tokio::select! {
             biased;
             () = &mut shutdown => None,
+            // stdout is gone (EPIPE): nobody can see an answer, so the session ends as at the end of stdin.
+            () = output_gone.cancelled() => {
+                tracing::warn!("stdout is closed; ending the session");
+                break dispatcher.exit_code();
+            }
             next = reader.next_frame() => Some(next),
         };
         let Some(next) = next else {

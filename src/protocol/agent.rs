@@ -427,6 +427,10 @@ pub struct ConversationGetResult {
     pub created_at: String,
     /// RFC 3339; when the last turn completed.
     pub updated_at: String,
+    /// Damage its stored journal had (records skipped, so turns missing from `messages`) and
+    /// where the original was kept; absent when there was none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<super::warnings::StorageWarning>,
 }
 
 /// `conversation/list` result.

@@ -15,6 +15,7 @@ mod model_drift;
 pub mod notifications;
 pub mod shapes;
 mod table;
+pub mod warnings;
 
 pub use agent::*;
 pub use lifecycle::*;
@@ -23,6 +24,7 @@ pub use notifications::*;
 pub use table::{
     Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, method, params_schema_errors, protocol_method,
 };
+pub use warnings::*;
 
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";

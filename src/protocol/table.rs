@@ -17,7 +17,7 @@ use super::agent::{
     ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolUnregisterParams, ToolUnregisterResult, TurnResult,
     UsageGetResult,
 };
-use super::lifecycle::{CancelParams, InitializeParams, InitializeResult};
+use super::lifecycle::{CancelParams, InitializeParams};
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
     EmptyParams, InvokeModelParams, InvokeModelResult, ListModelsResult, StartAsyncInvokeParams,
@@ -30,6 +30,7 @@ use super::shapes::{
     ApplyGuardrailRequest, ApplyGuardrailResponse, GetAsyncInvokeRequest, GetAsyncInvokeResponse,
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
+use super::warnings::InitializeResultWithWarnings;
 
 /// Who sends the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,7 +122,7 @@ macro_rules! protocol {
 
 protocol! {
     // Lifecycle (served by the dispatcher itself).
-    request ClientToHost Initialize INITIALIZE = "initialize" (InitializeParams) -> InitializeResult;
+    request ClientToHost Initialize INITIALIZE = "initialize" (InitializeParams) -> InitializeResultWithWarnings;
     notification ClientToHost Initialized INITIALIZED = "initialized" (EmptyParams);
     request ClientToHost Shutdown SHUTDOWN = "shutdown" (none) -> ();
     notification ClientToHost Exit EXIT = "exit" (none);

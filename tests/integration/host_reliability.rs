@@ -135,7 +135,7 @@ fn a_second_host_on_the_same_directory_is_refused_until_the_first_exits() {
     let mut second = spawn(dir.path(), None, &[]);
     let refused = second.call("initialize", json!({}));
     let refused = error(&refused);
-    assert_eq!(refused["code"], -32603);
+    assert_eq!(refused["code"], -32006);
     let message = refused["message"].as_str().unwrap();
     assert_eq!(
         message,
@@ -209,7 +209,7 @@ fn an_unusable_storage_directory_is_a_clear_initialize_error() {
     ] {
         let response = host.call("initialize", params);
         let refused = error(&response);
-        assert_eq!(refused["code"], -32603);
+        assert_eq!(refused["code"], -32006);
         let message = refused["message"].as_str().unwrap();
         assert!(
             message.starts_with(&format!("cannot create the storage directory {}: ", unusable.display())),

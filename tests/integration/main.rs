@@ -10,6 +10,7 @@
 mod support;
 
 // The real binary over stdio: transport and lifecycle.
+mod stdio_backpressure;
 mod stdio_bad_input;
 mod stdio_clients;
 mod stdio_concurrency;
@@ -27,6 +28,7 @@ mod host_logging;
 mod host_options;
 mod host_reliability;
 mod host_security;
+mod host_storage;
 mod host_tool_answers;
 mod host_tools;
 mod host_tools_loop;
@@ -41,6 +43,7 @@ mod bedrock_hardening;
 // The emulator: the real SDK against it, and its command line.
 mod emulator_caching;
 mod emulator_cli;
+mod emulator_limits;
 mod emulator_sdk;
 mod emulator_security;
 mod emulator_wire_details;

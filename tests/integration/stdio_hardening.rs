@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use bedrock_host::conversations::storage::{MAGIC, frame, read_records};
+use bedrock_host::conversations::storage::{MAGIC, frame, scan_records};
 use serde_json::{Value, json};
 
 use crate::support::conversation::words;
@@ -182,12 +182,13 @@ fn a_journal_whose_name_is_not_a_conversation_id_is_set_aside_on_load() {
 
     // A copy whose header (and file name) says `conv.evil`: a valid journal but not a valid id.
     let bytes = std::fs::read(storage.join(format!("{id}.journal"))).unwrap();
-    let records = read_records(&bytes, MAGIC.len());
-    let mut header: Value = serde_json::from_slice(records.payloads[0]).unwrap();
+    let payloads: Vec<&[u8]> =
+        scan_records(&bytes, MAGIC.len()).records.into_iter().map(|(_, payload)| payload).collect();
+    let mut header: Value = serde_json::from_slice(payloads[0]).unwrap();
     header["id"] = json!("conv.evil");
     let mut forged = MAGIC.to_vec();
     forged.extend_from_slice(&frame(&serde_json::to_vec(&header).unwrap()));
-    for payload in &records.payloads[1..] {
+    for payload in &payloads[1..] {
         forged.extend_from_slice(&frame(payload));
     }
     std::fs::write(storage.join("conv.evil.journal"), forged).unwrap();

@@ -221,7 +221,11 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     ctx.completion.commit()?;
     let mut appended = vec![new_message];
     appended.extend(outcome.messages.iter().cloned());
-    let updated = session.conversations.commit_turn(&id, &permit, appended, &outcome.usage, outcome.cost_usd)?;
+    // A turn that cannot be stored (a full disk) fails with what the model answered in data.partial.
+    let updated = session
+        .conversations
+        .commit_turn(&id, &permit, appended, &outcome.usage, outcome.cost_usd)
+        .map_err(|error| error.with_partial(crate::sync::lock(&progress).snapshot()))?;
     Ok(TurnResult {
         conversation_id: params.conversation_id,
         turn: updated.turns,
@@ -253,6 +257,7 @@ pub async fn conversation_get(ctx: RequestContext, params: ConversationIdParams)
         created_at: rfc3339(conversation.created_at),
         updated_at: rfc3339(conversation.updated_at),
         messages: conversation.messages,
+        warnings: conversation.warnings,
     })
 }
 

@@ -14,7 +14,8 @@ use crate::host::router::{LIFECYCLE_REQUESTS, Router};
 use crate::host::{LaunchConfig, Session, backend};
 use crate::protocol::{Direction, MessageKind, PROTOCOL_METHODS};
 use crate::protocol::{
-    HostOptions, InitializeParams, InitializeResult, PROTOCOL_VERSION, ServerCapabilities, ServerInfo,
+    HostOptions, InitializeParams, InitializeResult, InitializeResultWithWarnings, PROTOCOL_VERSION,
+    ServerCapabilities, ServerInfo,
 };
 
 /// Builds the session from the effective options and describes this build.
@@ -23,7 +24,7 @@ pub async fn initialize(
     router: &Router,
     params: InitializeParams,
     shutdown: CancellationToken,
-) -> HostResult<(Arc<Session>, InitializeResult)> {
+) -> HostResult<(Arc<Session>, InitializeResultWithWarnings)> {
     let requested = params.initialization_options.unwrap_or_default();
     requested.validate("initializationOptions")?;
     // `logLevel` replaces the running log filter, once the session has started; a bad one fails here.
@@ -68,6 +69,7 @@ pub async fn initialize(
     let cache_entries = session_options_cache_entries(&options).unwrap_or(launch.response_cache_entries);
     let response_cache = (cache_entries > 0).then(|| ResponseCache::new(cache_entries));
     let conversations = open_conversations(&options).await?;
+    let result = InitializeResultWithWarnings { result, warnings: conversations.load_warnings().to_vec() };
     let session = Session {
         options,
         client_capabilities: params.capabilities.unwrap_or_default(),

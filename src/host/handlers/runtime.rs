@@ -128,7 +128,7 @@ pub async fn converse(ctx: RequestContext, params: ConverseParams) -> HostResult
     let response = outcome.assembled.response;
     let cost = cost_usd(&model_id, session.region(), &response.usage);
     session.usage.record(&model_id, &response.usage, cost);
-    turn::report_guardrail(&notifier, &response);
+    turn::report_guardrail(&notifier, &response).await;
     if let Some(cache) = cache {
         cache.put(&model_id, &request, response.clone());
     }
@@ -146,7 +146,7 @@ fn guardrail_action(body: &Value) -> Option<String> {
 }
 
 /// Sends `converse/guardrail` when a native body says the guardrail intervened.
-fn report_intervention(notifier: &Notifier, action: Option<&str>) {
+async fn report_intervention(notifier: &Notifier, action: Option<&str>) {
     if action != Some("INTERVENED") {
         return;
     }
@@ -157,7 +157,8 @@ fn report_intervention(notifier: &Notifier, action: Option<&str>) {
         stop_reason: "guardrail_intervened".to_string(),
         trace: None,
     };
-    notifier.client.notify::<method::ConverseGuardrail>(&params).ok();
+    // A client that is gone misses nothing it could still read.
+    let _ = notifier.send::<method::ConverseGuardrail>(params).await;
 }
 
 fn token_usage(input: u64, output: u64) -> TokenUsage {
@@ -241,7 +242,7 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             record_usage(&usage);
         }
         let guardrail_action = guardrail_action(&body);
-        report_intervention(&notifier, guardrail_action.as_deref());
+        report_intervention(&notifier, guardrail_action.as_deref()).await;
         return Ok(InvokeModelResult::Body(InvokeModelBody {
             guardrail_action,
             body,
@@ -260,7 +261,7 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk_value(&chunk?);
         if let Some(action) = guardrail_action(&chunk) {
-            report_intervention(&notifier, Some(&action));
+            report_intervention(&notifier, Some(&action)).await;
             streamed.guardrail_action = Some(action);
         }
         // Bedrock puts the metrics on the last chunk; keeping the latest seen is keeping that one.
@@ -268,7 +269,11 @@ pub async fn invoke_model(ctx: RequestContext, params: InvokeModelParams) -> Hos
             streamed.invocation_metrics = Some(metrics.clone());
         }
         let params = InvokeChunkParams { request_id: notifier.request_id.clone(), index: streamed.chunks, chunk };
-        notifier.client.notify::<method::InvokeChunk>(&params).ok();
+        // Waits for room: the next chunk is not read from Bedrock until this one is queued for the client.
+        if notifier.send::<method::InvokeChunk>(params).await.is_err() {
+            // The client is gone; nobody reads the rest.
+            return Err(HostError::Cancelled { partial: None });
+        }
         streamed.chunks += 1;
     }
     streamed.usage = streamed.invocation_metrics.as_ref().and_then(invocation_metrics_usage);
@@ -386,7 +391,7 @@ impl AsyncWatcher {
                     if status != last_status {
                         last_status = status.clone();
                         let params = AsyncStatusParams { request_id: self.request_id.clone(), invocation: summary };
-                        if self.client.notify::<method::AsyncStatus>(&params).is_err() {
+                        if self.client.notify::<method::AsyncStatus>(&params).await.is_err() {
                             return;
                         }
                     }
