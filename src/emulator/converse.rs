@@ -94,6 +94,7 @@ fn prompt(request: &Map<String, Value>) -> Prompt {
             .flatten()
             .filter_map(|stop| stop.as_str().map(str::to_owned))
             .collect(),
+        forced_tool: reply::forced_tool_of_converse(request.get("toolConfig")),
     }
 }
 

@@ -67,12 +67,14 @@ mod call;
 mod converse;
 mod errors;
 mod eventstream;
+mod families;
 mod guardrails;
 #[cfg(test)]
 mod independence;
 mod invoke;
 mod journal;
 mod reply;
+mod schema_fill;
 mod script;
 mod server;
 mod tokenizer;
