@@ -119,13 +119,12 @@ const NOT_STREAMING: &str = "The model is unsupported for streaming";
 pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Response, ApiError> {
     validation::model_id(model_id)?;
     let request = validation::json_object(&call.body)?;
-    let Some(family) = Family::of_model_id(model_id).or_else(|| Family::of_body(&request)) else {
+    let Some(family) = Family::of_request(model_id, &request) else {
         return echo(call, model_id, Value::Object(request), stream);
     };
     if stream && !family.streams() {
         return Err(ApiError::validation(NOT_STREAMING));
     }
-    family.check(&request)?;
     let prompt = family.prompt(&request);
     let scripted = call.script.decide(&Facts {
         operation: if stream { "InvokeModelWithResponseStream" } else { "InvokeModel" },
@@ -134,6 +133,10 @@ pub async fn invoke(call: &Call<'_>, model_id: &str, stream: bool) -> Result<Res
         after_tool_result: prompt.after_tool_result(),
         answers: true,
     })?;
+    // A scripted raw `body` answers whatever was sent; anything else answers a body the model accepts.
+    if scripted.as_ref().is_none_or(|scripted| scripted.respond.body.is_none()) {
+        family.check(&request)?;
+    }
     let embeds = matches!(family, Family::Embeddings(_));
     // Guardrails apply to text generation; embedding models take no guardrail.
     let guardrail = if embeds { None } else { guardrail_use(call)? };
@@ -205,7 +208,7 @@ pub fn default_answer(model_id: &str, input: &Value) -> Value {
         Value::Object(body) => body,
         other => return other.clone(),
     };
-    match Family::of_model_id(model_id).or_else(|| Family::of_body(body)) {
+    match Family::of_request(model_id, body) {
         Some(family) => {
             let prompt = family.prompt(body);
             let mut reply = reply::compose(&prompt, None, None);

@@ -97,11 +97,15 @@ const TABLE: &[(&str, Option<Family>)] = &[
 ];
 
 impl Family {
-    /// The family a model id names, by its base id's prefix; `None` for ids of no known family
-    /// (other providers, custom and provisioned model ARNs, application inference profiles).
-    pub fn of_model_id(model_id: &str) -> Option<Family> {
+    /// The family that answers a request: the model id's; for an id the table does not list, the
+    /// family whose shape the body has; `None` for listed models that answer no text or vectors and for
+    /// bodies of no known shape.
+    pub fn of_request(model_id: &str, body: &Map<String, Value>) -> Option<Family> {
         let base = base_model_id(model_id);
-        TABLE.iter().find(|(prefix, _)| base.starts_with(prefix)).and_then(|(_, family)| *family)
+        match TABLE.iter().find(|(prefix, _)| base.starts_with(prefix)) {
+            Some((_, family)) => *family,
+            None => Family::of_body(body),
+        }
     }
 
     /// The family a body's shape belongs to, for model ids of no known family.
@@ -557,7 +561,7 @@ mod tests {
             ("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123", None),
         ];
         for (id, family) in table {
-            assert_eq!(Family::of_model_id(id), family, "{id}");
+            assert_eq!(Family::of_request(id, &Map::new()), family, "{id}");
         }
     }
 
