@@ -235,10 +235,8 @@ fn streamed_invoke_model_sends_each_chunk_in_order_and_reports_usage_from_the_in
 fn streamed_invoke_model_of_another_body_is_one_chunk_without_usage() {
     let (mut host, _url) = host_with(json!({}), &[]);
     let body = json!({"question": "Tell me a story"});
-    let id = host.request(
-        "bedrock/invokeModel",
-        json!({"modelId": "someone.unknown-model-v1", "body": body, "stream": true}),
-    );
+    let id = host
+        .request("bedrock/invokeModel", json!({"modelId": "someone.unknown-model-v1", "body": body, "stream": true}));
     let response = host.response(&id);
     assert_eq!(result(&response), &json!({"chunks": 1}));
     let notifications = host.take_notifications();

@@ -34,6 +34,7 @@ mod bedrock_errors;
 
 // The emulator: the real SDK against it, and its command line.
 mod emulator_cli;
+mod emulator_families;
 mod emulator_sdk;
 
 // The generated schemas are up to date.

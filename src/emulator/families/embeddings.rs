@@ -231,7 +231,8 @@ pub fn response(model: Model, answer: &Answer<'_>) -> Value {
     match model {
         Model::TitanV1 => json!({"embedding": vector(&first, 1536, false), "inputTextTokenCount": input_tokens}),
         Model::TitanMultimodal => {
-            let length = body["embeddingConfig"]["outputEmbeddingLength"].as_u64().unwrap_or(1024) as usize;
+            let config = body.get("embeddingConfig");
+            let length = config.and_then(|config| config["outputEmbeddingLength"].as_u64()).unwrap_or(1024) as usize;
             json!({"embedding": vector(&first, length, true), "inputTextTokenCount": input_tokens, "message": null})
         }
         Model::TitanV2 => {
