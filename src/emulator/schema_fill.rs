@@ -133,7 +133,7 @@ impl Filler<'_> {
             "string" => Value::String(self.string(schema, variant)),
             "integer" => integer(schema, variant),
             "number" => number(schema, variant),
-            "boolean" => Value::Bool(variant % 2 == 0),
+            "boolean" => Value::Bool(variant.is_multiple_of(2)),
             _ => Value::Null,
         }
     }
@@ -384,7 +384,10 @@ fn merge_into(target: &mut Map<String, Value>, part: &Value) {
 }
 
 /// The lower and upper bounds of a number schema, exclusive ones (draft 6+ numbers, draft 4 booleans) marked.
-fn bounds(schema: &Map<String, Value>) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+/// A bound and whether it is exclusive.
+type Bound = Option<(f64, bool)>;
+
+fn bounds(schema: &Map<String, Value>) -> (Bound, Bound) {
     let get = |key: &str| schema.get(key).and_then(Value::as_f64);
     let lower = match (get("minimum"), schema.get("exclusiveMinimum")) {
         (Some(minimum), Some(Value::Bool(true))) => Some((minimum, true)),

@@ -745,9 +745,7 @@ fn native_body(id: &str) -> Value {
         json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 50, "messages": [{"role": "user", "content": "hi there"}]})
     } else if prefix("amazon.nova-") {
         json!({"messages": [{"role": "user", "content": [{"text": "hi there"}]}]})
-    } else if prefix("amazon.titan-text-") {
-        json!({"inputText": "hi there"})
-    } else if prefix("amazon.titan-embed-") {
+    } else if prefix("amazon.titan-text-") || prefix("amazon.titan-embed-") {
         json!({"inputText": "hi there"})
     } else if prefix("cohere.embed-") {
         json!({"texts": ["hi there"], "input_type": "search_query"})

@@ -84,7 +84,8 @@ pub fn check(model: Model, body: &Map<String, Value>) -> Checked {
         }
         Model::CohereV3 | Model::CohereV4 => {
             let v4 = model == Model::CohereV4;
-            if !body.contains_key("images") && !(v4 && body.contains_key("inputs")) {
+            let other_inputs = body.contains_key("images") || (v4 && body.contains_key("inputs"));
+            if !other_inputs {
                 violations.required("#", body, &["texts"]);
             }
             let allowed: &[&str] = if v4 {
