@@ -1,6 +1,6 @@
 """Model families, forced tool choice and thinking streams against the real `bedrock-host emulator` binary:
 boto3 on the native InvokeModel shapes, and third-party clients no one here wrote (langchain-aws,
-LiteLLM, Anthropic's SDK) pointed at the emulator with `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` or their
+LiteLLM, Anthropic's SDK, pydantic-ai, strands) pointed at the emulator with `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` or their
 endpoint parameter and dummy credentials.
 
 The binary is $BEDROCK_HOST_BIN (default target/debug/bedrock-host). A third-party client that is not
@@ -217,3 +217,22 @@ def test_anthropic_bedrock_stream_with_thinking_keeps_the_signature(emulator):
     assert thinking.thinking == "Let me think."
     assert thinking.signature == "sig-abc"
     assert message.content[1].text == "Done."
+
+
+def test_pydantic_ai_and_strands_structured_output(aws_env):
+    pydantic_ai = pytest.importorskip("pydantic_ai", reason="pydantic-ai is not installed (pip install 'pydantic-ai-slim[bedrock]')")
+    strands = pytest.importorskip("strands", reason="strands-agents is not installed (pip install strands-agents)")
+    from pydantic import BaseModel, Field
+
+    class City(BaseModel):
+        name: str
+        population: int = Field(ge=0)
+
+    agent = pydantic_ai.Agent(f"bedrock:{CLAUDE}", output_type=City)
+    assert agent.run_sync("Biggest city?").output == City(name="example", population=0)
+
+    from strands.models import BedrockModel
+
+    model = BedrockModel(model_id=CLAUDE, region_name="us-east-1", endpoint_url=aws_env)
+    result = strands.Agent(model=model, callback_handler=None)("Biggest city?", structured_output_model=City)
+    assert result.structured_output == City(name="example", population=0)
