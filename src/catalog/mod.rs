@@ -3,14 +3,25 @@
 //! inference-profile id or ARN stands for, and what tokens cost.
 //!
 //! Prices are on-demand list prices in USD per million tokens for
-//! us-east-1, as published on the Amazon Bedrock pricing page on
+//! us-east-1 (us-west-2 for models not offered in us-east-1), as published
+//! on the Amazon Bedrock pricing page ([`PRICES_SOURCE`]) on
 //! [`PRICES_AS_OF`]; other regions and cross-region profiles may differ.
-//! They are estimates for budgeting, not a bill.
+//! Embedding models charge input tokens only (output price 0). They are
+//! estimates for budgeting, not a bill.
+//!
+//! The catalog lists every model the emulator answers in its native
+//! InvokeModel shape: the emulator has its own family table (by model-id
+//! prefix) and an integration test (`emulator_families`) checks that every
+//! id here, and every inference profile, gets a well-formed answer from it.
 
 pub mod usage;
 
 /// The date the prices below were read.
 pub const PRICES_AS_OF: &str = "2026-11-01";
+
+/// Where the prices below come from.
+pub const PRICES_SOURCE: &str =
+    "Amazon Bedrock pricing page (https://aws.amazon.com/bedrock/pricing/), on-demand, standard tier";
 
 /// USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,6 +75,36 @@ const NOVA: Supports =
     Supports { streaming: true, tools: true, images: true, documents: true, reasoning: false, guardrails: true };
 const TEXT_ONLY: Supports =
     Supports { streaming: true, tools: false, images: false, documents: false, reasoning: false, guardrails: true };
+/// Chat models with tool use through Converse, text only.
+const TEXT_TOOLS: Supports = Supports { tools: true, ..TEXT_ONLY };
+const EMBEDDINGS: Supports =
+    Supports { streaming: false, tools: false, images: false, documents: false, reasoning: false, guardrails: false };
+const NO_PROFILES: ProfileIds = ProfileIds { us: None, eu: None, apac: None, global: None };
+
+/// Only a `us.` cross-region profile.
+const fn us_only(us: &'static str) -> ProfileIds {
+    ProfileIds { us: Some(us), eu: None, apac: None, global: None }
+}
+
+/// Embedding models: input tokens only.
+const fn embedding_pricing(input: f64) -> TokenPrices {
+    plain_pricing(input, 0.0)
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn model(
+    id: &'static str,
+    name: &'static str,
+    provider: &'static str,
+    aliases: &'static [&'static str],
+    profiles: ProfileIds,
+    context_window: u32,
+    max_output_tokens: u32,
+    pricing: TokenPrices,
+    supports: Supports,
+) -> ModelEntry {
+    ModelEntry { id, name, provider, aliases, profiles, context_window, max_output_tokens, pricing, supports }
+}
 
 const fn anthropic_pricing(input: f64, output: f64) -> TokenPrices {
     // Anthropic on Bedrock: cache writes cost 1.25× input, cache reads 0.1× input.
@@ -144,6 +185,60 @@ pub static MODELS: &[ModelEntry] = &[
         pricing: anthropic_pricing(1.0, 5.0),
         supports: CLAUDE,
     },
+    model(
+        "anthropic.claude-opus-4-1-20250805-v1:0",
+        "Claude Opus 4.1",
+        "Anthropic",
+        &["opus-4.1"],
+        us_only("us.anthropic.claude-opus-4-1-20250805-v1:0"),
+        200_000,
+        32_000,
+        anthropic_pricing(15.0, 75.0),
+        CLAUDE,
+    ),
+    model(
+        "anthropic.claude-opus-4-20250514-v1:0",
+        "Claude Opus 4",
+        "Anthropic",
+        &["opus-4"],
+        us_only("us.anthropic.claude-opus-4-20250514-v1:0"),
+        200_000,
+        32_000,
+        anthropic_pricing(15.0, 75.0),
+        CLAUDE,
+    ),
+    model(
+        "anthropic.claude-sonnet-4-20250514-v1:0",
+        "Claude Sonnet 4",
+        "Anthropic",
+        &["sonnet-4"],
+        ProfileIds {
+            us: Some("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            eu: Some("eu.anthropic.claude-sonnet-4-20250514-v1:0"),
+            apac: Some("apac.anthropic.claude-sonnet-4-20250514-v1:0"),
+            global: Some("global.anthropic.claude-sonnet-4-20250514-v1:0"),
+        },
+        200_000,
+        64_000,
+        anthropic_pricing(3.0, 15.0),
+        CLAUDE,
+    ),
+    model(
+        "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "Claude 3.7 Sonnet",
+        "Anthropic",
+        &["sonnet-3.7"],
+        ProfileIds {
+            us: Some("us.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            eu: Some("eu.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            apac: Some("apac.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            global: None,
+        },
+        200_000,
+        64_000,
+        anthropic_pricing(3.0, 15.0),
+        CLAUDE,
+    ),
     ModelEntry {
         id: "anthropic.claude-3-5-sonnet-20241022-v2:0",
         name: "Claude 3.5 Sonnet v2",
@@ -192,6 +287,17 @@ pub static MODELS: &[ModelEntry] = &[
         pricing: plain_pricing(0.25, 1.25),
         supports: CLAUDE_3,
     },
+    model(
+        "amazon.nova-premier-v1:0",
+        "Nova Premier",
+        "Amazon",
+        &["nova-premier"],
+        us_only("us.amazon.nova-premier-v1:0"),
+        1_000_000,
+        32_000,
+        nova_pricing(2.5, 12.5),
+        NOVA,
+    ),
     ModelEntry {
         id: "amazon.nova-pro-v1:0",
         name: "Nova Pro",
@@ -262,6 +368,17 @@ pub static MODELS: &[ModelEntry] = &[
         pricing: plain_pricing(0.2, 0.6),
         supports: TEXT_ONLY,
     },
+    model(
+        "amazon.titan-text-lite-v1",
+        "Titan Text Lite",
+        "Amazon",
+        &["titan-lite"],
+        NO_PROFILES,
+        4_000,
+        4_096,
+        plain_pricing(0.15, 0.2),
+        TEXT_ONLY,
+    ),
     ModelEntry {
         id: "meta.llama3-3-70b-instruct-v1:0",
         name: "Llama 3.3 70B Instruct",
@@ -273,6 +390,352 @@ pub static MODELS: &[ModelEntry] = &[
         pricing: plain_pricing(0.72, 0.72),
         supports: Supports { images: false, documents: false, ..NOVA },
     },
+    model(
+        "meta.llama4-maverick-17b-instruct-v1:0",
+        "Llama 4 Maverick 17B Instruct",
+        "Meta",
+        &["llama-4-maverick"],
+        us_only("us.meta.llama4-maverick-17b-instruct-v1:0"),
+        1_000_000,
+        8_192,
+        plain_pricing(0.24, 0.97),
+        Supports { documents: false, ..NOVA },
+    ),
+    model(
+        "meta.llama4-scout-17b-instruct-v1:0",
+        "Llama 4 Scout 17B Instruct",
+        "Meta",
+        &["llama-4-scout"],
+        us_only("us.meta.llama4-scout-17b-instruct-v1:0"),
+        3_500_000,
+        8_192,
+        plain_pricing(0.17, 0.66),
+        Supports { documents: false, ..NOVA },
+    ),
+    model(
+        "meta.llama3-2-90b-instruct-v1:0",
+        "Llama 3.2 90B Instruct",
+        "Meta",
+        &["llama-3.2-90b"],
+        us_only("us.meta.llama3-2-90b-instruct-v1:0"),
+        128_000,
+        2_048,
+        plain_pricing(0.72, 0.72),
+        Supports { documents: false, ..NOVA },
+    ),
+    model(
+        "meta.llama3-2-11b-instruct-v1:0",
+        "Llama 3.2 11B Instruct",
+        "Meta",
+        &["llama-3.2-11b"],
+        us_only("us.meta.llama3-2-11b-instruct-v1:0"),
+        128_000,
+        2_048,
+        plain_pricing(0.16, 0.16),
+        Supports { documents: false, ..NOVA },
+    ),
+    model(
+        "meta.llama3-2-3b-instruct-v1:0",
+        "Llama 3.2 3B Instruct",
+        "Meta",
+        &["llama-3.2-3b"],
+        us_only("us.meta.llama3-2-3b-instruct-v1:0"),
+        128_000,
+        2_048,
+        plain_pricing(0.15, 0.15),
+        TEXT_ONLY,
+    ),
+    model(
+        "meta.llama3-2-1b-instruct-v1:0",
+        "Llama 3.2 1B Instruct",
+        "Meta",
+        &["llama-3.2-1b"],
+        us_only("us.meta.llama3-2-1b-instruct-v1:0"),
+        128_000,
+        2_048,
+        plain_pricing(0.1, 0.1),
+        TEXT_ONLY,
+    ),
+    model(
+        "meta.llama3-1-405b-instruct-v1:0",
+        "Llama 3.1 405B Instruct",
+        "Meta",
+        &["llama-3.1-405b"],
+        NO_PROFILES,
+        128_000,
+        4_096,
+        plain_pricing(2.4, 2.4),
+        TEXT_TOOLS,
+    ),
+    model(
+        "meta.llama3-1-70b-instruct-v1:0",
+        "Llama 3.1 70B Instruct",
+        "Meta",
+        &["llama-3.1-70b"],
+        us_only("us.meta.llama3-1-70b-instruct-v1:0"),
+        128_000,
+        2_048,
+        plain_pricing(0.72, 0.72),
+        TEXT_TOOLS,
+    ),
+    model(
+        "meta.llama3-1-8b-instruct-v1:0",
+        "Llama 3.1 8B Instruct",
+        "Meta",
+        &["llama-3.1-8b"],
+        us_only("us.meta.llama3-1-8b-instruct-v1:0"),
+        128_000,
+        2_048,
+        plain_pricing(0.22, 0.22),
+        TEXT_TOOLS,
+    ),
+    model(
+        "meta.llama3-70b-instruct-v1:0",
+        "Llama 3 70B Instruct",
+        "Meta",
+        &["llama-3-70b"],
+        NO_PROFILES,
+        8_000,
+        2_048,
+        plain_pricing(2.65, 3.5),
+        TEXT_ONLY,
+    ),
+    model(
+        "meta.llama3-8b-instruct-v1:0",
+        "Llama 3 8B Instruct",
+        "Meta",
+        &["llama-3-8b"],
+        NO_PROFILES,
+        8_000,
+        2_048,
+        plain_pricing(0.3, 0.6),
+        TEXT_ONLY,
+    ),
+    model(
+        "mistral.pixtral-large-2502-v1:0",
+        "Pixtral Large (25.02)",
+        "Mistral AI",
+        &["pixtral-large"],
+        ProfileIds {
+            us: Some("us.mistral.pixtral-large-2502-v1:0"),
+            eu: Some("eu.mistral.pixtral-large-2502-v1:0"),
+            apac: None,
+            global: None,
+        },
+        128_000,
+        8_192,
+        plain_pricing(2.0, 6.0),
+        Supports { documents: false, ..NOVA },
+    ),
+    model(
+        "mistral.mistral-large-2407-v1:0",
+        "Mistral Large 2 (24.07)",
+        "Mistral AI",
+        &["mistral-large-2"],
+        NO_PROFILES,
+        128_000,
+        8_192,
+        plain_pricing(2.0, 6.0),
+        TEXT_TOOLS,
+    ),
+    model(
+        "mistral.mistral-large-2402-v1:0",
+        "Mistral Large (24.02)",
+        "Mistral AI",
+        &["mistral-large"],
+        NO_PROFILES,
+        32_000,
+        8_192,
+        plain_pricing(4.0, 12.0),
+        TEXT_TOOLS,
+    ),
+    model(
+        "mistral.mistral-small-2402-v1:0",
+        "Mistral Small (24.02)",
+        "Mistral AI",
+        &["mistral-small"],
+        NO_PROFILES,
+        32_000,
+        8_192,
+        plain_pricing(1.0, 3.0),
+        TEXT_TOOLS,
+    ),
+    model(
+        "mistral.mixtral-8x7b-instruct-v0:1",
+        "Mixtral 8x7B Instruct",
+        "Mistral AI",
+        &["mixtral-8x7b"],
+        NO_PROFILES,
+        32_000,
+        4_096,
+        plain_pricing(0.45, 0.7),
+        TEXT_ONLY,
+    ),
+    model(
+        "mistral.mistral-7b-instruct-v0:2",
+        "Mistral 7B Instruct",
+        "Mistral AI",
+        &["mistral-7b"],
+        NO_PROFILES,
+        32_000,
+        8_192,
+        plain_pricing(0.15, 0.2),
+        TEXT_ONLY,
+    ),
+    model(
+        "cohere.command-r-plus-v1:0",
+        "Command R+",
+        "Cohere",
+        &["command-r-plus"],
+        NO_PROFILES,
+        128_000,
+        4_000,
+        plain_pricing(3.0, 15.0),
+        TEXT_TOOLS,
+    ),
+    model(
+        "cohere.command-r-v1:0",
+        "Command R",
+        "Cohere",
+        &["command-r"],
+        NO_PROFILES,
+        128_000,
+        4_000,
+        plain_pricing(0.5, 1.5),
+        TEXT_TOOLS,
+    ),
+    model(
+        "ai21.jamba-1-5-large-v1:0",
+        "Jamba 1.5 Large",
+        "AI21 Labs",
+        &["jamba-large"],
+        NO_PROFILES,
+        256_000,
+        4_096,
+        plain_pricing(2.0, 8.0),
+        TEXT_TOOLS,
+    ),
+    model(
+        "ai21.jamba-1-5-mini-v1:0",
+        "Jamba 1.5 Mini",
+        "AI21 Labs",
+        &["jamba-mini"],
+        NO_PROFILES,
+        256_000,
+        4_096,
+        plain_pricing(0.2, 0.4),
+        TEXT_TOOLS,
+    ),
+    model(
+        "deepseek.r1-v1:0",
+        "DeepSeek-R1",
+        "DeepSeek",
+        &["deepseek-r1"],
+        us_only("us.deepseek.r1-v1:0"),
+        128_000,
+        32_768,
+        plain_pricing(1.35, 5.4),
+        Supports { reasoning: true, ..TEXT_ONLY },
+    ),
+    model(
+        "deepseek.v3-v1:0",
+        "DeepSeek-V3.1",
+        "DeepSeek",
+        &["deepseek-v3"],
+        NO_PROFILES,
+        128_000,
+        8_192,
+        plain_pricing(0.58, 1.68),
+        Supports { reasoning: true, ..TEXT_TOOLS },
+    ),
+    model(
+        "openai.gpt-oss-120b-1:0",
+        "gpt-oss-120b",
+        "OpenAI",
+        &["gpt-oss-120b"],
+        NO_PROFILES,
+        128_000,
+        16_384,
+        plain_pricing(0.15, 0.6),
+        Supports { reasoning: true, ..TEXT_TOOLS },
+    ),
+    model(
+        "openai.gpt-oss-20b-1:0",
+        "gpt-oss-20b",
+        "OpenAI",
+        &["gpt-oss-20b"],
+        NO_PROFILES,
+        128_000,
+        16_384,
+        plain_pricing(0.07, 0.3),
+        Supports { reasoning: true, ..TEXT_TOOLS },
+    ),
+    model(
+        "amazon.titan-embed-text-v2:0",
+        "Titan Text Embeddings V2",
+        "Amazon",
+        &["titan-embed-v2"],
+        NO_PROFILES,
+        8_192,
+        0,
+        embedding_pricing(0.02),
+        EMBEDDINGS,
+    ),
+    model(
+        "amazon.titan-embed-text-v1",
+        "Titan Text Embeddings",
+        "Amazon",
+        &["titan-embed-v1"],
+        NO_PROFILES,
+        8_192,
+        0,
+        embedding_pricing(0.1),
+        EMBEDDINGS,
+    ),
+    model(
+        "amazon.titan-embed-image-v1",
+        "Titan Multimodal Embeddings G1",
+        "Amazon",
+        &["titan-embed-image"],
+        NO_PROFILES,
+        128,
+        0,
+        embedding_pricing(0.8),
+        Supports { images: true, ..EMBEDDINGS },
+    ),
+    model(
+        "cohere.embed-v4:0",
+        "Cohere Embed v4",
+        "Cohere",
+        &["cohere-embed-v4"],
+        NO_PROFILES,
+        128_000,
+        0,
+        embedding_pricing(0.12),
+        Supports { images: true, ..EMBEDDINGS },
+    ),
+    model(
+        "cohere.embed-english-v3",
+        "Cohere Embed English v3",
+        "Cohere",
+        &["cohere-embed-english"],
+        NO_PROFILES,
+        512,
+        0,
+        embedding_pricing(0.1),
+        Supports { images: true, ..EMBEDDINGS },
+    ),
+    model(
+        "cohere.embed-multilingual-v3",
+        "Cohere Embed Multilingual v3",
+        "Cohere",
+        &["cohere-embed-multilingual"],
+        NO_PROFILES,
+        512,
+        0,
+        embedding_pricing(0.1),
+        Supports { images: true, ..EMBEDDINGS },
+    ),
 ];
 
 /// The cross-region geography a region belongs to, by its prefix.

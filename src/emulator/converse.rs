@@ -77,6 +77,7 @@ fn prompt(request: &Map<String, Value>) -> Prompt {
             .filter_map(|stop| stop.as_str().map(str::to_owned))
             .collect(),
         cache: None,
+        forced_tool: reply::forced_tool_of_converse(request.get("toolConfig")),
     }
 }
 

@@ -169,26 +169,39 @@ fn the_check_catches_forbidden_imports() {
     assert!(!violations(concat!("use super", "::x;"), 0, &aws).is_empty(), "mod.rs has no emulator-level super");
 }
 
-/// The modules directly under src/emulator (mod.rs aside) and the siblings each imports.
+/// The modules directly under src/emulator (mod.rs aside): each `x.rs`, and each folder `x/` with a
+/// `mod.rs` (all its files together); and the siblings each imports (`super::y` in `x.rs` or `x/mod.rs`,
+/// `super::super::y` in `x/z.rs`).
 fn module_graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let modules: BTreeSet<String> = rust_files(dir)
-        .iter()
-        .filter(|file| file.parent() == Some(dir))
-        .filter_map(|file| file.file_stem().and_then(|stem| stem.to_str()).map(str::to_owned))
-        .filter(|name| name != "mod")
-        .collect();
-    let single = Regex::new(r"\bsuper::([a-z_][a-z0-9_]*)").expect("valid");
-    let grouped = Regex::new(r"\bsuper::\{([^}]*)\}").expect("valid");
+    let mut sources: BTreeMap<String, Vec<(PathBuf, usize)>> = BTreeMap::new();
+    for file in rust_files(dir) {
+        let relative = file.strip_prefix(dir).expect("under src/emulator").to_path_buf();
+        let mut parts = relative.components().map(|part| part.as_os_str().to_string_lossy().into_owned());
+        let first = parts.next().unwrap_or_default();
+        let module = first.strip_suffix(".rs").unwrap_or(&first).to_owned();
+        if module == "mod" {
+            continue;
+        }
+        // How many `super::` reach src/emulator from this file: 1 from `x.rs` and `x/mod.rs`, 2 from `x/z.rs`.
+        let climbs = depth(&relative);
+        sources.entry(module).or_default().push((file, climbs));
+    }
+    let modules: BTreeSet<String> = sources.keys().cloned().collect();
     let mut graph = BTreeMap::new();
-    for module in &modules {
-        let text = std::fs::read_to_string(dir.join(format!("{module}.rs"))).expect("readable");
-        let code: String = text.lines().map(code).collect::<Vec<_>>().join("\n");
+    for (module, files) in &sources {
         let mut imports = BTreeSet::new();
-        imports.extend(single.captures_iter(&code).map(|captures| captures[1].to_owned()));
-        for captures in grouped.captures_iter(&code) {
-            imports.extend(
-                captures[1].split(',').map(|part| part.trim().split("::").next().unwrap_or_default().to_owned()),
-            );
+        for (file, climbs) in files {
+            let prefix = format!(r"\b{}", "super::".repeat(*climbs));
+            let single = Regex::new(&format!(r"{prefix}([a-z_][a-z0-9_]*)")).expect("valid");
+            let grouped = Regex::new(&format!(r"{prefix}\{{([^}}]*)\}}")).expect("valid");
+            let text = std::fs::read_to_string(file).expect("readable");
+            let code: String = text.lines().map(code).collect::<Vec<_>>().join("\n");
+            imports.extend(single.captures_iter(&code).map(|captures| captures[1].to_owned()));
+            for captures in grouped.captures_iter(&code) {
+                imports.extend(
+                    captures[1].split(',').map(|part| part.trim().split("::").next().unwrap_or_default().to_owned()),
+                );
+            }
         }
         imports.retain(|import| modules.contains(import) && import != module);
         graph.insert(module.clone(), imports);
@@ -230,6 +243,10 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 fn emulator_modules_import_each_other_without_cycles() {
     let graph = module_graph(&emulator_dir());
     assert!(graph.contains_key("script") && graph.contains_key("server"), "the module graph was read: {graph:?}");
+    assert!(
+        graph.get("families").is_some_and(|imports| imports.contains("reply")),
+        "folder modules are read with their files: {graph:?}"
+    );
     if let Some(cycle) = find_cycle(&graph) {
         let edges: Vec<String> = graph.iter().map(|(module, imports)| format!("{module} -> {imports:?}")).collect();
         panic!("the emulator's modules import each other in a cycle: {}\n{}", cycle.join(" -> "), edges.join("\n"));

@@ -79,6 +79,7 @@ mod call;
 mod converse;
 mod errors;
 mod eventstream;
+mod families;
 mod guardrails;
 mod http;
 #[cfg(test)]
@@ -86,6 +87,7 @@ mod independence;
 mod invoke;
 mod journal;
 mod reply;
+mod schema_fill;
 mod script;
 mod server;
 mod tokenizer;

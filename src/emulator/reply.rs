@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::cache::CacheUsage;
 use super::guardrails;
+use super::schema_fill;
 use super::script::{Block, GuardrailDef, MAX_TOKEN_COUNT, ScriptedReply, StreamException};
 use super::tokenizer;
 
@@ -96,6 +97,32 @@ pub struct Prompt {
     /// What the prompt cache read and wrote for this request, when it had cache points;
     /// `input_tokens` still counts the whole prompt.
     pub cache: Option<CacheUsage>,
+    /// The tool the request forces (`toolChoice` `tool` or `any`): the default answer calls it.
+    pub forced_tool: Option<ForcedTool>,
+}
+
+/// A tool the request forces the model to call, and the JSON Schema of its input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForcedTool {
+    pub name: String,
+    pub input_schema: Value,
+}
+
+/// The tool a Converse-shaped `toolConfig` forces: `toolChoice.tool.name`, or the first tool for
+/// `toolChoice.any`; `None` for `auto` or no choice. Converse, ConverseStream and Nova's InvokeModel
+/// body share this shape.
+pub fn forced_tool_of_converse(tool_config: Option<&Value>) -> Option<ForcedTool> {
+    let config = tool_config?;
+    let specs = config["tools"].as_array().into_iter().flatten().filter_map(|tool| tool.get("toolSpec"));
+    let spec = match &config["toolChoice"] {
+        choice if choice.get("tool").is_some() => {
+            let name = choice["tool"]["name"].as_str()?;
+            specs.clone().find(|spec| spec["name"] == name)
+        }
+        choice if choice.get("any").is_some() => specs.clone().next(),
+        _ => None,
+    }?;
+    Some(ForcedTool { name: spec["name"].as_str()?.to_owned(), input_schema: spec["inputSchema"]["json"].clone() })
 }
 
 impl Prompt {
@@ -179,9 +206,14 @@ pub struct Reply {
     pub raw_body: Option<Value>,
 }
 
-/// The default answer: quote the last user text (or the tool results it answers), then honour
-/// stop sequences and `maxTokens`.
+/// The default answer: a call of the forced tool with an input generated from its schema; else quote
+/// the last user text (or the tool results it answers), then honour stop sequences and `maxTokens`.
 fn default_blocks(prompt: &Prompt) -> (Vec<Block>, String, Option<String>) {
+    if let Some(tool) = &prompt.forced_tool {
+        let input = schema_fill::fill(&tool.input_schema);
+        let call = Block::ToolUse { id: Some(fresh_tool_use_id()), name: tool.name.clone(), input, raw_input: None };
+        return (vec![call], "tool_use".to_owned(), None);
+    }
     let prefix = if prompt.last_user_text.is_empty() && prompt.after_tool_result() {
         "Tool result received: "
     } else {

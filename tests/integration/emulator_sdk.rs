@@ -484,10 +484,11 @@ async fn invoke_model_anthropic_echo_and_guardrail_headers() {
     assert_eq!(answer["stop_reason"], "end_turn");
     assert_eq!(answer["usage"], json!({"input_tokens": 2, "output_tokens": 5}));
 
-    let echo = json!({"inputText": "plain", "n": 1});
+    // A model id of no family the emulator knows, and a body of no shape it knows: echoed.
+    let echo = json!({"plain": "text", "n": 1});
     let output = client
         .invoke_model()
-        .model_id("amazon.titan-text-express-v1")
+        .model_id("someone.unknown-model-v1")
         .body(Blob::new(echo.to_string()))
         .send()
         .await

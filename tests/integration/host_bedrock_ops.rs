@@ -93,10 +93,11 @@ fn invoke_model_answers_an_anthropic_body_in_the_anthropic_shape_and_counts_its_
 #[test]
 fn invoke_model_echoes_a_body_of_another_shape_without_recording_usage() {
     let (mut host, url) = host_with(json!({}), &[]);
-    let body = json!({"inputText": "Tell me a story", "textGenerationConfig": {"maxTokenCount": 10}});
-    let response = host.call("bedrock/invokeModel", json!({"modelId": "titan-express", "body": body}));
+    // A model id of no family the emulator knows, and a body of no shape it knows: echoed.
+    let body = json!({"question": "Tell me a story"});
+    let response = host.call("bedrock/invokeModel", json!({"modelId": "someone.unknown-model-v1", "body": body}));
     assert_eq!(result(&response)["body"], body, "the emulator echoes bodies it does not know");
-    assert_eq!(journal_of(&url, "InvokeModel")[0]["modelId"], "amazon.titan-text-express-v1");
+    assert_eq!(journal_of(&url, "InvokeModel")[0]["modelId"], "someone.unknown-model-v1");
     let usage = host.call("usage/get", json!({}));
     assert_eq!(result(&usage)["total"]["calls"], 0, "the echo carries no usage: {usage}");
     host.finish();
@@ -233,8 +234,9 @@ fn streamed_invoke_model_sends_each_chunk_in_order_and_reports_usage_from_the_in
 #[test]
 fn streamed_invoke_model_of_another_body_is_one_chunk_without_usage() {
     let (mut host, _url) = host_with(json!({}), &[]);
-    let body = json!({"inputText": "Tell me a story"});
-    let id = host.request("bedrock/invokeModel", json!({"modelId": "titan-express", "body": body, "stream": true}));
+    let body = json!({"question": "Tell me a story"});
+    let id = host
+        .request("bedrock/invokeModel", json!({"modelId": "someone.unknown-model-v1", "body": body, "stream": true}));
     let response = host.response(&id);
     assert_eq!(result(&response), &json!({"chunks": 1, "contentType": "application/json"}));
     let notifications = host.take_notifications();

@@ -375,7 +375,8 @@ fn without_a_cache_every_call_reaches_the_model() {
 #[test]
 fn a_model_without_a_catalog_price_costs_null_never_zero() {
     let mut emulated = Emulated::start(None, json!({}));
-    let model = "mistral.mistral-large-2407-v1:0";
+    // A Bedrock model the catalog does not list.
+    let model = "qwen.qwen3-32b-v1:0";
     let conversation = emulated.create(json!({"modelId": model}));
     let turn = emulated.host.call("conversation/send", json!({"conversationId": conversation, "content": "price?"}));
     let result = &turn["result"];

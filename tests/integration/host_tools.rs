@@ -61,7 +61,8 @@ fn register_validates_and_list_and_unregister_follow() {
 
 #[test]
 fn bedrock_receives_exactly_the_conversations_tools_and_tool_choice() {
-    let mut host = start(json!({"rules": []}), json!({}));
+    // Every answer is text: unscripted, the forced `gamma` would be called and the turn would wait for it.
+    let mut host = start(json!({"rules": [{"respond": {"content": [{"text": "ok"}]}}]}), json!({}));
     host.register(json!([tool("alpha", "ALPHA"), tool("beta", "BETA"), tool("gamma", "GAMMA")]));
     let all = host.create(json!({"tools": "all"}));
     let named = host.create(json!({"tools": ["gamma", "alpha"], "toolChoice": {"tool": {"name": "gamma"}}}));

@@ -43,6 +43,7 @@ mod bedrock_hardening;
 // The emulator: the real SDK against it, and its command line.
 mod emulator_caching;
 mod emulator_cli;
+mod emulator_families;
 mod emulator_limits;
 mod emulator_sdk;
 mod emulator_security;

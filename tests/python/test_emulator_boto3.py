@@ -140,8 +140,10 @@ def test_invoke_model_and_stream(client):
     assert answer["usage"] == {"input_tokens": 1, "output_tokens": 4}
     assert response["contentType"] == "application/json"
 
-    echo = {"inputText": "plain"}
-    assert json.loads(client.invoke_model(modelId="amazon.titan-text-express-v1", body=json.dumps(echo))["body"].read()) == echo
+    titan = json.loads(client.invoke_model(modelId="amazon.titan-text-express-v1", body=json.dumps({"inputText": "plain"}))["body"].read())
+    assert titan["results"][0]["outputText"] == "You said: plain", "Titan answers in its own shape"
+    echo = {"plain": "text"}
+    assert json.loads(client.invoke_model(modelId="someone.unknown-model-v1", body=json.dumps(echo))["body"].read()) == echo
 
     stream = client.invoke_model_with_response_stream(modelId=MODEL, body=json.dumps(body))["body"]
     chunks = [json.loads(event["chunk"]["bytes"]) for event in stream]
