@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::super::reply::{ForcedTool, Prompt};
 use super::super::script::Block;
 use super::super::tokenizer;
-use super::super::validation::Checked;
+use super::super::validation::{self, Checked};
 use super::{Answer, Chunk, Kind, Violations, fresh_id};
 
 /// Members of the Messages request besides the required ones.
@@ -130,6 +130,16 @@ pub fn check(body: &Map<String, Value>) -> Checked {
             if !content_ok {
                 violations.push(format!("{at}/content: expected a string or a non-empty array of blocks with a type"));
             }
+            // A tool_use block's input may nest as deep as the emulator's own tool input, no deeper.
+            for (block_index, block) in message["content"].as_array().into_iter().flatten().enumerate() {
+                let depth = block.get("input").map_or(0, validation::value_depth);
+                if depth > validation::MAX_DOCUMENT_DEPTH {
+                    violations.push(format!(
+                        "{at}/content/{block_index}/input: nests {depth} levels of arrays and objects, more than the {} accepted",
+                        validation::MAX_DOCUMENT_DEPTH
+                    ));
+                }
+            }
         }
     }
     violations.finish()
@@ -206,4 +216,25 @@ pub fn stream(answer: &Answer<'_>) -> Vec<Chunk> {
     })));
     chunks.push(Chunk::event(json!({"type": "message_stop"})));
     chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_with_tool_input(depth: usize) -> Map<String, Value> {
+        // Built directly: serde_json's parser stops at 128 levels.
+        let input = (1..depth).fold(json!([]), |inner, _| json!([inner]));
+        let block = json!({"type": "tool_use", "id": "t1", "name": "t", "input": input});
+        let body = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [block]}]});
+        body.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn tool_input_nests_as_deep_as_the_emulator_produces_and_no_deeper() {
+        assert!(check(&body_with_tool_input(validation::MAX_DOCUMENT_DEPTH)).is_ok());
+        let error = check(&body_with_tool_input(validation::MAX_DOCUMENT_DEPTH + 1)).unwrap_err();
+        assert!(format!("{error:?}").contains("#/messages/1/content/0/input: nests 129 levels"), "{error:?}");
+    }
 }
