@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
+/// One sample: seconds since the start, host VmRSS (MiB), host CPU (s), what the client was doing.
+type Sample = (f64, f64, f64, &'static str);
+
 struct Settings {
     streams: usize,
     words: usize,
@@ -130,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
         settings.pause.as_secs()
     );
     // A sampler thread: the host's memory and CPU every second, whatever the reader does.
-    let samples: Arc<Mutex<Vec<(f64, f64, f64, &'static str)>>> = Arc::default();
+    let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
     let phase = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -146,7 +149,8 @@ async fn main() -> anyhow::Result<()> {
         })
     };
     for id in 1..=settings.streams {
-        let params = json!({"modelId": MODEL, "messages": [{"role": "user", "content": [{"text": "go"}]}], "stream": true});
+        let params =
+            json!({"modelId": MODEL, "messages": [{"role": "user", "content": [{"text": "go"}]}], "stream": true});
         send(json!({"jsonrpc": "2.0", "id": id, "method": "bedrock/converse", "params": params}))?;
     }
     std::thread::sleep(settings.pause);
