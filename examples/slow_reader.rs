@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
+/// One sample: seconds since the start, host VmRSS (MiB), host CPU (s), what the client was doing.
+type Sample = (f64, f64, f64, &'static str);
+
 struct Settings {
     streams: usize,
     words: usize,
@@ -80,9 +83,6 @@ fn cpu_secs(pid: u32) -> f64 {
         + fields.get(12).and_then(|t| t.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
 }
-
-/// Seconds since start, RSS in MiB, CPU seconds, and what the client was doing.
-type Sample = (f64, f64, f64, &'static str);
 
 #[tokio::main]
 

@@ -227,9 +227,9 @@ pub fn status_kib(pid: u32, field: &str) -> u64 {
 /// User plus system CPU time of a process so far, in clock ticks (/proc/PID/stat).
 pub fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').expect("stat has the command in parentheses").1.split_whitespace().collect();
-    // After the command: state is field 3 of stat(5), utime 14 and stime 15.
+    let after_command = stat.rsplit_once(')').expect("stat has the command in parentheses").1;
+    let fields: Vec<&str> = after_command.split_whitespace().collect();
+    // After the command: state is field 3 of proc_pid_stat(5), utime 14 and stime 15.
     fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
 }
 
