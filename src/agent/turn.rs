@@ -19,7 +19,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::agent::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
-use crate::agent::tool_registry::ToolRegistry;
+use crate::agent::tool_registry::{HostToolCall, ToolOutput, ToolRegistry, ToolRunner};
 use crate::catalog::usage::{UsageLedger, add_cost, add_usage, cost_usd};
 use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
@@ -329,7 +329,11 @@ pub async fn run_loop(
         outcome.stop_reason = response.stop_reason;
 
         let wants_tools = outcome.stop_reason == "tool_use" && !tool_uses.is_empty();
-        if !wants_tools || !settings.client_executes_tools {
+        // A client that runs no tools still gets the host's own tools run for it.
+        let host_runs_every_tool = tool_uses
+            .iter()
+            .all(|tool_use| registry.get(&tool_use.name).is_some_and(|tool| tool.runs_on_host()));
+        if !wants_tools || !(settings.client_executes_tools || host_runs_every_tool) {
             return Ok(outcome);
         }
         if outcome.iterations >= settings.max_iterations {
@@ -421,6 +425,22 @@ async fn run_one_tool(
             "the input does not match the tool `{name}`'s input schema, so it was not run: {}",
             problems.join("; ")
         ));
+    }
+    if let ToolRunner::Host(host_tool) = &tool.runner {
+        let call = HostToolCall {
+            conversation_id: notifier.conversation_id.clone(),
+            tool_use_id: tool_use.tool_use_id.to_string(),
+            name: name.clone(),
+            input: tool_use.input.clone(),
+        };
+        // On timeout the call's future is dropped, which cancels it.
+        return match tokio::time::timeout(timeout, host_tool.call(call)).await {
+            Ok(ToolOutput { content, status }) => (content, status),
+            Err(_) => error_content(format!(
+                "the tool `{name}` did not answer within {} ms (toolCallTimeoutMs)",
+                timeout.as_millis()
+            )),
+        };
     }
     let Some(conversation_id) = notifier.conversation_id.clone() else {
         return error_content(format!("the tool `{name}` can only run inside a conversation"));
