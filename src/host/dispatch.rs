@@ -185,6 +185,10 @@ impl Dispatcher {
     }
 
     fn on_notification(&mut self, name: &str, params: Option<Value>) -> Option<u8> {
+        if let (Phase::Running(session), Some(handler)) = (&self.phase, self.router.notification(name)) {
+            handler(session, &self.client, params);
+            return None;
+        }
         match name {
             method::EXIT => return Some(self.exit_code()),
             method::INITIALIZED => tracing::debug!("client initialized"),
