@@ -46,8 +46,10 @@ impl DocumentStore {
         self.remove(uri);
         self.clock += 1;
         self.total_bytes += text.len();
-        self.documents
-            .insert(uri.to_string(), Document { language_id: language_id.to_string(), version, text, used: self.clock });
+        self.documents.insert(
+            uri.to_string(),
+            Document { language_id: language_id.to_string(), version, text, used: self.clock },
+        );
         self.evict(uri)
     }
 

@@ -88,7 +88,9 @@ fn longest_overlap(prefix: &str, text: &str) -> usize {
     let limit = prefix.len().min(text.len());
     (1..=limit)
         .rev()
-        .find(|&k| text.is_char_boundary(k) && prefix.is_char_boundary(prefix.len() - k) && prefix.ends_with(&text[..k]))
+        .find(|&k| {
+            text.is_char_boundary(k) && prefix.is_char_boundary(prefix.len() - k) && prefix.ends_with(&text[..k])
+        })
         .unwrap_or(0)
 }
 
@@ -97,9 +99,7 @@ fn longest_overlap_reversed(text: &str, suffix: &str) -> usize {
     let limit = suffix.len().min(text.len());
     (1..=limit)
         .rev()
-        .find(|&k| {
-            suffix.is_char_boundary(k) && text.is_char_boundary(text.len() - k) && text.ends_with(&suffix[..k])
-        })
+        .find(|&k| suffix.is_char_boundary(k) && text.is_char_boundary(text.len() - k) && text.ends_with(&suffix[..k]))
         .unwrap_or(0)
 }
 

@@ -61,7 +61,6 @@ pub struct LspState {
     options: Mutex<InlineCompletionOptions>,
     /// The newest completion request by document URI (a counter).
     newest: Mutex<HashMap<String, u64>>,
-    counter: std::sync::atomic::AtomicU64,
 }
 
 impl LspState {
@@ -86,11 +85,12 @@ impl LspState {
         }
     }
 
-    /// Marks a new completion request for `uri` as the newest; its ticket.
-    pub fn begin_completion(&self, uri: &str) -> u64 {
-        let ticket = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        lock(&self.newest).insert(uri.to_string(), ticket);
-        ticket
+    /// Records a completion request for `uri` that arrived `arrival`-th (its ticket): it is the newest
+    /// unless a request that arrived later has begun already (tasks may start out of order).
+    pub fn begin_completion(&self, uri: &str, arrival: u64) {
+        let mut newest = lock(&self.newest);
+        let entry = newest.entry(uri.to_string()).or_insert(arrival);
+        *entry = (*entry).max(arrival);
     }
 
     /// True while no newer completion request for `uri` has begun.
@@ -129,11 +129,13 @@ mod tests {
     #[test]
     fn only_the_newest_request_per_document_goes_on() {
         let state = LspState::default();
-        let first = state.begin_completion("file:///a");
-        let other = state.begin_completion("file:///b");
-        assert!(state.is_newest("file:///a", first));
-        let second = state.begin_completion("file:///a");
-        assert!(!state.is_newest("file:///a", first) && state.is_newest("file:///a", second));
-        assert!(state.is_newest("file:///b", other));
+        state.begin_completion("file:///a", 1);
+        state.begin_completion("file:///b", 2);
+        assert!(state.is_newest("file:///a", 1));
+        state.begin_completion("file:///a", 4);
+        assert!(!state.is_newest("file:///a", 1) && state.is_newest("file:///a", 4));
+        state.begin_completion("file:///a", 3);
+        assert!(!state.is_newest("file:///a", 3), "an older request that starts late is not the newest");
+        assert!(state.is_newest("file:///a", 4) && state.is_newest("file:///b", 2));
     }
 }

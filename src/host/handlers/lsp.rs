@@ -113,15 +113,14 @@ pub(crate) fn did_change_configuration(
         (None, Some(value)) => ("settings.bedrock.inlineCompletion", value),
         (None, None) => return tracing::debug!("didChangeConfiguration without inlineCompletion settings"),
     };
-    let parsed = crate::protocol::parse_params::<InlineCompletionOptions>(Some(value.clone())).map_err(|error| {
-        match error {
+    let parsed =
+        crate::protocol::parse_params::<InlineCompletionOptions>(Some(value.clone())).map_err(|error| match error {
             HostError::InvalidParams { errors, .. } => errors
                 .into_iter()
                 .map(|e| FieldError::new(format!("{path}.{}", e.path).trim_end_matches('.').to_string(), e.message))
                 .collect(),
             other => vec![FieldError::new(path, other.to_string())],
-        }
-    });
+        });
     let problems = match parsed {
         Ok(options) => {
             let problems = options.problems(path);
@@ -200,7 +199,8 @@ async fn complete(ctx: &RequestContext, uri: &str, position: Position) -> HostRe
             text[word_offset..cursor].to_string(),
         )
     };
-    let ticket = session.lsp.begin_completion(uri);
+    let ticket = ctx.arrival;
+    session.lsp.begin_completion(uri, ticket);
     if !options.debounce.is_zero() {
         // A `$/cancelRequest` drops this future here: no model call.
         tokio::time::sleep(options.debounce).await;
@@ -342,7 +342,10 @@ pub(crate) async fn code_action(ctx: RequestContext, params: CodeActionParams) -
         .collect())
 }
 
-pub(crate) async fn execute_command(ctx: RequestContext, params: ExecuteCommandParams) -> HostResult<ExecuteCommandResult> {
+pub(crate) async fn execute_command(
+    ctx: RequestContext,
+    params: ExecuteCommandParams,
+) -> HostResult<ExecuteCommandResult> {
     let command = params.command.as_str();
     if !lsp_state::COMMANDS.contains(&command) {
         return Err(HostError::invalid_field(
@@ -370,9 +373,9 @@ pub(crate) async fn execute_command(ctx: RequestContext, params: ExecuteCommandP
         let mut store = lock(&session.lsp.documents);
         let document = store.get(&argument.uri).ok_or_else(|| not_open("arguments[0].uri", &argument.uri))?;
         let code = documents::slice(&document.text, argument.range).to_string();
-        let line_start = documents::offset_of(&document.text, Position { line: argument.range.start.line, character: 0 });
-        let indent: String =
-            document.text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let line_start =
+            documents::offset_of(&document.text, Position { line: argument.range.start.line, character: 0 });
+        let indent: String = document.text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
         (document.language_id.clone(), code, indent)
     };
     if code.trim().is_empty() {
