@@ -71,11 +71,15 @@ pub struct ClientCapabilities {
     /// turn that asks for a tool ends with stopReason `tool_use`.
     #[serde(default = "default_true")]
     pub tools: bool,
+    /// LSP's `textDocument` client capabilities, any shape: the LSP face reads
+    /// `codeAction.codeActionLiteralSupport` (without it, code actions are sent as plain `Command`s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_document: Option<Value>,
 }
 
 impl Default for ClientCapabilities {
     fn default() -> Self {
-        Self { tools: true }
+        Self { tools: true, text_document: None }
     }
 }
 

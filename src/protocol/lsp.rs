@@ -265,6 +265,15 @@ pub struct CodeAction {
     pub command: Command,
 }
 
+/// One entry of `textDocument/codeAction`'s result: a [`CodeAction`] for clients that announce
+/// `textDocument.codeAction.codeActionLiteralSupport`, else the bare [`Command`] (as LSP asks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CodeActionOrCommand {
+    CodeAction(CodeAction),
+    Command(Command),
+}
+
 /// The argument of the host's commands: the document and range to act on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

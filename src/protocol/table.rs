@@ -32,7 +32,7 @@ use super::shapes::{
 };
 use super::warnings::InitializeResultWithWarnings;
 use super::lsp::{
-    ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, CodeAction, CodeActionParams, CompletionList, CompletionParams,
+    ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, CodeActionOrCommand, CodeActionParams, CompletionList, CompletionParams,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     ExecuteCommandParams, ExecuteCommandResult, InlineCompletionList, InlineCompletionParams, ShowMessageParams,
 };
@@ -172,7 +172,7 @@ protocol! {
     notification ClientToHost DidChangeConfiguration DID_CHANGE_CONFIGURATION = "workspace/didChangeConfiguration" (DidChangeConfigurationParams);
     request ClientToHost InlineCompletion INLINE_COMPLETION = "textDocument/inlineCompletion" (InlineCompletionParams) -> InlineCompletionList;
     request ClientToHost Completion COMPLETION = "textDocument/completion" (CompletionParams) -> CompletionList;
-    request ClientToHost CodeActionRequest CODE_ACTION = "textDocument/codeAction" (CodeActionParams) -> Vec<CodeAction>;
+    request ClientToHost CodeActionRequest CODE_ACTION = "textDocument/codeAction" (CodeActionParams) -> Vec<CodeActionOrCommand>;
     request ClientToHost ExecuteCommand EXECUTE_COMMAND = "workspace/executeCommand" (ExecuteCommandParams) -> ExecuteCommandResult;
     request HostToClient ApplyEdit APPLY_EDIT = "workspace/applyEdit" (ApplyWorkspaceEditParams) -> ApplyWorkspaceEditResult;
     notification HostToClient ShowMessage SHOW_MESSAGE = "window/showMessage" (ShowMessageParams);

@@ -48,7 +48,8 @@ impl Lsp {
         let mut host = HostBuilder::new(Framing::ContentLength).emulator(Some(&script)).spawn();
         let initialize = host.call(
             "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": {"textDocument": {"inlineCompletion": {}}},
+            json!({"processId": null, "rootUri": null, "capabilities": {"textDocument": {"inlineCompletion": {},
+                       "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix"]}}}}},
                    "initializationOptions": initialization_options}),
         );
         let endpoint = initialize["result"]["backend"]["endpointUrl"]
@@ -243,6 +244,22 @@ fn code_actions_run_as_commands_and_edits_go_through_apply_edit() {
     assert_eq!(
         line[0]["command"]["arguments"][0]["range"],
         json!({"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 16}})
+    );
+
+    // A client without code action literals gets the bare commands (LSP's rule).
+    let mut plain = HostBuilder::new(Framing::ContentLength).emulator(None).spawn();
+    assert!(plain.call("initialize", json!({"capabilities": {}})).get("result").is_some());
+    plain.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": PY, "languageId": "python", "version": 1, "text": PY_TEXT}}),
+    );
+    let commands = plain.call(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": PY}, "range": range, "context": {"diagnostics": []}}),
+    );
+    assert_eq!(
+        commands["result"][2],
+        json!({"title": "Add documentation", "command": "bedrock.document", "arguments": [{"uri": PY, "range": range}]})
     );
 
     // Fix: the host asks the client to apply the edit; the client decides.

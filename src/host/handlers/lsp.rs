@@ -15,11 +15,11 @@ use crate::host::{RequestContext, Session};
 use crate::lsp::documents::{self, ChangeError};
 use crate::lsp::{self as lsp_state, fim};
 use crate::protocol::lsp::{
-    ApplyWorkspaceEditParams, CodeAction, CodeActionParams, Command, CommandArgument, CompletionItem, CompletionList,
-    CompletionParams, DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, ExecuteCommandParams, ExecuteCommandResult, InlineCompletionItem, InlineCompletionList,
-    InlineCompletionOptions, InlineCompletionParams, LspServerCapabilities, Position, Range, ShowMessageParams,
-    TextEdit, WorkspaceEdit,
+    ApplyWorkspaceEditParams, CodeAction, CodeActionOrCommand, CodeActionParams, Command, CommandArgument,
+    CompletionItem, CompletionList, CompletionParams, DidChangeConfigurationParams, DidChangeTextDocumentParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, ExecuteCommandParams, ExecuteCommandResult,
+    InlineCompletionItem, InlineCompletionList, InlineCompletionOptions, InlineCompletionParams, LspServerCapabilities,
+    Position, Range, ShowMessageParams, TextEdit, WorkspaceEdit,
 };
 use crate::protocol::method;
 use crate::protocol::shapes::{
@@ -308,7 +308,10 @@ fn action_range(text: &str, range: Range) -> Range {
     Range { start: documents::position_of(text, start), end: documents::position_of(text, end) }
 }
 
-pub(crate) async fn code_action(ctx: RequestContext, params: CodeActionParams) -> HostResult<Vec<CodeAction>> {
+pub(crate) async fn code_action(ctx: RequestContext, params: CodeActionParams) -> HostResult<Vec<CodeActionOrCommand>> {
+    let literals = ctx.session.client_capabilities.text_document.as_ref().is_some_and(|capabilities| {
+        capabilities.pointer("/codeAction/codeActionLiteralSupport").is_some_and(|support| !support.is_null())
+    });
     let uri = params.text_document.uri;
     let range = {
         let mut store = lock(&ctx.session.lsp.documents);
@@ -330,14 +333,21 @@ pub(crate) async fn code_action(ctx: RequestContext, params: CodeActionParams) -
     Ok(actions
         .into_iter()
         .filter(|(_, kind, _)| wanted(*kind))
-        .map(|(title, kind, command)| CodeAction {
-            title: title.to_string(),
-            kind: kind.map(str::to_string),
-            command: Command {
+        .map(|(title, kind, command)| {
+            let command = Command {
                 title: title.to_string(),
                 command: command.to_string(),
                 arguments: vec![CommandArgument { uri: uri.clone(), range }],
-            },
+            };
+            if literals {
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: title.to_string(),
+                    kind: kind.map(str::to_string),
+                    command,
+                })
+            } else {
+                CodeActionOrCommand::Command(command)
+            }
         })
         .collect())
 }
