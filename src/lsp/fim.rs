@@ -44,9 +44,15 @@ pub fn trim(answer: &str, prefix: &str, suffix: &str) -> String {
     let mut text = strip_fences(answer).to_string();
     // The prefix repeated.
     let line_so_far = prefix.rsplit(['\n', '\r']).next().unwrap_or("");
+    // What was typed on the cursor's line, after its indentation.
+    let typed = line_so_far.trim_start();
     let overlap = longest_overlap(prefix, &text);
-    if overlap > 0 && (overlap >= 16 || (!line_so_far.is_empty() && overlap >= line_so_far.len())) {
+    if overlap > 0 && (overlap >= 16 || (!line_so_far.is_empty() && overlap >= typed.len().max(1))) {
         text.drain(..overlap);
+    } else if !typed.is_empty() && text.trim_start().starts_with(typed) {
+        // The line repeated with other indentation.
+        let start = text.len() - text.trim_start().len();
+        text.drain(..start + typed.len());
     }
     // The suffix repeated.
     let rest_of_line = suffix.split(['\n', '\r']).next().unwrap_or("");
@@ -161,6 +167,9 @@ mod tests {
         assert_eq!(trim("a + b", "x = ", ""), "a + b", "no overlap");
         assert_eq!(trim("foo(bar)", "let x = foo", ""), "foo(bar)", "a short overlap is kept");
         assert_eq!(trim("    pass", "def f():\n    ", "\n"), "pass", "the indentation already typed");
+        assert_eq!(trim("const t = a;", "{\n  const t = ", ""), "a;", "the line repeated without its indentation");
+        assert_eq!(trim("\tconst t = a;", "{\n  const t = ", ""), "a;", "the line repeated with other indentation");
+        assert_eq!(trim("  x", "{\n  ", ""), "x", "only indentation typed");
     }
 
     #[test]
