@@ -204,12 +204,18 @@ async fn main() -> anyhow::Result<()> {
             );
             anyhow::ensure!(init.get("result").is_some(), "initialize failed: {init}");
             host.notify("initialized", json!({}));
-            host.notify("textDocument/didOpen", json!({"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": text}}));
+            host.notify(
+                "textDocument/didOpen",
+                json!({"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": text}}),
+            );
             Ok(host)
         })?;
         // The prompt the host sends, taken from the journal after one warm-up completion.
         let warm = tokio::task::block_in_place(|| {
-            host.call("textDocument/inlineCompletion", json!({"textDocument": {"uri": URI}, "position": {"line": lines - 1, "character": 12}}))
+            host.call(
+                "textDocument/inlineCompletion",
+                json!({"textDocument": {"uri": URI}, "position": {"line": lines - 1, "character": 12}}),
+            )
         });
         anyhow::ensure!(warm["result"]["items"][0]["insertText"] == " + b", "unexpected completion: {warm}");
         let prompt = bedrock_host_prompt(&text);
@@ -217,7 +223,10 @@ async fn main() -> anyhow::Result<()> {
         for _ in 0..runs {
             let started = Instant::now();
             let answer = tokio::task::block_in_place(|| {
-                host.call("textDocument/inlineCompletion", json!({"textDocument": {"uri": URI}, "position": {"line": lines - 1, "character": 12}}))
+                host.call(
+                    "textDocument/inlineCompletion",
+                    json!({"textDocument": {"uri": URI}, "position": {"line": lines - 1, "character": 12}}),
+                )
             });
             host_times.push(started.elapsed());
             anyhow::ensure!(answer.get("result").is_some(), "{answer}");
@@ -227,7 +236,12 @@ async fn main() -> anyhow::Result<()> {
                 .converse_stream()
                 .model_id(MODEL)
                 .system(SystemContentBlock::Text(bedrock_host_system()))
-                .messages(Message::builder().role(ConversationRole::User).content(ContentBlock::Text(prompt.clone())).build()?)
+                .messages(
+                    Message::builder()
+                        .role(ConversationRole::User)
+                        .content(ContentBlock::Text(prompt.clone()))
+                        .build()?,
+                )
                 .inference_config(InferenceConfiguration::builder().max_tokens(128).temperature(0.0).build())
                 .send()
                 .await?
@@ -252,9 +266,15 @@ async fn main() -> anyhow::Result<()> {
     let before = journal_calls(&endpoint);
     let mut host = Host::spawn(&binary, &endpoint)?;
     let outcome = tokio::task::block_in_place(|| {
-        host.call("initialize", json!({"capabilities": {}, "initializationOptions": {"inlineCompletion": {"modelId": MODEL}}}));
+        host.call(
+            "initialize",
+            json!({"capabilities": {}, "initializationOptions": {"inlineCompletion": {"modelId": MODEL}}}),
+        );
         host.notify("initialized", json!({}));
-        host.notify("textDocument/didOpen", json!({"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": ""}}));
+        host.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": ""}}),
+        );
         let mut typed = String::new();
         let started = Instant::now();
         let mut last = 0;
@@ -266,7 +286,10 @@ async fn main() -> anyhow::Result<()> {
                     "start": {"line": 0, "character": typed.len()}, "end": {"line": 0, "character": typed.len()}}, "text": key}]}),
             );
             typed.push_str(key);
-            last = host.request("textDocument/inlineCompletion", json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": typed.len()}}));
+            last = host.request(
+                "textDocument/inlineCompletion",
+                json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": typed.len()}}),
+            );
             if index < 19 {
                 host.notify("$/cancelRequest", json!({"id": last}));
             }

@@ -83,8 +83,8 @@ impl Router {
         M: crate::transport::rpc::Notification,
         F: Fn(&Arc<super::session::Session>, &crate::transport::ClientHandle, M::Params) + Send + Sync + 'static,
     {
-        let erased: NotificationHandler = Arc::new(move |session, client, params| {
-            match parse_method_params::<M::Params>(M::NAME, params) {
+        let erased: NotificationHandler =
+            Arc::new(move |session, client, params| match parse_method_params::<M::Params>(M::NAME, params) {
                 Ok(params) => handler(session, client, params),
                 Err(error) => {
                     tracing::warn!(method = M::NAME, %error, "ignored a notification with bad params");
@@ -94,8 +94,7 @@ impl Router {
                     };
                     let _ = client.notify_now::<crate::protocol::method::ShowMessage>(&message);
                 }
-            }
-        });
+            });
         let previous = self.notifications.insert(M::NAME, erased);
         assert!(previous.is_none(), "notification `{}` is registered twice", M::NAME);
     }

@@ -18,6 +18,12 @@ use super::agent::{
     UsageGetResult,
 };
 use super::lifecycle::{CancelParams, InitializeParams};
+use super::lsp::{
+    ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, CodeActionOrCommand, CodeActionParams, CompletionList,
+    CompletionParams, DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, ExecuteCommandParams, ExecuteCommandResult, InlineCompletionList,
+    InlineCompletionParams, ShowMessageParams,
+};
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
     EmptyParams, InvokeModelParams, InvokeModelResult, ListModelsResult, StartAsyncInvokeParams,
@@ -31,11 +37,6 @@ use super::shapes::{
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
 use super::warnings::InitializeResultWithWarnings;
-use super::lsp::{
-    ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, CodeActionOrCommand, CodeActionParams, CompletionList, CompletionParams,
-    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    ExecuteCommandParams, ExecuteCommandResult, InlineCompletionList, InlineCompletionParams, ShowMessageParams,
-};
 
 /// Who sends the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
