@@ -69,5 +69,21 @@ else
   failed=$((failed + 1))
 fi
 
+echo "== Neovim plugin, completion source: nvim --headless"
+if command -v nvim >/dev/null; then
+  (cd "$here/neovim" && timeout 300 nvim --headless -u NONE -i NONE -c "luafile tests/completion.lua") >"$log/nvim-completion.log" 2>&1
+  completion_status=$?
+  grep -E '^(not )?ok ' "$log/nvim-completion.log" || true
+  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/nvim-completion.log" | tail -1)
+  if [[ -n "$summary" ]]; then
+    passed=$((passed + $(echo "$summary" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$summary" | cut -d' ' -f3)))
+  fi
+  if [[ $completion_status -ne 0 && ( -z "$summary" || "$summary" == *", 0 failed" ) ]]; then
+    echo "nvim exited with $completion_status:" && tail -20 "$log/nvim-completion.log"
+    failed=$((failed + 1))
+  fi
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

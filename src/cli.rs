@@ -162,6 +162,7 @@ impl CommonArgs {
             log_level: self.log_level.clone(),
             max_conversations: self.max_conversations,
             max_messages_per_conversation: self.max_messages_per_conversation,
+            inline_completion: None,
         }
     }
 }

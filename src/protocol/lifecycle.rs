@@ -71,11 +71,15 @@ pub struct ClientCapabilities {
     /// turn that asks for a tool ends with stopReason `tool_use`.
     #[serde(default = "default_true")]
     pub tools: bool,
+    /// LSP's `textDocument` client capabilities, any shape: the LSP face reads
+    /// `codeAction.codeActionLiteralSupport` (without it, code actions are sent as plain `Command`s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_document: Option<Value>,
 }
 
 impl Default for ClientCapabilities {
     fn default() -> Self {
-        Self { tools: true }
+        Self { tools: true, text_document: None }
     }
 }
 
@@ -154,6 +158,9 @@ pub struct HostOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = MAX_MESSAGES_PER_CONVERSATION.min, max = MAX_MESSAGES_PER_CONVERSATION.max))]
     pub max_messages_per_conversation: Option<usize>,
+    /// The LSP face's completion and code-action options (docs/lsp.md "Options"); `initializationOptions` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_completion: Option<super::lsp::InlineCompletionOptions>,
 }
 
 impl HostOptions {
@@ -176,6 +183,7 @@ impl HostOptions {
             log_level: self.log_level.or(lower.log_level),
             max_conversations: self.max_conversations.or(lower.max_conversations),
             max_messages_per_conversation: self.max_messages_per_conversation.or(lower.max_messages_per_conversation),
+            inline_completion: self.inline_completion.or(lower.inline_completion),
         }
     }
 
@@ -251,6 +259,9 @@ impl HostOptions {
             "maxMessagesPerConversation",
             usize_ranged(self.max_messages_per_conversation, MAX_MESSAGES_PER_CONVERSATION),
         );
+        if let Some(inline) = &self.inline_completion {
+            problems.extend(inline.problems("inlineCompletion"));
+        }
         problems
     }
 }
@@ -440,6 +451,9 @@ pub struct ServerCapabilities {
     pub host_requests: Vec<String>,
     /// Named features: `streaming`, `tools`, `guardrails`, `responseCache`, …
     pub features: Vec<String>,
+    /// LSP's ServerCapabilities keys (docs/lsp.md), which share no key with the host's.
+    #[serde(flatten)]
+    pub lsp: super::lsp::LspServerCapabilities,
 }
 
 /// Where Bedrock calls go.

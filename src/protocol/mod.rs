@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod lifecycle;
+pub mod lsp;
 pub mod methods;
 #[cfg(test)]
 mod model_drift;

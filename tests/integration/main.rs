@@ -49,6 +49,9 @@ mod emulator_sdk;
 mod emulator_security;
 mod emulator_wire_details;
 
+// The LSP face: stock LSP methods over the real binary against its emulator.
+mod lsp_features;
+
 // The generated schemas are up to date.
 mod schemas;
 

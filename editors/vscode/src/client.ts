@@ -201,6 +201,11 @@ export class BedrockClient {
     }
   }
 
+  /** Sends a notification (the LSP face's document sync: inlineCompletion.ts). */
+  async notify(method: string, params: unknown): Promise<void> {
+    await this.connection.sendNotification(method, params);
+  }
+
   /** `shutdown` then `exit`; resolves with the host's exit code (0 after a clean shutdown). */
   async stop(): Promise<number | null> {
     if (this.running) {

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { Chat, editPrompt, explainPrompt, extractCode, finalText } from './chat';
 import { ChatPanel, PanelAction } from './chatPanel';
+import { registerInlineCompletions } from './inlineCompletionProvider';
 import { BedrockClient, CancellationTokenSource, HostRequestError, HostSettings, launchFromSettings } from './client';
 import { Methods, ModelInfo, UsageResult } from './protocol';
 import { TOOL_DEFINITIONS, createToolHandler } from './tools';
@@ -85,7 +86,7 @@ class Controller implements vscode.Disposable {
   }
 
   /** Starts the host on first use: registers the tools and wires notifications to the UI. */
-  private getClient(): Promise<BedrockClient> {
+  getClient(): Promise<BedrockClient> {
     if (!this.client) {
       const settings = readSettings();
       const starting: Promise<BedrockClient> = BedrockClient.start(launchFromSettings(settings), {
@@ -333,6 +334,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('bedrock.selectModel', guard(() => controller.selectModel())),
     vscode.commands.registerCommand('bedrock.showUsage', guard(() => controller.showUsage())),
     vscode.commands.registerCommand('bedrock.stop', () => controller.stop()),
+    registerInlineCompletions(() => controller.getClient()),
   );
 }
 

@@ -39,6 +39,8 @@ local session = { client = nil, conversation_id = nil, turn = nil }
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   M.reset()
+  -- Model completions as a completion source (lua/bedrock/completion.lua); off unless `completion` is set.
+  require('bedrock.completion').setup(M.config)
 end
 
 --- Stops the host (a new one starts on next use, with the current config).
