@@ -510,18 +510,32 @@ class Controller implements vscode.Disposable {
     await this.view.show();
   }
 
+  /** Picks a listed model, or takes what was typed as a model id, inference-profile id or ARN. */
   async selectModel(): Promise<void> {
     const client = await this.getClient();
     const { models } = await client.request<{ models: ModelInfo[] }>(Methods.listModels, {});
-    const picked = await vscode.window.showQuickPick(
-      models.map((m) => ({
-        label: m.name,
-        description: m.aliases?.[0] ?? m.id,
-        detail: `${m.provider} · ${m.id}${m.pricing ? ` · $${m.pricing.inputPerMillion}/$${m.pricing.outputPerMillion} per M tokens` : ' · no price known'}`,
-        value: m.aliases?.[0] ?? m.id,
-      })),
-      { placeHolder: `Model for new chats (now ${this.model()}; a chat keeps the model it began with)`, matchOnDetail: true },
-    );
+    type Item = vscode.QuickPickItem & { value: string };
+    const listed: Item[] = models.map((m) => ({
+      label: m.name,
+      description: m.aliases?.[0] ?? m.id,
+      detail: `${m.provider} · ${m.id}${m.pricing ? ` · $${m.pricing.inputPerMillion}/$${m.pricing.outputPerMillion} per M tokens` : ' · no price known'}`,
+      value: m.aliases?.[0] ?? m.id,
+    }));
+    const pick = vscode.window.createQuickPick<Item>();
+    pick.items = listed;
+    pick.matchOnDetail = true;
+    pick.placeholder = `Model for new chats (now ${this.model()}); or type a model id, inference-profile id or ARN`;
+    pick.onDidChangeValue((value) => {
+      const typed = value.trim();
+      const custom: Item[] = typed ? [{ label: `Use "${typed}"`, detail: 'a model id, inference-profile id or ARN', value: typed, alwaysShow: true }] : [];
+      pick.items = [...custom, ...listed];
+    });
+    const picked = await new Promise<Item | undefined>((resolve) => {
+      pick.onDidAccept(() => resolve(pick.selectedItems[0]));
+      pick.onDidHide(() => resolve(undefined));
+      pick.show();
+    });
+    pick.dispose();
     if (picked) {
       await vscode.workspace.getConfiguration('bedrock').update('model', picked.value, vscode.ConfigurationTarget.Global);
     }

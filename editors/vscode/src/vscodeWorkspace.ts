@@ -53,7 +53,12 @@ export class VscodeWorkspace implements Workspace {
   /** Reviewed in the editor, hunk by hunk; the review saves what the user kept. */
   async confirmEdit(edit: ProposedEdit): Promise<boolean | string> {
     const title = 'Bedrock proposes an edit';
-    if (!(await this.exists(edit.path))) return this.review.reviewNewFile(edit.path, title, edit.after, edit.description);
+    if (!(await this.exists(edit.path))) {
+      const created = await this.review.reviewNewFile(edit.path, title, edit.after, edit.description);
+      if (created === false) return false;
+      await this.writeFile(edit.path, created);
+      return created;
+    }
     const document = await vscode.workspace.openTextDocument(await this.checkedUri(edit.path));
     if (document.getText() !== edit.before) throw new Error(`${edit.path} changed while the edit was prepared; read it again`);
     const result = await this.review.review(document, edit.path, title, edit.after, edit.description);
