@@ -55,6 +55,12 @@ after(async () => {
   await editor?.stop();
 });
 
+/** The user messages of the chat view as typed (without their context labels and Edit button). */
+async function userTexts() {
+  const texts = await editor.chat().locator('.msg.user').allTextContents();
+  return texts.map((t) => t.replace(/(current file|selection|file): .*$/, '').replace(/Edit$/, '').trim());
+}
+
 /** Runs a scenario; on failure saves a screenshot and names it in the error. */
 function scenario(name, body) {
   test(name, async () => {
@@ -142,6 +148,39 @@ scenario('a proposed edit is reviewed in the diff editor: Reject leaves the file
   await until('the turn to end', async () => !(await editor.chat().locator('#send').isDisabled()), 30000);
 });
 
+scenario('Edit on a sent message forks the chat there and resends; Regenerate asks again; History reopens a chat', async () => {
+  const chat = editor.chat();
+  await chat.locator('#new').click();
+  await until('the new chat', async () => (await chat.locator('.msg.user').count()) === 0, 10000);
+  // Nothing selected: the messages carry only the current file's name.
+  await editor.page.keyboard.press('Escape');
+  await editor.send('first question');
+  await chat.locator('.msg.assistant', { hasText: 'You said: first question' }).waitFor({ timeout: 30000 });
+  await until('the turn to end', async () => !(await chat.locator('#send').isDisabled()), 30000);
+  await editor.send('second question');
+  await chat.locator('.msg.assistant', { hasText: 'You said: second question' }).waitFor({ timeout: 30000 });
+  await until('the turn to end', async () => !(await chat.locator('#send').isDisabled()), 30000);
+  await chat.locator('.msg.user', { hasText: 'first question' }).locator('button', { hasText: 'Edit' }).click();
+  assert.equal(await chat.locator('#input').inputValue(), 'first question');
+  await editor.send('edited question');
+  await chat.locator('.msg.assistant', { hasText: 'You said: edited question' }).waitFor({ timeout: 30000 });
+  await until('the turn to end', async () => !(await chat.locator('#send').isDisabled()), 30000);
+  assert.deepEqual(await userTexts(), ['edited question']);
+  await chat.locator('button', { hasText: 'Regenerate' }).click();
+  await until('the regenerated answer', async () => !(await chat.locator('#send').isDisabled()) && (await chat.locator('.msg.assistant').count()) === 1, 30000);
+  assert.deepEqual(await userTexts(), ['edited question']);
+  assert.match(await chat.locator('.msg.assistant').textContent(), /You said: edited question/);
+  // Another chat, then History brings this one back.
+  await chat.locator('#new').click();
+  await until('the new chat', async () => (await chat.locator('.msg.user').count()) === 0, 10000);
+  await chat.locator('#history').click();
+  const row = editor.page.locator('.quick-input-list .monaco-list-row', { hasText: 'edited question' }).first();
+  await row.waitFor({ timeout: 15000 });
+  assert.equal(await editor.page.locator('.quick-input-list .monaco-list-row', { hasText: 'first question' }).count(), 0);
+  await row.click();
+  await chat.locator('.msg.user', { hasText: 'edited question' }).waitFor({ timeout: 15000 });
+});
+
 scenario('a model without a price: the answer, the status bar and Show Usage say "cost unknown"', async () => {
   await editor.selectModel('acme.unpriced-model-v1:0');
   await editor.chat().locator('.msg.note', { hasText: 'Model changed to acme.unpriced-model-v1:0' }).waitFor({ timeout: 30000 });
@@ -156,6 +195,9 @@ scenario('a model without a price: the answer, the status bar and Show Usage say
 });
 
 scenario('the host killed mid-answer: the chat says it stopped, and the next message restarts it in the same chat', async () => {
+  await editor.send('before the crash');
+  await editor.chat().locator('.msg.assistant', { hasText: 'You said: before the crash' }).waitFor({ timeout: 30000 });
+  await until('the turn to end', async () => !(await editor.chat().locator('#send').isDisabled()), 30000);
   await editor.send('tell me a long story');
   await editor.chat().locator('.msg.assistant', { hasText: 'Once' }).last().waitFor({ timeout: 30000 });
   const before = hostPids(editor.script);
@@ -178,6 +220,8 @@ scenario('after a reload the chat view comes back with its transcript, and no em
   await editor.reload();
   await editor.chat().locator('.msg.user', { hasText: 'after the crash' }).waitFor({ timeout: 60000 });
   await editor.screenshot('after-reload');
+  // The whole chat, from before the crash (the stopped turn was never recorded).
+  assert.deepEqual(await userTexts(), ['before the crash', 'after the crash']);
   assert.equal(await editor.page.locator('.editor-group-container').count(), 1);
   // The same chat continues.
   await editor.send('still here');

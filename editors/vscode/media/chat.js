@@ -15,8 +15,9 @@
   let busy = false;
   /** @type {{el: HTMLElement, text: string, timer: any} | null} */
   let answer = null;
-  /** Index (among user messages) of the message being edited, or null. */
+  /** Index (among user messages) of the message being edited, or null, and its text. */
   let editOf = null;
+  let editOriginal = '';
   let editing = null;
 
   function nearBottom() {
@@ -84,6 +85,7 @@
       button('Edit', () => {
         if (busy) return;
         editOf = index;
+        editOriginal = text;
         input.value = text;
         showEditing();
         input.focus();
@@ -150,7 +152,7 @@
     e.preventDefault();
     const text = input.value.trim();
     if (!text || busy) return;
-    vscode.postMessage(editOf === null ? { type: 'send', text } : { type: 'send', text, editOf });
+    vscode.postMessage(editOf === null ? { type: 'send', text } : { type: 'send', text, editOf, original: editOriginal });
     input.value = '';
     editOf = null;
     showEditing();

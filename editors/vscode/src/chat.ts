@@ -2,6 +2,7 @@
 // `converse/event` stream into text deltas for whatever UI shows them. Plain Node.
 
 import { BedrockClient, CancellationToken } from './client';
+import { splitPrompt } from './prompts';
 import {
   ConversationDetails,
   ConverseEventParams,
@@ -147,7 +148,8 @@ export function transcriptOf(messages: Message[]): TranscriptEntry[] {
   const entries: TranscriptEntry[] = [];
   for (const message of messages) {
     if (isPrompt(message)) {
-      entries.push({ kind: 'user', text: textOf(message) });
+      const { text, context } = splitPrompt(textOf(message));
+      entries.push(context.length ? { kind: 'user', text, context } : { kind: 'user', text });
     } else if (message.role === 'assistant') {
       const text = textOf(message);
       if (text) entries.push({ kind: 'assistant', text });

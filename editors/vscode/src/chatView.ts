@@ -23,7 +23,7 @@ export type ViewUpdate =
 
 /** Webview → extension. */
 export type ViewAction =
-  | { type: 'send'; text: string; editOf?: number }
+  | { type: 'send'; text: string; editOf?: number; original?: string }
   | { type: 'stop' }
   | { type: 'new' }
   | { type: 'history' }

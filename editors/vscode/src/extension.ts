@@ -14,7 +14,7 @@ import {
   launchFromSettings,
 } from './client';
 import { eolOf, fitReplacement, formatCost, spliceText } from './edits';
-import { EditorContext, buildPrompt } from './prompts';
+import { EditorContext, buildPrompt, splitPrompt } from './prompts';
 import { ConversationDetails, ConversationSummary, Methods, ModelInfo, NOT_FOUND, UsageResult } from './protocol';
 import { ProposalReview } from './review';
 import { TOOL_DEFINITIONS, createToolHandler } from './tools';
@@ -259,7 +259,7 @@ class Controller implements vscode.Disposable {
    * One turn in the chat view, streamed; Stop cancels it. `typed` may start with a slash command
    * and mention files; `editOf` (a user message's index) first forks the chat before that message.
    */
-  async ask(typed: string, editOf?: number): Promise<void> {
+  async ask(typed: string, editOf?: { index: number; original: string }): Promise<void> {
     await this.view.show();
     if (this.running) {
       void vscode.window.showInformationMessage('Bedrock is still answering; press Stop first.');
@@ -291,17 +291,21 @@ class Controller implements vscode.Disposable {
     };
     let result;
     try {
-      result = await chat.send(content, listener, this.running!.token);
-    } catch (err) {
-      // The host restarted without this chat (it runs without a storage directory).
-      if (!(err instanceof HostRequestError && err.code === NOT_FOUND && this.chatId)) throw err;
-      this.view.post({ type: 'notice', text: 'The restarted host does not know the previous chat; this is a new chat.' });
-      chat.reset();
-      result = await chat.send(content, listener, this.running!.token);
-    }
-    if (chat.id !== this.chatId) {
-      this.setChat(chat.id);
-      this.view.post({ type: 'title', text: `${content.split('\n')[0].slice(0, 60)} · ${this.model()}` });
+      try {
+        result = await chat.send(content, listener, this.running!.token);
+      } catch (err) {
+        // The host restarted without this chat (it runs without a storage directory).
+        if (!(err instanceof HostRequestError && err.code === NOT_FOUND && this.chatId)) throw err;
+        this.view.post({ type: 'notice', text: 'The restarted host does not know the previous chat; this is a new chat.' });
+        chat.reset();
+        result = await chat.send(content, listener, this.running!.token);
+      }
+    } finally {
+      // A chat created by this turn is the chat now, even when the turn failed or was stopped.
+      if (chat.id && chat.id !== this.chatId) {
+        this.setChat(chat.id);
+        this.view.post({ type: 'title', text: `${content.split('\n')[0].slice(0, 60)} · ${this.model()}` });
+      }
     }
     this.view.post({ type: 'done', summary: `${result.stopReason} · ${result.usage.totalTokens} tokens · ${formatCost(result.costUsd)}` });
     await this.refreshUsage();
@@ -316,11 +320,22 @@ class Controller implements vscode.Disposable {
     this.view.post(cancelled ? { type: 'notice', text: 'Stopped.' } : { type: 'error', text: describeError(err) });
   }
 
-  /** Forks the active chat just before its `index`-th user message (edit-and-resend, regenerate). */
-  private async forkBefore(client: BedrockClient, index: number): Promise<string> {
+  /**
+   * Forks the active chat just before one of its user messages (edit-and-resend, regenerate): the
+   * `index`-th as the view counts them, or, with `original`, the recorded message with that text
+   * nearest to it (the view also shows messages whose turn failed, which the host never recorded).
+   */
+  private async forkBefore(client: BedrockClient, target: { index: number; original?: string }): Promise<string> {
     const old = this.chatId!;
     const details = await client.request<ConversationDetails>(Methods.conversationGet, { conversationId: old });
-    const prompts = details.messages.flatMap((m, i) => (isPrompt(m) ? [i] : []));
+    const all = details.messages.flatMap((m, i) => (isPrompt(m) ? [i] : []));
+    let index = target.index;
+    if (target.original !== undefined) {
+      const same = all.flatMap((m, i) => (splitPrompt(textOf(details.messages[m])).text === target.original ? [i] : []));
+      if (!same.length) throw new Error('that message was not recorded (its answer did not complete); send it as a new message');
+      index = same.reduce((best, i) => (Math.abs(i - target.index) < Math.abs(best - target.index) ? i : best));
+    }
+    const prompts = all;
     if (index < 0 || index >= prompts.length) throw new Error(`this chat has no message ${index + 1} to edit`);
     const { conversationId } = await client.request<{ conversationId: string }>(Methods.conversationFork, {
       conversationId: old,
@@ -342,8 +357,9 @@ class Controller implements vscode.Disposable {
       const details = await client.request<ConversationDetails>(Methods.conversationGet, { conversationId: this.chatId });
       const last = details.messages.filter(isPrompt).length - 1;
       if (last < 0) return;
-      const content = await this.forkBefore(client, last);
-      this.view.post({ type: 'user', text: content });
+      const content = await this.forkBefore(client, { index: last });
+      const shown = splitPrompt(content);
+      this.view.post({ type: 'user', text: shown.text, context: shown.context });
       await this.runTurn(client, content);
     } catch (err) {
       this.reportTurnError(err);
@@ -362,7 +378,7 @@ class Controller implements vscode.Disposable {
     try {
       switch (action.type) {
         case 'send':
-          return await this.ask(action.text, action.editOf);
+          return await this.ask(action.text, action.editOf === undefined ? undefined : { index: action.editOf, original: action.original ?? '' });
         case 'stop':
           return this.stop();
         case 'new':

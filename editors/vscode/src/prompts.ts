@@ -24,6 +24,26 @@ export const SLASH_COMMANDS: Record<string, string> = {
 /** Files attached by `#file:path` are cut at this many characters so one mention cannot flood the model. */
 export const MAX_ATTACHED_CHARS = 100_000;
 
+/** Where the context `buildPrompt` appends begins: a blank line, then one of these openings. */
+const CONTEXT_OPENINGS = /\n\n(?=Selected code \(|The file \S|The user is looking at \S)/;
+
+/**
+ * A message `buildPrompt` made, split back into what the user typed and labels for its context,
+ * so a chat restored from the host reads as it did when it was typed.
+ */
+export function splitPrompt(content: string): { text: string; context: string[] } {
+  const at = content.search(CONTEXT_OPENINGS);
+  if (at < 0) return { text: content, context: [] };
+  const context: string[] = [];
+  for (const part of content.slice(at + 2).split(CONTEXT_OPENINGS)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^Selected code \(([^,)]+)(?:, lines (\d+)-(\d+))?\)/.exec(part))) context.push(`selection: ${m[1]}${m[2] ? `:${m[2]}-${m[3]}` : ''}`);
+    else if ((m = /^The file (\S+?)(?: \(first \d+ characters\))?:/.exec(part))) context.push(`file: ${m[1]}`);
+    else if ((m = /^The user is looking at (\S+) /.exec(part))) context.push(`current file: ${m[1]}`);
+  }
+  return { text: content.slice(0, at), context };
+}
+
 export interface BuiltPrompt {
   /** The user message sent to the model. */
   content: string;
