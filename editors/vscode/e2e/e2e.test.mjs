@@ -19,8 +19,15 @@ const CLASSIFY = [
 ].join('\n');
 const ONE_LINE = '    return "negative" if n < 0 else "positive"';
 
+const BIG = Array.from({ length: 130 }, (_, i) => `row ${String(i + 1).padStart(3, '0')}`).join('\n') + '\n';
+const BIG_AFTER = BIG.replace('row 005', 'ROW FIVE').replace('row 125', 'ROW ONE-TWO-FIVE');
+
 const SCRIPT = {
   rules: [
+    {
+      when: { operation: 'ConverseStream', lastUserText: '^rewrite the big file', afterToolResult: false },
+      respond: { content: [{ toolUse: { name: 'propose_edit', input: { path: 'big.txt', oldText: BIG, newText: BIG_AFTER } } }] },
+    },
     {
       when: { operation: 'ConverseStream', lastUserText: '^show me markdown' },
       respond: { content: [{ text: 'Here is **bold** and code:\n\n```python\nprint("hi")\n```\n\n<script>document.title="pwned"</script> <b>raw</b>\n' }] },
@@ -46,7 +53,7 @@ let vsix;
 before(async () => {
   vsix = buildVsix();
   editor = await Editor.start(vsix, {
-    files: { 'classify.py': CLASSIFY, 'a.txt': 'one\n', 'notes.txt': 'the notes say forty-two\n' },
+    files: { 'big.txt': BIG, 'classify.py': CLASSIFY, 'a.txt': 'one\n', 'notes.txt': 'the notes say forty-two\n' },
     script: SCRIPT,
   });
 });
@@ -148,6 +155,32 @@ scenario('a proposed edit is reviewed in the diff editor: Reject leaves the file
   await until('the turn to end', async () => !(await editor.chat().locator('#send').isDisabled()), 30000);
 });
 
+scenario('a large proposal scrolls in the diff editor; one hunk reverted there, Accept writes only the other', async () => {
+  const page = editor.page;
+  await editor.send('rewrite the big file');
+  await page.locator('.notification-toast', { hasText: 'review the change to big.txt' }).waitFor({ timeout: 30000 });
+  const diff = page.locator('.monaco-diff-editor').first();
+  await diff.waitFor();
+  // Scroll the proposal to its end: the last changed line comes into view (editors render only visible lines).
+  const modified = diff.locator('.editor.modified');
+  await modified.locator('.view-lines').click();
+  await page.keyboard.press('Control+End');
+  await modified.locator('.view-line', { hasText: 'ROW ONE-TWO-FIVE' }).waitFor({ timeout: 10000 });
+  await page.keyboard.press('Control+Home');
+  await modified.locator('.view-line', { hasText: 'ROW FIVE' }).waitFor({ timeout: 10000 });
+  await editor.screenshot('large-review');
+  // Revert the first hunk with the diff editor's own arrow between the two sides.
+  const revert = diff.locator('.gutter .codicon-arrow-right, .gutterItem .codicon-arrow-right, [class*="arrow-right"]').first();
+  await revert.hover();
+  await revert.click();
+  await modified.locator('.view-line', { hasText: 'row 005' }).waitFor({ timeout: 10000 });
+  await editor.clickNotificationButton('review the change to big.txt', 'Accept');
+  await until('big.txt to be written', () => editor.file('big.txt') !== BIG, 15000);
+  assert.equal(editor.file('big.txt'), BIG.replace('row 125', 'ROW ONE-TWO-FIVE'));
+  await until('the turn to end', async () => !(await editor.chat().locator('#send').isDisabled()), 30000);
+  assert.match(await editor.chat().locator('.msg.assistant').last().textContent(), /accepted part of the edit/);
+});
+
 scenario('Edit on a sent message forks the chat there and resends; Regenerate asks again; History reopens a chat', async () => {
   const chat = editor.chat();
   await chat.locator('#new').click();
@@ -184,6 +217,8 @@ scenario('Edit on a sent message forks the chat there and resends; Regenerate as
 scenario('a model without a price: the answer, the status bar and Show Usage say "cost unknown"', async () => {
   await editor.selectModel('acme.unpriced-model-v1:0');
   await editor.chat().locator('.msg.note', { hasText: 'Model changed to acme.unpriced-model-v1:0' }).waitFor({ timeout: 30000 });
+  // The status bar names the new model and keeps the session's tokens and cost.
+  await editor.page.locator('.statusbar-item', { hasText: /acme\.unpriced-model-v1:0 · \d+ tok · \$\d/ }).first().waitFor({ timeout: 10000 });
   await editor.send('hello unpriced');
   await editor.chat().locator('.msg.assistant', { hasText: 'You said: hello unpriced' }).waitFor({ timeout: 30000 });
   await editor.chat().locator('.msg.note', { hasText: 'cost unknown' }).last().waitFor({ timeout: 10000 });
