@@ -33,6 +33,10 @@ const SCRIPT = {
       respond: { content: [{ text: 'Here is **bold** and code:\n\n```python\nprint("hi")\n```\n\n<script>document.title="pwned"</script> <b>raw</b>\n' }] },
     },
     {
+      when: { operation: 'ConverseStream', lastUserText: '^give me a constant' },
+      respond: { content: [{ text: 'Use this:\n\n```python\nLIMIT = 10\n```\n' }] },
+    },
+    {
       when: { operation: 'ConverseStream', lastUserText: '^tell me a long story' },
       respond: { content: [{ text: 'Once upon a time there was a very long story that went on and on and on and on and on and on and on.' }], tokenDelayMs: 400 },
     },
@@ -53,7 +57,7 @@ let vsix;
 before(async () => {
   vsix = buildVsix();
   editor = await Editor.start(vsix, {
-    files: { 'big.txt': BIG, 'classify.py': CLASSIFY, 'a.txt': 'one\n', 'notes.txt': 'the notes say forty-two\n' },
+    files: { 'const.py': 'x = 1\n', 'big.txt': BIG, 'classify.py': CLASSIFY, 'a.txt': 'one\n', 'notes.txt': 'the notes say forty-two\n' },
     script: SCRIPT,
   });
 });
@@ -212,6 +216,22 @@ scenario('Edit on a sent message forks the chat there and resends; Regenerate as
   assert.equal(await editor.page.locator('.quick-input-list .monaco-list-row', { hasText: 'first question' }).count(), 0);
   await row.click();
   await chat.locator('.msg.user', { hasText: 'edited question' }).waitFor({ timeout: 15000 });
+});
+
+scenario('Insert puts a code block at the cursor of the editor; Apply replaces the file after review', async () => {
+  await editor.openFile('const.py');
+  await editor.page.keyboard.press('Control+End');
+  await editor.send('give me a constant');
+  const block = editor.chat().locator('.msg.assistant', { hasText: 'Use this' }).last().locator('.code');
+  await block.waitFor({ timeout: 30000 });
+  await block.locator('button', { hasText: 'Insert' }).click();
+  // code-server saves after a delay (files.autoSave); the editor shows it at once.
+  await editor.page.locator('.editor-instance .view-line', { hasText: 'LIMIT = 10' }).first().waitFor({ timeout: 10000 });
+  await editor.command('File: Save');
+  await until('const.py with the inserted line', () => editor.file('const.py') === 'x = 1\nLIMIT = 10\n', 15000);
+  await block.locator('button', { hasText: 'Apply' }).click();
+  await editor.clickNotificationButton('review the change to const.py', 'Accept');
+  await until('const.py replaced', () => editor.file('const.py') === 'LIMIT = 10\n', 15000);
 });
 
 scenario('a model without a price: the answer, the status bar and Show Usage say "cost unknown"', async () => {
