@@ -328,14 +328,13 @@ class Controller implements vscode.Disposable {
   private async forkBefore(client: BedrockClient, target: { index: number; original?: string }): Promise<string> {
     const old = this.chatId!;
     const details = await client.request<ConversationDetails>(Methods.conversationGet, { conversationId: old });
-    const all = details.messages.flatMap((m, i) => (isPrompt(m) ? [i] : []));
+    const prompts = details.messages.flatMap((m, i) => (isPrompt(m) ? [i] : []));
     let index = target.index;
     if (target.original !== undefined) {
-      const same = all.flatMap((m, i) => (splitPrompt(textOf(details.messages[m])).text === target.original ? [i] : []));
+      const same = prompts.flatMap((m, i) => (splitPrompt(textOf(details.messages[m])).text === target.original ? [i] : []));
       if (!same.length) throw new Error('that message was not recorded (its answer did not complete); send it as a new message');
       index = same.reduce((best, i) => (Math.abs(i - target.index) < Math.abs(best - target.index) ? i : best));
     }
-    const prompts = all;
     if (index < 0 || index >= prompts.length) throw new Error(`this chat has no message ${index + 1} to edit`);
     const { conversationId } = await client.request<{ conversationId: string }>(Methods.conversationFork, {
       conversationId: old,
