@@ -117,10 +117,16 @@ scenario('Stop ends a streaming answer and says so', async () => {
   assert.equal(await editor.chat().locator('#send').isDisabled(), false);
 });
 
-scenario('#file mentions attach the file: the model receives its text', async () => {
+scenario('#file mentions attach the file (the model receives its text); closing the side bar keeps the transcript', async () => {
   await editor.send('what do these say #file:notes.txt');
   await editor.chat().locator('.msg.assistant', { hasText: 'the notes say forty-two' }).last().waitFor({ timeout: 30000 });
   assert.match(await editor.chat().locator('.msg.user').last().textContent(), /file: notes\.txt/);
+  // Closing the side bar and opening the chat again shows the same transcript.
+  const before = await userTexts();
+  await editor.command('View: Close Primary Side Bar');
+  await editor.chat().locator('#input').waitFor({ state: 'hidden', timeout: 10000 }).catch(() => undefined);
+  await editor.openChat();
+  await until('the transcript again', async () => JSON.stringify(await userTexts()) === JSON.stringify(before), 10000);
 });
 
 scenario('Edit Selection of whole lines (Shift+Down from column 1) changes exactly the selected bytes', async () => {
@@ -143,6 +149,19 @@ scenario('Edit Selection of whole lines (Shift+Down from column 1) changes exact
   });
   // The diff tab closes after the decision.
   await until('the review tab to close', async () => (await page.locator('.tab', { hasText: 'proposed' }).count()) === 0, 10000);
+});
+
+scenario('/explain sends the selection with the instruction, labelled in the chat', async () => {
+  await editor.openFile('classify.py');
+  await editor.page.keyboard.press('Control+Home');
+  await editor.page.keyboard.press('Shift+End');
+  await editor.openChat();
+  await editor.send('/explain');
+  const answer = editor.chat().locator('.msg.assistant', { hasText: 'You said: Explain what this code does' }).last();
+  await answer.waitFor({ timeout: 30000 });
+  assert.match(await answer.textContent(), /def classify\(n\):/);
+  assert.match(await editor.chat().locator('.msg.user').last().textContent(), /selection: classify\.py:1-1/);
+  await until('the turn to end', async () => !(await editor.chat().locator('#send').isDisabled()), 30000);
 });
 
 scenario('a proposed edit is reviewed in the diff editor: Reject leaves the file, Accept writes it', async () => {
