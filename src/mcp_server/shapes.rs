@@ -23,6 +23,7 @@ pub struct ConverseArgs {
     /// The whole conversation in Bedrock Converse's shape, oldest first, ending with a `user` message:
     /// `[{"role": "user", "content": [{"text": "…"}]}, …]`. Give this or `prompt`.
     #[serde(default)]
+    #[schemars(schema_with = "messages_schema")]
     pub messages: Option<Vec<Message>>,
     /// A system prompt.
     #[serde(default)]
@@ -66,6 +67,7 @@ pub struct CountTokensArgs {
     pub prompt: Option<String>,
     /// A conversation in Bedrock Converse's shape to count. Give this or `prompt`.
     #[serde(default)]
+    #[schemars(schema_with = "messages_schema")]
     pub messages: Option<Vec<Message>>,
     /// A system prompt, counted too.
     #[serde(default)]
@@ -209,4 +211,31 @@ pub struct EstimateCostOutput {
     pub pricing: ModelPricing,
     /// The date the prices were read.
     pub prices_as_of: String,
+}
+
+/// The schema `messages` is offered with: Bedrock's message shape with each content block left open.
+/// The full schema of every content block (images, documents, tool use and results, reasoning, …) is
+/// 20 KB, which every client would put in its model's context with each tool list; the arguments are
+/// still parsed against the full shapes, and a bad block is an error naming its path.
+fn messages_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The conversation in Bedrock Converse's shape, oldest first, ending with a `user` message. Give this or `prompt`.",
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "object",
+            "properties": {
+                "role": {"type": "string", "enum": ["user", "assistant"]},
+                "content": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "description": "One Bedrock Converse content block, an object with one key: {\"text\": \"…\"}, {\"image\": {\"format\": \"png\", \"source\": {\"bytes\": \"<base64>\"}}}, {\"document\": {…}}, {\"toolUse\": {…}}, {\"toolResult\": {…}}, …"
+                    }
+                }
+            },
+            "required": ["role", "content"],
+            "additionalProperties": false
+        }
+    })
 }
