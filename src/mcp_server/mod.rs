@@ -306,12 +306,18 @@ impl BedrockMcp {
         let args: ConverseArgs = parse(arguments)?;
         let model_id = self.inner.resolve(args.model.as_deref(), "model")?;
         if args.max_tokens == Some(0) {
-            return Err(HostError::invalid_field("maxTokens", "must be at least 1; leave it out for the model's default"));
+            return Err(HostError::invalid_field(
+                "maxTokens",
+                "must be at least 1; leave it out for the model's default",
+            ));
         }
         if let Some(temperature) = args.temperature
             && !(0.0..=1.0).contains(&temperature)
         {
-            return Err(HostError::invalid_field("temperature", format!("is {temperature}; give a number from 0 to 1")));
+            return Err(HostError::invalid_field(
+                "temperature",
+                format!("is {temperature}; give a number from 0 to 1"),
+            ));
         }
         let messages = conversation(args.prompt, args.messages)?;
         let inference_config = (args.max_tokens.is_some() || args.temperature.is_some()).then(|| {
@@ -363,7 +369,8 @@ impl BedrockMcp {
     async fn count_tokens_call(&self, arguments: JsonObject) -> HostResult<CallToolResult> {
         let args: CountTokensArgs = parse(arguments)?;
         // CountTokens takes base model ids only: aliases and `us.…` profiles are mapped back.
-        let model_id = catalog::base_model_id(&self.inner.resolve(args.model.as_deref(), "model")?, self.inner.region());
+        let model_id =
+            catalog::base_model_id(&self.inner.resolve(args.model.as_deref(), "model")?, self.inner.region());
         let messages = conversation(args.prompt, args.messages)?;
         let input = CountTokensInput::Converse(ConverseTokensRequest {
             messages: Some(messages),
@@ -429,7 +436,9 @@ impl BedrockMcp {
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn list_models(&self, arguments: JsonObject) -> Result<CallToolResult, ErrorData> {
-        finish(parse::<ListModelsArgs>(arguments).map(|args| json_result(&self.inner.catalog(args.provider.as_deref()))))
+        finish(
+            parse::<ListModelsArgs>(arguments).map(|args| json_result(&self.inner.catalog(args.provider.as_deref()))),
+        )
     }
 
     #[tool(
@@ -486,7 +495,8 @@ impl ServerHandler for BedrockMcp {
     fn get_info(&self) -> ServerConfig {
         InitializeResult::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(
-                Implementation::new("bedrock-host", env!("CARGO_PKG_VERSION")).with_title("Amazon Bedrock (bedrock-host)"),
+                Implementation::new("bedrock-host", env!("CARGO_PKG_VERSION"))
+                    .with_title("Amazon Bedrock (bedrock-host)"),
             )
             .with_instructions(INSTRUCTIONS)
     }
@@ -519,7 +529,9 @@ impl ServerHandler for BedrockMcp {
             ));
         }
         let catalog = serde_json::to_string_pretty(&self.inner.catalog(None)).expect("the catalog serializes");
-        Ok(ReadResourceResult::new(vec![ResourceContents::text(catalog, MODELS_URI).with_mime_type("application/json")])
-            .into())
+        Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(catalog, MODELS_URI).with_mime_type("application/json"),
+        ])
+        .into())
     }
 }
