@@ -182,8 +182,9 @@ fn pricing(entry: &ModelEntry) -> ModelPricing {
     ModelPricing {
         input_per_million: entry.pricing.input_per_million,
         output_per_million: entry.pricing.output_per_million,
-        cache_read_per_million: entry.pricing.cache_read_per_million,
-        cache_write_per_million: entry.pricing.cache_write_per_million,
+        // Derived from the input price (`input * 0.1`): rounded, so 0.3 does not read 0.30000000000000004.
+        cache_read_per_million: entry.pricing.cache_read_per_million.map(round_usd),
+        cache_write_per_million: entry.pricing.cache_write_per_million.map(round_usd),
         currency: "USD".to_string(),
     }
 }
@@ -485,9 +486,41 @@ impl BedrockMcp {
     }
 }
 
-/// A tool's `inputSchema` from its arguments type (an object schema by construction).
+/// A tool's `inputSchema` from its arguments type (an object schema by construction). An optional
+/// argument is offered as its own type (`"type": "string"`, not `["string", "null"]`, and no
+/// `"default": null`): leaving it out is how it is not given, and clients that map tool schemas onto
+/// a single-`type` dialect (Gemini's function declarations, OpenAPI 3.0) accept it. `null` is still
+/// accepted as "not given".
 fn input_schema<T: schemars::JsonSchema + 'static>() -> Arc<JsonObject> {
-    schema_for_input::<T>().unwrap_or_else(|problem| panic!("the input schema of a tool is not an object: {problem}"))
+    let schema = schema_for_input::<T>()
+        .unwrap_or_else(|problem| panic!("the input schema of a tool is not an object: {problem}"));
+    let mut schema = serde_json::Value::Object(schema.as_ref().clone());
+    drop_null_types(&mut schema);
+    match schema {
+        serde_json::Value::Object(object) => Arc::new(object),
+        _ => unreachable!("an object stays an object"),
+    }
+}
+
+/// `"type": [T, "null"]` → `"type": T` and no `"default": null`, everywhere in `schema`.
+fn drop_null_types(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(object) => {
+            if let Some(serde_json::Value::Array(types)) = object.get("type")
+                && types.len() == 2
+                && let Some(index) = types.iter().position(|t| t == "null")
+            {
+                let other = types[1 - index].clone();
+                object.insert("type".into(), other);
+                if object.get("default") == Some(&serde_json::Value::Null) {
+                    object.remove("default");
+                }
+            }
+            object.values_mut().for_each(drop_null_types);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_null_types),
+        _ => {}
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
