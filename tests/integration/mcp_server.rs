@@ -284,3 +284,51 @@ fn the_server_exits_cleanly_when_stdin_closes() {
     assert_eq!(code, Some(0));
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
 }
+
+#[test]
+fn no_credentials_or_region_is_a_tool_error_with_a_hint() {
+    let home = tempfile::tempdir().expect("an empty home");
+    // Nothing listens on port 9; the call must fail before it would connect.
+    let mut host = HostBuilder::new(Framing::Ndjson)
+        .arg("mcp")
+        .arg("--region")
+        .arg("us-east-1")
+        .arg("--endpoint-url")
+        .arg("http://127.0.0.1:9")
+        .without_aws_setup(home.path())
+        .spawn();
+    initialize(&mut host);
+    let text = tool_error_text(&call_tool(&mut host, "converse", json!({"prompt": "hi"})));
+    assert!(text.starts_with("no usable AWS credentials: found no AWS credentials to sign Converse"), "{text}");
+    assert!(text.contains("\nhint: Give bedrock-host AWS credentials"), "{text}");
+    assert!(text.contains("--emulator"), "{text}");
+    host.finish();
+
+    let mut host = HostBuilder::new(Framing::Ndjson)
+        .arg("mcp")
+        .arg("--endpoint-url")
+        .arg("http://127.0.0.1:9")
+        .without_aws_setup(home.path())
+        .spawn();
+    initialize(&mut host);
+    let text = tool_error_text(&call_tool(&mut host, "count_tokens", json!({"prompt": "hi"})));
+    assert!(
+        text.starts_with("no AWS region: no AWS region is configured, so CountTokens has no Bedrock endpoint"),
+        "{text}"
+    );
+    assert!(text.contains("\nhint: Set the AWS region"), "{text}");
+    host.finish();
+}
+
+#[test]
+fn server_only_flags_are_refused() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-host"))
+        .args(["mcp", "--max-frame-bytes", "1000"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run bedrock-host mcp");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unexpected argument '--max-frame-bytes'"), "{stderr}");
+}

@@ -298,3 +298,24 @@ def test_unknown_resource_is_an_error():
         return str(raised.value)
 
     assert "bedrock://nothing" in run_session(body)
+
+
+def test_a_2026_07_28_client_discovers_without_initialize():
+    """The stateless revision: `server/discover` instead of the `initialize` handshake."""
+
+    async def main():
+        with anyio.fail_after(HANG_GUARD_S):
+            params = StdioServerParameters(command=BINARY, args=["mcp", "--emulator", "--log-stderr", "--log-level", "warn"])
+            async with stdio_client(params) as (read, write):
+                async with ClientSession(read, write) as session:
+                    discovered = await session.discover()
+                    await session.list_tools()
+                    answer = await session.call_tool("converse", {"prompt": "hi"})
+                    return session.protocol_version, discovered, answer
+
+    version, discovered, answer = anyio.run(main)
+    assert version == "2026-07-28"
+    assert "2025-06-18" in discovered.supported_versions and "2026-07-28" in discovered.supported_versions
+    assert discovered.capabilities.tools is not None
+    assert answer.is_error is False
+    assert answer.structured_content["text"] == "You said: hi"
