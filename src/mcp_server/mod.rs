@@ -502,7 +502,8 @@ fn input_schema<T: schemars::JsonSchema + 'static>() -> Arc<JsonObject> {
     }
 }
 
-/// `"type": [T, "null"]` → `"type": T` and no `"default": null`, everywhere in `schema`.
+/// `"type": [T, "null"]` → `"type": T`, `"anyOf": [X, {"type": "null"}]` → X, and no `"default": null`,
+/// everywhere in `schema`.
 fn drop_null_types(schema: &mut serde_json::Value) {
     match schema {
         serde_json::Value::Object(object) => {
@@ -512,6 +513,20 @@ fn drop_null_types(schema: &mut serde_json::Value) {
             {
                 let other = types[1 - index].clone();
                 object.insert("type".into(), other);
+                if object.get("default") == Some(&serde_json::Value::Null) {
+                    object.remove("default");
+                }
+            }
+            // `anyOf: [X, {"type": "null"}]` (an optional enum or struct) → X's keys.
+            if let Some(serde_json::Value::Array(branches)) = object.get("anyOf")
+                && branches.len() == 2
+                && let Some(index) = branches.iter().position(|b| *b == serde_json::json!({"type": "null"}))
+                && let serde_json::Value::Object(other) = branches[1 - index].clone()
+            {
+                object.remove("anyOf");
+                for (key, value) in other {
+                    object.entry(key).or_insert(value);
+                }
                 if object.get("default") == Some(&serde_json::Value::Null) {
                     object.remove("default");
                 }
@@ -566,5 +581,91 @@ impl ServerHandler for BedrockMcp {
             ResourceContents::text(catalog, MODELS_URI).with_mime_type("application/json"),
         ])
         .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input_schemas() -> Vec<(&'static str, Arc<JsonObject>)> {
+        vec![
+            ("converse", input_schema::<ConverseArgs>()),
+            ("count_tokens", input_schema::<CountTokensArgs>()),
+            ("apply_guardrail", input_schema::<ApplyGuardrailArgs>()),
+            ("list_models", input_schema::<ListModelsArgs>()),
+            ("estimate_cost", input_schema::<EstimateCostArgs>()),
+        ]
+    }
+
+    #[test]
+    fn input_schemas_offer_optional_arguments_with_one_type() {
+        for (tool, schema) in input_schemas() {
+            let text = serde_json::to_string(&schema).unwrap();
+            assert!(!text.contains("\"null\""), "{tool}: {text}");
+            assert_eq!(schema["type"], "object", "{tool}");
+        }
+    }
+
+    #[test]
+    fn every_argument_of_our_own_tools_is_described() {
+        for (tool, schema) in input_schemas().into_iter().filter(|(tool, _)| *tool != "apply_guardrail") {
+            for (name, property) in schema["properties"].as_object().unwrap() {
+                assert!(
+                    property.get("description").and_then(|d| d.as_str()).is_some_and(|d| d.len() > 10),
+                    "{tool}.{name} has no description: {property}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn drop_null_types_keeps_the_other_type_and_drops_a_null_default() {
+        let mut schema = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "a": {"type": ["string", "null"], "default": null},
+                "b": {"type": ["null", "integer"], "default": 3},
+                "c": {"type": ["string", "integer", "null"]},
+                "d": {"items": {"type": ["boolean", "null"]}},
+                "e": {"anyOf": [{"$ref": "#/$defs/E"}, {"type": "null"}], "description": "an enum"}
+            }
+        });
+        drop_null_types(&mut schema);
+        assert_eq!(
+            schema["properties"],
+            serde_json::json!({
+                "a": {"type": "string"},
+                "b": {"type": "integer", "default": 3},
+                "c": {"type": ["string", "integer", "null"]},
+                "d": {"items": {"type": "boolean"}},
+                "e": {"$ref": "#/$defs/E", "description": "an enum"}
+            })
+        );
+    }
+
+    #[test]
+    fn tool_errors_name_the_field_or_the_exception() {
+        let error = HostError::invalid_field("messages[0].role", "unknown variant `robot`");
+        assert_eq!(describe(&error), "invalid arguments: `messages[0].role`: unknown variant `robot`");
+        let error = HostError::Bedrock {
+            message: "Bedrock throttled Converse.".into(),
+            data: crate::error::BedrockErrorData {
+                bedrock_code: "ThrottlingException".into(),
+                http_status: 429,
+                retryable: true,
+                attempts: 3,
+                request_id: Some("req-1".into()),
+                partial: None,
+            },
+        };
+        assert_eq!(
+            describe(&error),
+            "Bedrock answered ThrottlingException (HTTP 429, retryable, 3 attempt(s), request id req-1): Bedrock \
+             throttled Converse."
+        );
+        let result = tool_error(&error);
+        assert_eq!(result.is_error, Some(true));
+        assert!(result.structured_content.is_none());
     }
 }
