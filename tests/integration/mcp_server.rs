@@ -332,3 +332,16 @@ fn server_only_flags_are_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unexpected argument '--max-frame-bytes'"), "{stderr}");
 }
+
+#[test]
+fn sigterm_ends_the_server_with_code_0() {
+    let mut host = mcp_server(None);
+    initialize(&mut host);
+    let status =
+        std::process::Command::new("kill").args(["-TERM", &host.pid().to_string()]).status().expect("run kill");
+    assert!(status.success());
+    let (code, took) = host.wait_exit();
+    assert_eq!(code, Some(0));
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert!(host.log_text().contains("MCP server stopped by a signal"), "{}", host.log_text());
+}
