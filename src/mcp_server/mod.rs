@@ -83,7 +83,16 @@ pub async fn run(common: &CommonArgs) -> anyhow::Result<ExitCode> {
     let server = BedrockMcp::new(backend, default_model);
     tracing::info!(region = %server.inner.region(), "MCP server starting on stdio");
     let stop = crate::termination_signal();
-    let running = match server.serve(rmcp::transport::stdio()).await {
+    tokio::pin!(stop);
+    // A signal that arrives while the client has not yet initialized ends the server too.
+    let started = tokio::select! {
+        started = server.serve(rmcp::transport::stdio()) => started,
+        () = &mut stop => {
+            tracing::info!("MCP server stopped by a signal before the session began");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let running = match started {
         Ok(running) => running,
         Err(error) => {
             // The client left or spoke something else before the session began.
@@ -98,7 +107,7 @@ pub async fn run(common: &CommonArgs) -> anyhow::Result<ExitCode> {
             Ok(reason) => tracing::info!(?reason, "MCP session ended"),
             Err(error) => tracing::warn!(%error, "MCP session task failed"),
         },
-        () = stop => {
+        () = &mut stop => {
             cancel.cancel();
             tracing::info!("MCP server stopped by a signal");
         }

@@ -344,4 +344,17 @@ fn sigterm_ends_the_server_with_code_0() {
     assert_eq!(code, Some(0));
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert!(host.log_text().contains("MCP server stopped by a signal"), "{}", host.log_text());
+
+    // Before the client's `initialize`, too.
+    let mut host = mcp_server(None);
+    let started = std::time::Instant::now();
+    while !host.log_text().contains("MCP server starting on stdio") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status =
+        std::process::Command::new("kill").args(["-TERM", &host.pid().to_string()]).status().expect("run kill");
+    assert!(status.success());
+    assert_eq!(host.wait_exit().0, Some(0));
+    assert!(host.log_text().contains("stopped by a signal before the session began"), "{}", host.log_text());
 }
