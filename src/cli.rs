@@ -38,6 +38,8 @@ pub enum Command {
     Ask(AskArgs),
     /// Write the JSON Schemas of every protocol method (what `schemas/` holds) and, with `--docs FILE`, the Markdown method reference (docs/methods.md).
     Schema(SchemaArgs),
+    /// Serve Bedrock to MCP clients (Claude Code, Cursor, goose, Zed) as tools over MCP's stdio transport: converse, count_tokens, apply_guardrail, list_models, estimate_cost (docs/mcp-server.md).
+    Mcp,
 }
 
 /// Flags shared by the stdio server and `ask`.

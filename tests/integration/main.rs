@@ -55,6 +55,9 @@ mod lsp_features;
 // The generated schemas are up to date.
 mod schemas;
 
+// `bedrock-host mcp`: raw MCP JSON-RPC lines over its stdio.
+mod mcp_server;
+
 /// A new `tests/*.rs` file, or `tests/*/main.rs`, would be a test binary of its own, linked again after
 /// every change in `src/`: integration tests belong in a module of this binary.
 #[test]
