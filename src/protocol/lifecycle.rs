@@ -154,6 +154,14 @@ pub struct HostOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = MAX_MESSAGES_PER_CONVERSATION.min, max = MAX_MESSAGES_PER_CONVERSATION.max))]
     pub max_messages_per_conversation: Option<usize>,
+    /// `auto` (default): for a model that offers prompt caching, the host places cache points in each
+    /// conversation's calls; `off`: it places none. A conversation may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_caching: Option<super::context::PromptCachingMode>,
+    /// What a conversation does when a call would exceed its `maxContextTokens`: `summarize` (default),
+    /// `truncate` or `fail`. A conversation may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_strategy: Option<super::context::ContextStrategy>,
 }
 
 impl HostOptions {
@@ -176,6 +184,8 @@ impl HostOptions {
             log_level: self.log_level.or(lower.log_level),
             max_conversations: self.max_conversations.or(lower.max_conversations),
             max_messages_per_conversation: self.max_messages_per_conversation.or(lower.max_messages_per_conversation),
+            prompt_caching: self.prompt_caching.or(lower.prompt_caching),
+            context_strategy: self.context_strategy.or(lower.context_strategy),
         }
     }
 

@@ -31,6 +31,7 @@ use super::shapes::{
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
 use super::warnings::InitializeResultWithWarnings;
+use super::context::ConversationCompactedParams;
 
 /// Who sends the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -159,6 +160,7 @@ protocol! {
     notification HostToClient InvokeChunk INVOKE_CHUNK = "invoke/chunk" (InvokeChunkParams);
     notification HostToClient AsyncStatus ASYNC_STATUS = "async/status" (AsyncStatusParams);
     request HostToClient ToolCall TOOL_CALL = "tool/call" (ToolCallParams) -> ToolCallResult;
+    notification HostToClient ConversationCompacted CONVERSATION_COMPACTED = "conversation/compacted" (ConversationCompactedParams);
 }
 
 /// The table entry of `name`, if it is a protocol method or notification.
