@@ -96,7 +96,16 @@ fn cache_point() -> CachePointBlock {
 /// Places cache points in `request`, whose last message is the new content. `scale` turns the
 /// host's estimates into the model's tokens (the last call's usage over its estimate; 1 without
 /// one). Returns how many cache points were placed.
+#[cfg(test)]
 pub fn place(request: &mut ConverseRequest, caching: PromptCaching, scale: f64) -> usize {
+    let prefix = tools_tokens(request) + request.system.as_deref().map_or(0, system_tokens);
+    let tokens: Vec<u64> = request.messages.iter().flatten().map(message_tokens).collect();
+    place_with(request, caching, scale, prefix, &tokens)
+}
+
+/// [`place`] with the estimates already made: `prefix` for the tools and system prompt, `tokens`
+/// for each message.
+pub fn place_with(request: &mut ConverseRequest, caching: PromptCaching, scale: f64, prefix: u64, tokens: &[u64]) -> usize {
     if has_cache_points(request) {
         return 0;
     }
@@ -104,7 +113,6 @@ pub fn place(request: &mut ConverseRequest, caching: PromptCaching, scale: f64) 
     let mut placed = 0;
     // Tokens up to the last cache point placed: the next needs the model's minimum beyond it.
     let mut covered = 0;
-    let prefix = tools_tokens(request) + request.system.as_deref().map_or(0, system_tokens);
     if scaled(prefix) >= caching.min_tokens {
         if let Some(system) = request.system.as_mut().filter(|system| !system.is_empty()) {
             system.push(SystemContentBlock::CachePoint(cache_point()));
@@ -125,7 +133,7 @@ pub fn place(request: &mut ConverseRequest, caching: PromptCaching, scale: f64) 
     let mut next = 0;
     for boundary in boundaries.into_iter().flatten() {
         while next <= boundary {
-            total += message_tokens(&messages[next]);
+            total += tokens.get(next).copied().unwrap_or_else(|| message_tokens(&messages[next]));
             next += 1;
         }
         if placed < MAX_CACHE_POINTS && scaled(total) >= scaled(covered) + caching.min_tokens {

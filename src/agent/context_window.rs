@@ -113,7 +113,7 @@ impl<'a> ContextWindow<'a> {
     pub async fn prepare(
         &mut self,
         request: &mut ConverseRequest,
-        messages: &[Message],
+        messages: Vec<Message>,
         turn_start: usize,
         gateway: &BedrockGateway,
         ledger: &UsageLedger,
@@ -156,7 +156,7 @@ impl<'a> ContextWindow<'a> {
             // Every cut that keeps tool pairs whole, oldest first: the turn starts after what is
             // already compacted, up to the turn being run.
             let first = self.state.compacted_messages + 1;
-            let cuts: Vec<usize> = (first..=turn_start).filter(|&index| is_turn_start(messages, index)).collect();
+            let cuts: Vec<usize> = (first..=turn_start).filter(|&index| is_turn_start(&messages, index)).collect();
             let kept = |cut: usize| scaled(fixed + tokens[cut..].iter().sum::<u64>()) + reserve;
             let Some(cut) = cuts
                 .iter()
@@ -175,7 +175,7 @@ impl<'a> ContextWindow<'a> {
                 )));
             };
             let old_start = self.state.compacted_messages;
-            let removed_turns = (old_start..cut).filter(|&index| is_turn_start(messages, index)).count() as u32;
+            let removed_turns = (old_start..cut).filter(|&index| is_turn_start(&messages, index)).count() as u32;
             let summary = if self.strategy == ContextStrategy::Summarize {
                 self.spent += started.elapsed();
                 let (summary, usage, cost) =
@@ -213,9 +213,18 @@ impl<'a> ContextWindow<'a> {
             let _ = notifier.send::<method::ConversationCompacted>(params).await;
         }
         let started = Instant::now();
-        request.messages = Some(self.state.view(messages));
+        let start = self.state.compacted_messages.min(messages.len());
+        let mut sent_tokens: Vec<u64> = Vec::with_capacity(tokens.len() - start + 2);
+        if let Some(summary) = &self.state.summary {
+            sent_tokens.push(message_tokens(summary));
+            sent_tokens.push(SUMMARY_ACKNOWLEDGEMENT.len().div_ceil(4) as u64);
+        }
+        sent_tokens.extend_from_slice(&tokens[start..]);
+        // Without a compaction the view is the messages themselves: moved, not copied.
+        request.messages =
+            Some(if self.state.compactions == 0 { messages } else { self.state.view(&messages) });
         if let Some(caching) = self.caching {
-            cache_points::place(request, caching, self.scale());
+            cache_points::place_with(request, caching, self.scale(), fixed, &sent_tokens);
         }
         self.pending_estimate = Some(estimate);
         self.spent += started.elapsed();

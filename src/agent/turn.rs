@@ -307,7 +307,7 @@ pub async fn run_loop(
         if let Some(context) = context.as_deref_mut() {
             // The context window (compaction) and prompt caching: docs/protocol.md "Prompt caching and the context window".
             let messages = request.messages.take().unwrap_or_default();
-            let prepared = context.prepare(&mut request, &messages, turn_start, gateway, ledger, notifier).await?;
+            let prepared = context.prepare(&mut request, messages, turn_start, gateway, ledger, notifier).await?;
             if let Some(usage) = &prepared.summary_usage {
                 add_usage(&mut outcome.usage, usage);
                 outcome.cost_usd = add_cost(outcome.cost_usd, prepared.summary_cost_usd);
