@@ -132,7 +132,10 @@ impl Drop for Host {
 
 fn code_words(count: usize) -> String {
     let vocabulary = ["fn", "let", "mut", "self", "match", "Some", "None", "return", "impl", "struct", "pub", "use"];
-    (0..count).map(|i| format!("{}{}", vocabulary[i % vocabulary.len()], i / vocabulary.len())).collect::<Vec<_>>().join(" ")
+    (0..count)
+        .map(|i| format!("{}{}", vocabulary[i % vocabulary.len()], i / vocabulary.len()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn tools() -> Value {
@@ -188,7 +191,15 @@ fn coding_conversation(binary: &PathBuf, caching: &str) -> anyhow::Result<Coding
     host.call("tool/register", json!({"tools": tools()}))?;
     let system = format!("You are a coding assistant working in a Rust workspace. {}", code_words(3_000));
     let id = host.call("conversation/create", json!({"modelId": MODEL, "system": system}))?["conversationId"].clone();
-    let mut run = CodingRun { input_cost: 0.0, input_tokens: 0, cache_read: 0, cache_write: 0, calls: 0, context_us: Vec::new(), wall_ms: 0.0 };
+    let mut run = CodingRun {
+        input_cost: 0.0,
+        input_tokens: 0,
+        cache_read: 0,
+        cache_write: 0,
+        calls: 0,
+        context_us: Vec::new(),
+        wall_ms: 0.0,
+    };
     let started = std::time::Instant::now();
     for turn in 0..30 {
         let content = if turn % 3 == 0 {
@@ -251,7 +262,8 @@ fn long_conversation(binary: &PathBuf, strategy: &str) -> anyhow::Result<String>
         } else {
             format!("Step {turn}: {}", code_words(40))
         };
-        let (result, notifications) = host.request("conversation/send", json!({"conversationId": id, "content": content}))?;
+        let (result, notifications) =
+            host.request("conversation/send", json!({"conversationId": id, "content": content}))?;
         let compacted = notifications.iter().filter(|n| n["method"] == "conversation/compacted").count();
         compactions += compacted;
         match result {
@@ -272,7 +284,8 @@ fn long_conversation(binary: &PathBuf, strategy: &str) -> anyhow::Result<String>
     }
     let wall = started.elapsed().as_secs_f64();
     let requests = host.journal()?;
-    let intact = requests.iter().filter(|r| tool_pairs_intact(r["body"]["messages"].as_array().map_or(&[][..], |m| m))).count();
+    let intact =
+        requests.iter().filter(|r| tool_pairs_intact(r["body"]["messages"].as_array().map_or(&[][..], |m| m))).count();
     Ok(format!(
         "| `{strategy}` | 200 | {failures} | {compactions} | {} | {intact} of {} | {over} | {:.1} s |",
         requests.len() - intact,
@@ -309,7 +322,9 @@ fn main() -> anyhow::Result<()> {
     let profile = binary.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("?").to_string();
     println!("Profile: {profile}\n");
     println!("### 30-turn coding conversation (Claude Sonnet 4.5, 3,000-token system prompt, five tools)\n");
-    println!("| promptCaching | model calls | input tokens (uncached) | cache reads | cache writes | cached share of input | input cost (USD) | host time per call, p50 / p99 / max | wall time |");
+    println!(
+        "| promptCaching | model calls | input tokens (uncached) | cache reads | cache writes | cached share of input | input cost (USD) | host time per call, p50 / p99 / max | wall time |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut costs = Vec::new();
     for caching in ["auto", "off"] {
@@ -332,7 +347,9 @@ fn main() -> anyhow::Result<()> {
     }
     println!("\nInput cost with `auto` is {:.1} % of the cost with `off`.\n", 100.0 * costs[0] / costs[1]);
     println!("### 200-turn conversation with tools, `maxContextTokens: 3000`\n");
-    println!("| contextStrategy | turns | failed | compactions | requests with a tool pair split | requests intact | turns over the limit | wall time |");
+    println!(
+        "| contextStrategy | turns | failed | compactions | requests with a tool pair split | requests intact | turns over the limit | wall time |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for strategy in ["truncate", "summarize"] {
         println!("{}", long_conversation(&binary, strategy)?);

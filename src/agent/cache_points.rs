@@ -78,8 +78,7 @@ fn has_cache_points(request: &ConverseRequest) -> bool {
         .tool_config
         .as_ref()
         .is_some_and(|config| config.tools.iter().any(|tool| matches!(tool, Tool::CachePoint(_))));
-    let in_system =
-        request.system.iter().flatten().any(|block| matches!(block, SystemContentBlock::CachePoint(_)));
+    let in_system = request.system.iter().flatten().any(|block| matches!(block, SystemContentBlock::CachePoint(_)));
     let in_messages = request
         .messages
         .iter()
@@ -105,7 +104,13 @@ pub fn place(request: &mut ConverseRequest, caching: PromptCaching, scale: f64) 
 
 /// [`place`] with the estimates already made: `prefix` for the tools and system prompt, `tokens`
 /// for each message.
-pub fn place_with(request: &mut ConverseRequest, caching: PromptCaching, scale: f64, prefix: u64, tokens: &[u64]) -> usize {
+pub fn place_with(
+    request: &mut ConverseRequest,
+    caching: PromptCaching,
+    scale: f64,
+    prefix: u64,
+    tokens: &[u64],
+) -> usize {
     if has_cache_points(request) {
         return 0;
     }

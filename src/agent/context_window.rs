@@ -125,9 +125,10 @@ impl<'a> ContextWindow<'a> {
         let tokens: Vec<u64> = messages.iter().map(message_tokens).collect();
         let view_tokens = |state: &ContextState| -> u64 {
             let start = state.compacted_messages.min(tokens.len());
-            let summary = state.summary.as_ref().map_or(0, |summary| {
-                message_tokens(summary) + SUMMARY_ACKNOWLEDGEMENT.len().div_ceil(4) as u64
-            });
+            let summary = state
+                .summary
+                .as_ref()
+                .map_or(0, |summary| message_tokens(summary) + SUMMARY_ACKNOWLEDGEMENT.len().div_ceil(4) as u64);
             fixed + summary + tokens[start..].iter().sum::<u64>()
         };
         let scale = self.scale();
@@ -221,8 +222,7 @@ impl<'a> ContextWindow<'a> {
         }
         sent_tokens.extend_from_slice(&tokens[start..]);
         // Without a compaction the view is the messages themselves: moved, not copied.
-        request.messages =
-            Some(if self.state.compactions == 0 { messages } else { self.state.view(&messages) });
+        request.messages = Some(if self.state.compactions == 0 { messages } else { self.state.view(&messages) });
         if let Some(caching) = self.caching {
             cache_points::place_with(request, caching, self.scale(), fixed, &sent_tokens);
         }

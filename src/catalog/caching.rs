@@ -77,7 +77,11 @@ mod tests {
             let caches = prompt_caching(entry.id, "us-east-1").is_some();
             let priced = entry.pricing.cache_read_per_million.is_some();
             // A model priced for cache reads but missing here would never get a cache point.
-            assert!(!priced || caches || entry.id.contains("claude-3-haiku"), "{}: priced {priced}, caches {caches}", entry.id);
+            assert!(
+                !priced || caches || entry.id.contains("claude-3-haiku"),
+                "{}: priced {priced}, caches {caches}",
+                entry.id
+            );
         }
     }
 }

@@ -118,8 +118,12 @@ mod tests {
     fn the_view_replaces_compacted_messages_with_the_summary() {
         let history = vec![
             message(json!({"role": "user", "content": [{"text": "a"}]})),
-            message(json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "x", "input": {}}}]})),
-            message(json!({"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"text": "r"}]}}]})),
+            message(
+                json!({"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "x", "input": {}}}]}),
+            ),
+            message(
+                json!({"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"text": "r"}]}}]}),
+            ),
             message(json!({"role": "assistant", "content": [{"text": "b"}]})),
             message(json!({"role": "user", "content": [{"text": "c"}]})),
         ];

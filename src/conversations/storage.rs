@@ -390,9 +390,10 @@ impl Storage {
     pub fn append_compaction(&self, id: &ConversationId, record: &CompactionRecord) -> HostResult<()> {
         let path = self.journal_path(id);
         let record = frame(&serde_json::to_vec(record).expect("a compaction record serializes"));
-        let mut file = no_follow().append(true).open(&path).map_err(|error| {
-            self.error(format!("cannot open {} to record a compaction: {error}", path.display()))
-        })?;
+        let mut file = no_follow()
+            .append(true)
+            .open(&path)
+            .map_err(|error| self.error(format!("cannot open {} to record a compaction: {error}", path.display())))?;
         let before = file
             .metadata()
             .map(|m| m.len())

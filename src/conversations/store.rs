@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use super::conversation::{Conversation, ConversationSettings};
 use super::context::{Compaction, LastCall};
+use super::conversation::{Conversation, ConversationSettings};
 use super::storage::{CompactionRecord, Storage, TurnRecord};
 use crate::error::{HostError, HostResult};
 pub use crate::protocol::ConversationId;

@@ -17,6 +17,7 @@ use super::agent::{
     ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolUnregisterParams, ToolUnregisterResult, TurnResult,
     UsageGetResult,
 };
+use super::context::ConversationCompactedParams;
 use super::lifecycle::{CancelParams, InitializeParams};
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
@@ -31,7 +32,6 @@ use super::shapes::{
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
 use super::warnings::InitializeResultWithWarnings;
-use super::context::ConversationCompactedParams;
 
 /// Who sends the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -128,8 +128,8 @@ fn summarize_replaces_the_oldest_turns_with_the_models_summary_and_says_so_befor
     let id = emulated.create(json!({"modelId": "sonnet", "maxContextTokens": 600}));
     let mut found = None;
     for n in 0..10 {
-        let (notifications, response) =
-            emulated.exchange("conversation/send", json!({"conversationId": id, "content": words(80, &format!("t{n}x"))}));
+        let (notifications, response) = emulated
+            .exchange("conversation/send", json!({"conversationId": id, "content": words(80, &format!("t{n}x"))}));
         let result = response.get("result").cloned().unwrap_or_else(|| panic!("turn {n} failed: {response}"));
         let compacted_at = notifications.iter().position(|n| n["method"] == "conversation/compacted");
         if let Some(at) = compacted_at {
@@ -162,7 +162,10 @@ fn summarize_replaces_the_oldest_turns_with_the_models_summary_and_says_so_befor
     let journal = emulated.journal_of("Converse");
     let summary_call = journal.last().expect("the summary call");
     let transcript = summary_call["body"]["messages"][0]["content"][0]["text"].as_str().unwrap();
-    assert!(transcript.contains("t0x0") && transcript.contains("user:") && transcript.contains("assistant:"), "{transcript}");
+    assert!(
+        transcript.contains("t0x0") && transcript.contains("user:") && transcript.contains("assistant:"),
+        "{transcript}"
+    );
     assert!(summary_call["body"]["system"][0]["text"].as_str().unwrap().contains("summaries"));
     let streams = emulated.journal_of("ConverseStream");
     let call = streams.last().unwrap();
@@ -263,7 +266,11 @@ fn bad_option_values_are_refused_naming_the_field() {
         (json!({"promptCaching": "on"}), "promptCaching", "unknown variant"),
         (json!({"contextStrategy": "drop"}), "contextStrategy", "unknown variant"),
         (json!({"maxContextTokens": 10}), "maxContextTokens", "from 256 to 10000000"),
-        (json!({"modelId": "sonnet", "maxContextTokens": 300_000}), "maxContextTokens", "context window of `sonnet` (200000 tokens)"),
+        (
+            json!({"modelId": "sonnet", "maxContextTokens": 300_000}),
+            "maxContextTokens",
+            "context window of `sonnet` (200000 tokens)",
+        ),
         (json!({"summaryModelId": " "}), "summaryModelId", "is empty"),
     ];
     for (params, path, says) in cases {
@@ -279,7 +286,8 @@ fn bad_option_values_are_refused_naming_the_field() {
     emulated.host.finish();
 
     let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
-    let response = host.call("initialize", json!({"initializationOptions": {"promptCaching": "yes", "contextStrategy": 3}}));
+    let response =
+        host.call("initialize", json!({"initializationOptions": {"promptCaching": "yes", "contextStrategy": 3}}));
     let errors = response["error"]["data"]["errors"].as_array().unwrap_or_else(|| panic!("{response}")).clone();
     let paths: Vec<&str> = errors.iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert!(paths.contains(&"initializationOptions.promptCaching"), "{response}");

@@ -111,11 +111,15 @@ fn auto_places_cache_points_and_the_next_turns_read_them_at_the_cache_price() {
         assert!((cost - expected).abs() < 1e-9, "costUsd {cost} != {expected}: {turn}");
     }
     let cumulative = &third["cumulativeUsage"];
-    let sum = |member: &str| [&first, &second, &third].iter().map(|t| t["usage"][member].as_u64().unwrap()).sum::<u64>();
+    let sum =
+        |member: &str| [&first, &second, &third].iter().map(|t| t["usage"][member].as_u64().unwrap()).sum::<u64>();
     assert_eq!(cumulative["cacheReadInputTokens"].as_u64().unwrap(), sum("cacheReadInputTokens"));
     assert_eq!(cumulative["cacheWriteInputTokens"].as_u64().unwrap(), sum("cacheWriteInputTokens"));
     let usage = emulated.host.call("usage/get", json!({}));
-    assert_eq!(usage["result"]["total"]["usage"]["cacheReadInputTokens"].as_u64().unwrap(), sum("cacheReadInputTokens"));
+    assert_eq!(
+        usage["result"]["total"]["usage"]["cacheReadInputTokens"].as_u64().unwrap(),
+        sum("cacheReadInputTokens")
+    );
     assert!(third["metrics"]["contextUs"].as_u64().is_some(), "{third}");
 
     // The history keeps no cache point: they are placed per call.
@@ -153,14 +157,17 @@ fn none_below_the_minimum_none_for_a_model_without_caching_and_none_beside_the_c
     send(&mut emulated, &short, &words(200, "a"));
     send(&mut emulated, &short, &words(200, "b"));
     // Claude 3 Haiku has no prompt caching: Bedrock would refuse a cache point (AccessDeniedException).
-    let uncached = emulated.create(json!({"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "system": words(3_000, "s")}));
+    let uncached =
+        emulated.create(json!({"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "system": words(3_000, "s")}));
     send(&mut emulated, &uncached, &words(2_000, "a"));
     send(&mut emulated, &uncached, &words(2_000, "b"));
     // Claude Haiku 4.5 needs 4,096 tokens: 1,500 are not enough.
     let haiku = emulated.create(json!({"modelId": "haiku", "system": words(1_500, "s")}));
     send(&mut emulated, &haiku, "hello");
     // A client that places its own cache point manages its cache: the host adds none.
-    let own = emulated.create(json!({"modelId": SONNET, "system": [{"text": words(1_500, "s")}, {"cachePoint": {"type": "default"}}]}));
+    let own = emulated.create(
+        json!({"modelId": SONNET, "system": [{"text": words(1_500, "s")}, {"cachePoint": {"type": "default"}}]}),
+    );
     let (_, response) = emulated.exchange(
         "conversation/send",
         json!({"conversationId": own, "content": [{"text": words(1_200, "a")}, {"cachePoint": {"type": "default"}}]}),

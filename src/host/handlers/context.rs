@@ -10,9 +10,7 @@ use crate::conversations::store::TurnPermit;
 use crate::error::{FieldError, HostError, HostResult};
 use crate::host::Session;
 use crate::protocol::shapes::InferenceConfiguration;
-use crate::protocol::{
-    ContextStrategy, MAX_CONTEXT_TOKENS, MIN_CONTEXT_TOKENS, PromptCachingMode,
-};
+use crate::protocol::{ContextStrategy, MAX_CONTEXT_TOKENS, MIN_CONTEXT_TOKENS, PromptCachingMode};
 
 /// The context settings `conversation/create` asked for, each checked (every bad one named).
 pub fn settings(
@@ -39,7 +37,9 @@ pub fn settings(
         } else if let Some(window) = window.filter(|&window| window > 0 && max > window) {
             errors.push(FieldError::new(
                 "maxContextTokens",
-                format!("{max} is more than the context window of `{model_id}` ({window} tokens); give at most {window}"),
+                format!(
+                    "{max} is more than the context window of `{model_id}` ({window} tokens); give at most {window}"
+                ),
             ));
         }
     }
@@ -55,12 +55,7 @@ pub fn settings(
         let summary = errors.iter().map(|error| format!("`{}`: {}", error.path, error.message)).collect::<Vec<_>>();
         return Err(HostError::InvalidParams { summary: summary.join("; "), errors });
     }
-    Ok(ContextSettings {
-        prompt_caching,
-        max_context_tokens,
-        context_strategy,
-        summary_model_id,
-    })
+    Ok(ContextSettings { prompt_caching, max_context_tokens, context_strategy, summary_model_id })
 }
 
 /// The context management of one turn of `conversation` on `model_id` (as sent to Bedrock).

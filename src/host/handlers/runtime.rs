@@ -60,8 +60,16 @@ fn pricing(entry: &ModelEntry) -> Pricing {
         output_per_million: entry.pricing.output_per_million,
         currency: "USD".to_string(),
         as_of: PRICES_AS_OF.to_string(),
-        cache_read_per_million: entry.pricing.cache_read_per_million.filter(|_| caches).map(crate::catalog::usage::round_usd),
-        cache_write_per_million: entry.pricing.cache_write_per_million.filter(|_| caches).map(crate::catalog::usage::round_usd),
+        cache_read_per_million: entry
+            .pricing
+            .cache_read_per_million
+            .filter(|_| caches)
+            .map(crate::catalog::usage::round_usd),
+        cache_write_per_million: entry
+            .pricing
+            .cache_write_per_million
+            .filter(|_| caches)
+            .map(crate::catalog::usage::round_usd),
     }
 }
 
