@@ -821,6 +821,43 @@ mod tests {
     }
 
     #[test]
+    fn a_compaction_record_survives_reopening_and_old_settings_still_load() {
+        use crate::conversations::context::Compaction;
+        use crate::protocol::ContextStrategy;
+        let dir = tempfile::tempdir().unwrap();
+        let (storage, _) = open(dir.path());
+        let conversation = conversation();
+        storage.create(&conversation).unwrap();
+        storage.append_turn(&conversation.id, &numbered_turn(0)).unwrap();
+        let summary =
+            message(json!({"role": "user", "content": [{"text": "Summary of the earlier conversation: rain."}]}));
+        let compaction = Compaction {
+            strategy: ContextStrategy::Summarize,
+            compacted_messages: 4,
+            summary: Some(summary.clone()),
+            at: "2026-12-03T22:00:00Z".into(),
+        };
+        storage.append_compaction(&conversation.id, &CompactionRecord { compaction }).unwrap();
+        storage.append_turn(&conversation.id, &numbered_turn(1)).unwrap();
+        drop(storage);
+        let (_, loaded) = open(dir.path());
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let back = &loaded.conversations[0];
+        assert_eq!(back.messages.len(), 8, "every original message is kept");
+        assert_eq!(back.turns, 2);
+        assert_eq!(back.context.compacted_messages, 4);
+        assert_eq!(back.context.summary, Some(summary));
+        assert_eq!(back.context.compactions, 1);
+        assert_eq!(back.context.view(&back.messages).len(), 2 + 4);
+
+        // A header written before the context settings existed loads with the defaults.
+        let mut header = serde_json::to_value(Header::of(&conversation)).unwrap();
+        header["settings"].as_object_mut().unwrap().remove("context");
+        let old: Header = serde_json::from_value(header).unwrap();
+        assert_eq!(old.into_conversation().unwrap().settings.context, Default::default());
+    }
+
+    #[test]
     fn a_run_of_zeros_is_damage_not_empty_records() {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(frame(b"{}"));
