@@ -4,7 +4,9 @@
 //!
 //! The estimate of a call's input is the last call's usage plus the new content: the host's own
 //! estimate (about four bytes a token, [`super::cache_points`]) scaled by what the last call of the
-//! conversation showed (the tokens Bedrock counted over the host's estimate of that call).
+//! conversation showed (the tokens Bedrock counted over the host's estimate of that call). With no
+//! call to go by (a new process, or just after a compaction) and an estimate past
+//! [`COUNT_TOKENS_SHARE`] of the limit, CountTokens counts the call first where the model offers it.
 //!
 //! When the estimate exceeds `maxContextTokens`, `summarize` has the model summarise the oldest
 //! turns and sends the summary in their place, `truncate` drops the oldest whole turns, and `fail`
@@ -27,12 +29,15 @@ use crate::conversations::conversation::rfc3339;
 use crate::conversations::store::{ConversationStore, TurnPermit};
 use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
-    ContentBlock, ConversationRole, ConverseOutput, ConverseRequest, InferenceConfiguration, Message,
-    SystemContentBlock, TokenUsage, ToolResultContentBlock,
+    ContentBlock, ConversationRole, ConverseOutput, ConverseRequest, ConverseTokensRequest, CountTokensInput,
+    InferenceConfiguration, Message, SystemContentBlock, TokenUsage, ToolResultContentBlock,
 };
 use crate::protocol::{ContextStrategy, ConversationCompactedParams, method};
 use crate::sdk::{BedrockGateway, CallOptions};
 
+/// Above this share of `maxContextTokens`, a call with no earlier usage to go by is counted with
+/// CountTokens first.
+pub const COUNT_TOKENS_SHARE: f64 = 0.8;
 /// The share of `maxContextTokens` a compaction cuts the call down to.
 pub const TARGET_SHARE: f64 = 0.6;
 /// The most tokens a summary may take (and at most an eighth of `maxContextTokens`).
@@ -119,7 +124,7 @@ impl<'a> ContextWindow<'a> {
         ledger: &UsageLedger,
         notifier: &Notifier,
     ) -> HostResult<Prepared> {
-        let started = Instant::now();
+        let mut started = Instant::now();
         let mut prepared = Prepared::default();
         let fixed = tools_tokens(request) + request.system.as_deref().map_or(0, system_tokens);
         let tokens: Vec<u64> = messages.iter().map(message_tokens).collect();
@@ -131,9 +136,31 @@ impl<'a> ContextWindow<'a> {
                 .map_or(0, |summary| message_tokens(summary) + SUMMARY_ACKNOWLEDGEMENT.len().div_ceil(4) as u64);
             fixed + summary + tokens[start..].iter().sum::<u64>()
         };
+        let mut estimate = view_tokens(&self.state);
+        if let Some(limit) = self.max_context_tokens
+            && self.state.last_call.is_none()
+            && estimate as f64 > limit as f64 * COUNT_TOKENS_SHARE
+        {
+            // No call's usage to go by (a new process, or just after a compaction) and close to the
+            // limit: CountTokens, where the model offers it, gives the exact count.
+            self.spent += started.elapsed();
+            let input = CountTokensInput::Converse(ConverseTokensRequest {
+                messages: Some(self.state.view(&messages)),
+                system: request.system.clone(),
+                tool_config: request.tool_config.clone(),
+                additional_model_request_fields: request.additional_model_request_fields.clone(),
+            });
+            let base_model = crate::catalog::base_model_id(&request.model_id, &self.region);
+            match gateway.count_tokens(&base_model, &input, &CallOptions::default()).await {
+                Ok(counted) => {
+                    self.state.last_call = Some(LastCall { estimated: estimate, actual: u64::from(counted) });
+                }
+                Err(error) => tracing::debug!(%error, "CountTokens not offered; the host's estimate stands"),
+            }
+            started = Instant::now();
+        }
         let scale = self.scale();
         let scaled = |tokens: u64| (tokens as f64 * scale).ceil() as u64;
-        let mut estimate = view_tokens(&self.state);
         if let Some(limit) = self.max_context_tokens
             && scaled(estimate) > limit
         {

@@ -304,3 +304,18 @@ fn bad_option_values_are_refused_naming_the_field() {
         assert!(stderr.contains(flag) && stderr.contains("possible values"), "{stderr}");
     }
 }
+
+#[test]
+fn with_no_usage_to_go_by_a_call_near_the_limit_is_counted_with_count_tokens_first() {
+    // 900 one-token words, about 1,100 tokens by the host's four-bytes-a-token estimate: over a limit
+    // of 1,000 by the estimate, under it by the model's count.
+    let mut emulated = Emulated::start(Some(json!({})), json!({}));
+    let id = emulated.create(json!({"modelId": "sonnet", "maxContextTokens": 1_000, "contextStrategy": "fail"}));
+    let (_, response) =
+        emulated.exchange("conversation/send", json!({"conversationId": id, "content": words(900, "w")}));
+    assert!(response.get("result").is_some(), "counted, the call fits: {response}");
+    let counts = emulated.journal_of("CountTokens");
+    assert_eq!(counts.len(), 1, "one CountTokens before the call");
+    assert_eq!(emulated.journal_of("ConverseStream").len(), 1);
+    emulated.host.finish();
+}
