@@ -177,6 +177,10 @@ fn summarize_replaces_the_oldest_turns_with_the_models_summary_and_says_so_befor
     assert_eq!(history.len(), 2 * (n + 1), "every original message is kept");
     assert_eq!(sent[2], history[removed as usize], "the first turn kept follows the summary");
     assert_eq!(got["result"]["context"]["summary"]["content"][0]["text"], summary_text);
+    // countTokens counts what the next turn sends: the compacted view, not the whole history.
+    let counted = emulated.host.call("conversation/countTokens", json!({"conversationId": id}));
+    let counted = counted["result"]["inputTokens"].as_u64().unwrap_or_else(|| panic!("{counted}"));
+    assert!(counted < 600, "the view fits the limit the history exceeds: {counted}");
     // usage/get counts the summary call.
     let usage = emulated.host.call("usage/get", json!({}));
     assert_eq!(usage["result"]["total"]["calls"].as_u64().unwrap(), (n + 2) as u64, "{usage}");

@@ -322,8 +322,10 @@ pub async fn conversation_count_tokens(
     };
     let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
     let request = base_request(session, &conversation, &model_id, &new_messages, None)?;
+    // What the model is sent: after a compaction, the summary and the messages not compacted.
+    let messages = request.messages.map(|messages| conversation.context.view(&messages));
     let input = CountTokensInput::Converse(ConverseTokensRequest {
-        messages: request.messages,
+        messages,
         system: request.system,
         tool_config: conversation_tools(session, &conversation, &new_messages)?,
         additional_model_request_fields: request.additional_model_request_fields,
