@@ -15,6 +15,8 @@
 //! 2. A 200-turn conversation with tools under `maxContextTokens: 3000`, with `truncate` and with
 //!    `summarize`: failures, compactions, and whether every request the emulator received kept every
 //!    toolUse with its toolResult (read from the emulator's journal).
+//!
+//! `BENCH_CONTEXT_TRACE=1` prints each turn's host time of part 1 to stderr.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -221,6 +223,9 @@ fn coding_conversation(binary: &PathBuf, caching: &str) -> anyhow::Result<Coding
         run.calls += iterations;
         let us = result["metrics"]["contextUs"].as_u64().context("metrics.contextUs")? as f64;
         run.context_us.push(us / iterations as f64);
+        if std::env::var_os("BENCH_CONTEXT_TRACE").is_some() {
+            eprintln!("{caching} turn {turn}: {us} µs over {iterations} calls");
+        }
     }
     run.wall_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok(run)
