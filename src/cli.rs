@@ -97,6 +97,14 @@ pub struct CommonArgs {
     #[arg(long, global = true, env = "BEDROCK_HOST_MAX_TOOL_ITERATIONS", value_parser = max_tool_iterations)]
     pub max_tool_iterations: Option<u32>,
 
+    /// Whether the host places prompt-cache points in conversations' calls (auto: for models that offer prompt caching); a conversation may set its own.
+    #[arg(long, global = true, env = "BEDROCK_HOST_PROMPT_CACHING", value_enum)]
+    pub prompt_caching: Option<crate::protocol::PromptCachingMode>,
+
+    /// What a conversation does when a call would exceed its maxContextTokens; a conversation may set its own.
+    #[arg(long, global = true, env = "BEDROCK_HOST_CONTEXT_STRATEGY", value_enum)]
+    pub context_strategy: Option<crate::protocol::ContextStrategy>,
+
     /// Log file (rotated daily). Default: bedrock-host.log under the user's state directory.
     #[arg(long, global = true, env = "BEDROCK_HOST_LOG_FILE")]
     pub log_file: Option<PathBuf>,
@@ -165,6 +173,8 @@ impl CommonArgs {
             max_conversations: self.max_conversations,
             max_messages_per_conversation: self.max_messages_per_conversation,
             inline_completion: None,
+            prompt_caching: self.prompt_caching,
+            context_strategy: self.context_strategy,
         }
     }
 }

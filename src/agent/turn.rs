@@ -284,8 +284,11 @@ pub async fn run_loop(
     settings: &LoopSettings,
     notifier: &Notifier,
     progress: &SharedProgress,
+    mut context: Option<&mut crate::agent::context_window::ContextWindow<'_>>,
 ) -> HostResult<LoopOutcome> {
     let history = base.messages.clone().unwrap_or_default();
+    // The new user message: the newest place a compaction may cut before.
+    let turn_start = history.len().saturating_sub(1);
     let mut outcome = LoopOutcome {
         stop_reason: String::new(),
         messages: Vec::new(),
@@ -301,6 +304,15 @@ pub async fn run_loop(
         let mut request = base.clone();
         request.messages = Some(history.iter().chain(outcome.messages.iter()).cloned().collect());
         request.tool_config = tools()?;
+        if let Some(context) = context.as_deref_mut() {
+            // The context window (compaction) and prompt caching: docs/protocol.md "Prompt caching and the context window".
+            let messages = request.messages.take().unwrap_or_default();
+            let prepared = context.prepare(&mut request, messages, turn_start, gateway, ledger, notifier).await?;
+            if let Some(usage) = &prepared.summary_usage {
+                add_usage(&mut outcome.usage, usage);
+                outcome.cost_usd = add_cost(outcome.cost_usd, prepared.summary_cost_usd);
+            }
+        }
         let call =
             call_model(gateway, &settings.model_id, &request, settings.stream, outcome.iterations, notifier, progress)
                 .await?;
@@ -308,6 +320,9 @@ pub async fn run_loop(
             outcome.first_token_ms = call.first_token_ms;
         }
         let AssembledResponse { response, invalid_tool_inputs } = call.assembled;
+        if let Some(context) = context.as_deref_mut() {
+            context.observe(&response.usage);
+        }
         let call_cost = cost_usd(&settings.model_id, &settings.region, &response.usage);
         ledger.record(&settings.model_id, &response.usage, call_cost);
         add_usage(&mut outcome.usage, &response.usage);

@@ -161,6 +161,14 @@ pub struct HostOptions {
     /// The LSP face's completion and code-action options (docs/lsp.md "Options"); `initializationOptions` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline_completion: Option<super::lsp::InlineCompletionOptions>,
+    /// `auto` (default): for a model that offers prompt caching, the host places cache points in each
+    /// conversation's calls; `off`: it places none. A conversation may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_caching: Option<super::context::PromptCachingMode>,
+    /// What a conversation does when a call would exceed its `maxContextTokens`: `summarize` (default),
+    /// `truncate` or `fail`. A conversation may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_strategy: Option<super::context::ContextStrategy>,
 }
 
 impl HostOptions {
@@ -184,6 +192,8 @@ impl HostOptions {
             max_conversations: self.max_conversations.or(lower.max_conversations),
             max_messages_per_conversation: self.max_messages_per_conversation.or(lower.max_messages_per_conversation),
             inline_completion: self.inline_completion.or(lower.inline_completion),
+            prompt_caching: self.prompt_caching.or(lower.prompt_caching),
+            context_strategy: self.context_strategy.or(lower.context_strategy),
         }
     }
 

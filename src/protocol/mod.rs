@@ -8,6 +8,7 @@
 //! vocabulary, Bedrock Converse's.
 
 pub mod agent;
+pub mod context;
 pub mod lifecycle;
 pub mod lsp;
 pub mod methods;
@@ -19,6 +20,7 @@ mod table;
 pub mod warnings;
 
 pub use agent::*;
+pub use context::*;
 pub use lifecycle::*;
 pub use methods::*;
 pub use notifications::*;

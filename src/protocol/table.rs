@@ -17,6 +17,7 @@ use super::agent::{
     ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolUnregisterParams, ToolUnregisterResult, TurnResult,
     UsageGetResult,
 };
+use super::context::ConversationCompactedParams;
 use super::lifecycle::{CancelParams, InitializeParams};
 use super::lsp::{
     ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, CodeActionOrCommand, CodeActionParams, CompletionList,
@@ -177,6 +178,7 @@ protocol! {
     request ClientToHost ExecuteCommand EXECUTE_COMMAND = "workspace/executeCommand" (ExecuteCommandParams) -> ExecuteCommandResult;
     request HostToClient ApplyEdit APPLY_EDIT = "workspace/applyEdit" (ApplyWorkspaceEditParams) -> ApplyWorkspaceEditResult;
     notification HostToClient ShowMessage SHOW_MESSAGE = "window/showMessage" (ShowMessageParams);
+    notification HostToClient ConversationCompacted CONVERSATION_COMPACTED = "conversation/compacted" (ConversationCompactedParams);
 }
 
 /// The table entry of `name`, if it is a protocol method or notification.

@@ -20,12 +20,14 @@ mod stdio_lifecycle;
 // Methods over the real binary against its emulator.
 mod host_bedrock_ops;
 mod host_bedrock_ops_async;
+mod host_context_window;
 mod host_conversation;
 mod host_conversation_ask;
 mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
 mod host_options;
+mod host_prompt_caching;
 mod host_reliability;
 mod host_security;
 mod host_storage;

@@ -6,6 +6,7 @@
 //! `initialize` and `shutdown` change the lifecycle and are served by the
 //! dispatcher itself (see [`lifecycle`]).
 
+mod context;
 mod conversation;
 pub mod lifecycle;
 mod lsp;
