@@ -59,7 +59,8 @@ pub fn wait_status(host: &mut Host, server: &str, state: &str) -> Vec<String> {
 
 /// Sends `use TOOL` in `conversation`; the toolResult of the turn.
 pub fn tool_result_of(host: &mut Host, conversation: &Value, tool: &str) -> Value {
-    let response = host.call("conversation/send", json!({"conversationId": conversation, "content": format!("use {tool}")}));
+    let response =
+        host.call("conversation/send", json!({"conversationId": conversation, "content": format!("use {tool}")}));
     let result = response.get("result").unwrap_or_else(|| panic!("turn failed: {response}"));
     result["messages"][1]["content"][0]["toolResult"].clone()
 }
@@ -106,8 +107,10 @@ fn stdio_server_tools_are_listed_offered_called_and_converted() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("record.jsonl");
     let tools = ["echo", "picture", "embedded", "link", "stats", "fail", "reject"];
-    let mut script_tools: Vec<(String, Value)> =
-        tools.iter().map(|t| (format!("ks__{t}"), if *t == "echo" { json!({"text": "hi"}) } else { json!({}) })).collect();
+    let mut script_tools: Vec<(String, Value)> = tools
+        .iter()
+        .map(|t| (format!("ks__{t}"), if *t == "echo" { json!({"text": "hi"}) } else { json!({}) }))
+        .collect();
     script_tools.push((dotted_name(), json!({})));
     let mut host = HostBuilder::new(Framing::Ndjson)
         .emulator(Some(&calls(&script_tools.iter().map(|(n, i)| (n.as_str(), i.clone())).collect::<Vec<_>>())))
@@ -216,7 +219,8 @@ fn http_server_runs_tools_and_a_cancelled_turn_sends_notifications_cancelled() {
     let servers = ok(&mut host, "mcp/list", json!({}))["servers"].clone();
     assert_eq!(servers[0]["transport"], "http");
 
-    let conversation = ok(&mut host, "conversation/create", json!({"tools": ["web__echo", "web__slow"]}))["conversationId"].clone();
+    let conversation =
+        ok(&mut host, "conversation/create", json!({"tools": ["web__echo", "web__slow"]}))["conversationId"].clone();
     let echo = tool_result_of(&mut host, &conversation, "web__echo");
     // The SDK adds a `str` result as structuredContent too: text, then json.
     assert_eq!(echo["content"], json!([{"text": "echo: over http"}, {"json": {"result": "echo: over http"}}]));
@@ -237,13 +241,29 @@ fn list_changed_relists_and_a_dead_server_restarts_answering_errors_meanwhile() 
     let Some(python) = python_with_mcp() else { return };
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("record.jsonl");
-    let script = calls(&[("ks__grow", json!({})), ("ks__extra", json!({})), ("ks__die", json!({})), ("ks__echo", json!({"text": "again"}))]);
-    let mut host = HostBuilder::new(Framing::Ndjson).emulator(Some(&script)).env("MCP_RECORD", record.display().to_string()).spawn();
-    let init = host.call("initialize", json!({"initializationOptions": {"mcpServers": {"ks": {"command": python, "args": [kitchen_sink()]}}}}));
+    let script = calls(&[
+        ("ks__grow", json!({})),
+        ("ks__extra", json!({})),
+        ("ks__die", json!({})),
+        ("ks__echo", json!({"text": "again"})),
+    ]);
+    let mut host = HostBuilder::new(Framing::Ndjson)
+        .emulator(Some(&script))
+        .env("MCP_RECORD", record.display().to_string())
+        .spawn();
+    let init = host.call(
+        "initialize",
+        json!({"initializationOptions": {"mcpServers": {"ks": {"command": python, "args": [kitchen_sink()]}}}}),
+    );
     assert!(init.get("result").is_some(), "{init}");
     wait_status(&mut host, "ks", "ready");
     let names = |host: &mut Host| -> Vec<String> {
-        ok(host, "tool/list", json!({}))["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect()
+        ok(host, "tool/list", json!({}))["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
     };
     assert!(!names(&mut host).contains(&"ks__extra".to_string()));
     let conversation = ok(&mut host, "conversation/create", json!({"tools": "all"}))["conversationId"].clone();
@@ -319,9 +339,12 @@ fn stdio_servers_end_with_the_host_on_stdin_eof_and_on_sigterm() {
     for how in ["eof", "sigterm"] {
         let dir = tempfile::tempdir().unwrap();
         let record = dir.path().join("record.jsonl");
-        let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).env("MCP_RECORD", record.display().to_string()).spawn();
+        let mut host =
+            HostBuilder::new(Framing::Ndjson).emulator(None).env("MCP_RECORD", record.display().to_string()).spawn();
         let servers = json!({"a": {"command": python, "args": [kitchen_sink()]}, "b": {"command": python, "args": [kitchen_sink()]}});
-        assert!(host.call("initialize", json!({"initializationOptions": {"mcpServers": servers}})).get("result").is_some());
+        assert!(
+            host.call("initialize", json!({"initializationOptions": {"mcpServers": servers}})).get("result").is_some()
+        );
         let mut ready = 0;
         while ready < 2 {
             let message = host.recv();
@@ -329,7 +352,11 @@ fn stdio_servers_end_with_the_host_on_stdin_eof_and_on_sigterm() {
                 ready += 1;
             }
         }
-        let pids: Vec<u64> = record_events(&record).iter().filter(|e| e["event"] == "start").map(|e| e["pid"].as_u64().unwrap()).collect();
+        let pids: Vec<u64> = record_events(&record)
+            .iter()
+            .filter(|e| e["event"] == "start")
+            .map(|e| e["pid"].as_u64().unwrap())
+            .collect();
         assert_eq!(pids.len(), 2);
         assert!(pids.iter().all(|pid| process_alive(*pid)));
         match how {
