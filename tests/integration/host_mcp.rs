@@ -245,6 +245,7 @@ fn list_changed_relists_and_a_dead_server_restarts_answering_errors_meanwhile() 
         ("ks__grow", json!({})),
         ("ks__extra", json!({})),
         ("ks__die", json!({})),
+        ("ks__slow", json!({})),
         ("ks__echo", json!({"text": "again"})),
     ]);
     let mut host = HostBuilder::new(Framing::Ndjson)
@@ -253,7 +254,7 @@ fn list_changed_relists_and_a_dead_server_restarts_answering_errors_meanwhile() 
         .spawn();
     let init = host.call(
         "initialize",
-        json!({"initializationOptions": {"mcpServers": {"ks": {"command": python, "args": [kitchen_sink()]}}}}),
+        json!({"initializationOptions": {"toolCallTimeoutMs": 2000, "mcpServers": {"ks": {"command": python, "args": [kitchen_sink()]}}}}),
     );
     assert!(init.get("result").is_some(), "{init}");
     wait_status(&mut host, "ks", "ready");
@@ -284,11 +285,19 @@ fn list_changed_relists_and_a_dead_server_restarts_answering_errors_meanwhile() 
     assert_eq!(again["content"][0]["text"], "echo: again", "{again}");
     let starts = record_events(&record).iter().filter(|e| e["event"] == "start").count();
     assert_eq!(starts, 2);
+
+    // A call that outlives toolCallTimeoutMs is an error toolResult, and the server is told to stop.
+    let slow = tool_result_of(&mut host, &conversation, "ks__slow");
+    assert_eq!(slow["status"], "error", "{slow}");
+    assert!(slow["content"][0]["text"].as_str().unwrap().contains("2000 ms"), "{slow}");
+    eventually("the timed-out call is cancelled on the server", || {
+        record_events(&record).iter().any(|e| e["event"] == "cancelled" && e["tool"] == "slow")
+    });
     host.finish();
 }
 
 #[test]
-fn bad_configurations_are_named_field_by_field() {
+fn bad_configurations_are_named_and_a_server_that_cannot_start_fails_and_retries() {
     let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
     let response = host.call(
         "initialize",
@@ -312,6 +321,16 @@ fn bad_configurations_are_named_field_by_field() {
     let response = host.call("initialize", json!({"initializationOptions": {"mcpServers": {"a": {"comand": "x"}}}}));
     assert_eq!(response["error"]["code"], -32602, "{response}");
     assert_eq!(response["error"]["data"]["errors"][0]["path"], "initializationOptions.mcpServers.a.comand");
+    drop(host);
+
+    // A server that cannot start is `failed` with the reason, and is tried again.
+    let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
+    let ghost = json!({"ghost": {"command": "/nonexistent/mcp-server"}});
+    assert!(host.call("initialize", json!({"initializationOptions": {"mcpServers": ghost}})).get("result").is_some());
+    assert_eq!(wait_status(&mut host, "ghost", "failed"), ["starting", "failed"]);
+    assert_eq!(wait_status(&mut host, "ghost", "starting"), ["starting"], "restarted after the backoff");
+    let servers = ok(&mut host, "mcp/list", json!({}))["servers"].clone();
+    assert!(servers[0]["error"].as_str().unwrap().contains("cannot start `/nonexistent/mcp-server`"), "{servers}");
     drop(host);
 
     let dir = tempfile::tempdir().unwrap();
