@@ -174,6 +174,7 @@ fn stdio_server_tools_are_listed_offered_called_and_converted() {
         .map(|e| e["tool"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(called, ["echo", "picture", "embedded", "link", "stats", "fail", "reject", "dotted.name"]);
+    assert!(host.log_text().contains("kitchen-sink starting (stdio)"), "the server's stderr goes to the host's log");
     let rest = host.finish();
     assert!(!rest.iter().any(|m| m["method"] == "tool/call"), "MCP tools never go to the client as tool/call");
 }
@@ -389,4 +390,27 @@ fn stdio_servers_end_with_the_host_on_stdin_eof_and_on_sigterm() {
         assert!(code.is_some(), "{how}: the host exited by itself");
         eventually(&format!("{how}: no MCP server outlives the host"), || pids.iter().all(|pid| !process_alive(*pid)));
     }
+}
+
+#[test]
+fn tool_register_keeps_mcp_tool_fields_and_refuses_source() {
+    let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
+    assert!(host.call("initialize", json!({})).get("result").is_some());
+    let tool = json!({
+        "name": "get_weather",
+        "title": "Weather",
+        "description": "Current weather",
+        "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "outputSchema": {"type": "object", "properties": {"celsius": {"type": "number"}}},
+        "annotations": {"readOnlyHint": true}
+    });
+    assert_eq!(ok(&mut host, "tool/register", json!({"tools": [tool]})), json!({"registered": ["get_weather"]}));
+    assert_eq!(ok(&mut host, "tool/list", json!({})), json!({"tools": [tool]}), "kept and listed as given");
+    let response = host.call(
+        "tool/register",
+        json!({"tools": [{"name": "x", "inputSchema": {"type": "object"}, "source": {"mcp": "files"}}]}),
+    );
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    assert_eq!(response["error"]["data"]["errors"][0]["path"], "tools[0].source");
+    assert_eq!(ok(&mut host, "mcp/list", json!({})), json!({"servers": []}));
 }
