@@ -32,6 +32,7 @@ mod host;
 mod logging;
 mod lsp;
 mod mcp_server;
+mod mcp;
 pub mod protocol;
 mod schema;
 pub mod sdk;

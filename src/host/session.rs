@@ -30,7 +30,7 @@ pub struct Session {
     /// Where Bedrock calls go.
     pub backend: BedrockBackend,
     pub conversations: ConversationStore,
-    pub tools: ToolRegistry,
+    pub tools: std::sync::Arc<ToolRegistry>,
     pub usage: UsageLedger,
     /// Identical stateless non-streaming `bedrock/converse` calls, when enabled.
     pub response_cache: Option<ResponseCache>,
@@ -39,6 +39,10 @@ pub struct Session {
     pub shutdown: CancellationToken,
     /// The LSP face's documents and options (docs/lsp.md).
     pub lsp: crate::lsp::LspState,
+    /// MCP servers to start once `initialize` is answered (checked; docs/mcp.md).
+    pub mcp_specs: Vec<crate::mcp::McpServerSpec>,
+    /// The running MCP servers (set right after `initialize` is answered).
+    pub mcp: std::sync::OnceLock<crate::mcp::McpServers>,
 }
 
 impl Session {

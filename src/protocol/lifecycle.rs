@@ -169,6 +169,11 @@ pub struct HostOptions {
     /// `truncate` or `fail`. A conversation may set its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_strategy: Option<super::context::ContextStrategy>,
+    /// MCP servers whose tools the host offers and runs itself (docs/mcp.md): `.mcp.json`'s `mcpServers`
+    /// map, name → `{command, args, env, cwd}` or `{type: "http", url, headers}`; `${VAR}` expands from the
+    /// host's environment. Replaces `--mcp-config`'s servers when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_servers: Option<std::collections::BTreeMap<String, super::mcp::McpServerConfig>>,
 }
 
 impl HostOptions {
@@ -194,6 +199,7 @@ impl HostOptions {
             inline_completion: self.inline_completion.or(lower.inline_completion),
             prompt_caching: self.prompt_caching.or(lower.prompt_caching),
             context_strategy: self.context_strategy.or(lower.context_strategy),
+            mcp_servers: self.mcp_servers.or(lower.mcp_servers),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod agent;
 pub mod context;
 pub mod lifecycle;
 pub mod lsp;
+pub mod mcp;
 pub mod methods;
 #[cfg(test)]
 mod model_drift;
@@ -22,6 +23,7 @@ pub mod warnings;
 pub use agent::*;
 pub use context::*;
 pub use lifecycle::*;
+pub use mcp::*;
 pub use methods::*;
 pub use notifications::*;
 pub use table::{

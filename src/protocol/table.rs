@@ -25,6 +25,7 @@ use super::lsp::{
     DidOpenTextDocumentParams, ExecuteCommandParams, ExecuteCommandResult, InlineCompletionList,
     InlineCompletionParams, ShowMessageParams,
 };
+use super::mcp::{McpListResult, McpStatusParams};
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
     EmptyParams, InvokeModelParams, InvokeModelResult, ListModelsResult, StartAsyncInvokeParams,
@@ -179,6 +180,9 @@ protocol! {
     request HostToClient ApplyEdit APPLY_EDIT = "workspace/applyEdit" (ApplyWorkspaceEditParams) -> ApplyWorkspaceEditResult;
     notification HostToClient ShowMessage SHOW_MESSAGE = "window/showMessage" (ShowMessageParams);
     notification HostToClient ConversationCompacted CONVERSATION_COMPACTED = "conversation/compacted" (ConversationCompactedParams);
+    // MCP servers as tool sources (docs/mcp.md).
+    request ClientToHost McpList MCP_LIST = "mcp/list" (EmptyParams) -> McpListResult;
+    notification HostToClient McpStatus MCP_STATUS = "mcp/status" (McpStatusParams);
 }
 
 /// The table entry of `name`, if it is a protocol method or notification.

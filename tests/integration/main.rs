@@ -26,6 +26,7 @@ mod host_conversation_ask;
 mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
+mod host_mcp;
 mod host_options;
 mod host_prompt_caching;
 mod host_reliability;

@@ -10,6 +10,7 @@ mod context;
 mod conversation;
 pub mod lifecycle;
 mod lsp;
+pub mod mcp;
 mod runtime;
 mod test_support;
 mod tools;
@@ -58,6 +59,7 @@ pub(crate) fn register(router: &mut Router, launch: &LaunchConfig) {
     router.on::<method::Completion, _, _>(lsp::completion);
     router.on::<method::CodeActionRequest, _, _>(lsp::code_action);
     router.on::<method::ExecuteCommand, _, _>(lsp::execute_command);
+    router.on::<method::McpList, _, _>(mcp::mcp_list);
 
     if launch.test_methods {
         router.on_undeclared(test_support::SLEEP, test_support::sleep);
