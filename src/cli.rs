@@ -38,6 +38,8 @@ pub enum Command {
     Ask(AskArgs),
     /// Write the JSON Schemas of every protocol method (what `schemas/` holds) and, with `--docs FILE`, the Markdown method reference (docs/methods.md).
     Schema(SchemaArgs),
+    /// Serve the Agent Client Protocol on stdin/stdout (docs/acp.md): editors such as Zed, JetBrains IDEs, Neovim (codecompanion, avante) and Emacs (agent-shell) spawn this as their coding agent. Takes the same backend flags as the server.
+    Acp(AcpArgs),
 }
 
 /// Flags shared by the stdio server and `ask`.
@@ -339,6 +341,10 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "FILE")]
     pub docs: Option<PathBuf>,
 }
+
+/// `bedrock-host acp` takes the global flags (backend, storage, limits) and nothing of its own.
+#[derive(Debug, Clone, Args)]
+pub struct AcpArgs {}
 
 #[cfg(test)]
 mod tests {

@@ -17,9 +17,11 @@
 //! - `smithy` (tests only): Bedrock Runtime's vendored Smithy model, which the `model_drift` tests hold the
 //!   wire types, the SDK conversions and the emulator's validation against.
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
+//! - `acp`: `bedrock-host acp`, the Agent Client Protocol face (docs/acp.md): a translator over the host run in-process.
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
+mod acp;
 mod agent;
 mod ask;
 pub mod catalog;
@@ -115,6 +117,11 @@ pub fn run(cli: Cli) -> ExitCode {
                     emulator::run_cli(&args.to_emulator_options()).await.map(|()| ExitCode::SUCCESS)
                 }
                 Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
+                Some(Command::Acp(_)) => {
+                    let stop = termination_signal();
+                    let launch = host::LaunchConfig::from_cli(&cli.server, &cli.common);
+                    Ok(ExitCode::from(acp::run_stdio(launch, stop).await))
+                }
                 Some(Command::Schema(args)) => {
                     write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS)
                 }
