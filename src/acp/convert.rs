@@ -135,28 +135,30 @@ pub fn prompt_to_blocks(prompt: &[acp::ContentBlock]) -> Result<Vec<Value>, acp:
                 text.push_str("\n(a file the user referred to; read it with read_file when it is in the project)");
                 blocks.push(json!({"text": text}));
             }
-            acp::ContentBlock::Resource(resource) => match &resource.resource {
-                acp::EmbeddedResourceResource::TextResourceContents(contents) => {
-                    blocks.push(json!({"text": format!("<context uri=\"{}\">\n{}\n</context>", contents.uri, contents.text)}));
-                }
-                acp::EmbeddedResourceResource::BlobResourceContents(contents) => {
-                    let mime = contents.mime_type.as_deref().unwrap_or_default();
-                    if let Some(format) = image_format(mime) {
-                        blocks.push(json!({"image": {"format": format, "source": {"bytes": contents.blob}}}));
-                    } else if let Some(format) = document_format(mime) {
-                        let name = document_name(&contents.uri, index);
-                        blocks.push(json!({"document": {"format": format, "name": name, "source": {"bytes": contents.blob}}}));
-                    } else {
-                        return Err(invalid_params(
-                            &at(".resource.mimeType"),
-                            format!(
-                                "a binary resource of type `{mime}` cannot be sent to the model; send an image (png, jpeg, gif, webp) or a document (pdf, csv, doc, docx, xls, xlsx, html, txt, md)"
-                            ),
-                        ));
+            acp::ContentBlock::Resource(resource) => {
+                match &resource.resource {
+                    acp::EmbeddedResourceResource::TextResourceContents(contents) => {
+                        blocks.push(json!({"text": format!("<context uri=\"{}\">\n{}\n</context>", contents.uri, contents.text)}));
                     }
+                    acp::EmbeddedResourceResource::BlobResourceContents(contents) => {
+                        let mime = contents.mime_type.as_deref().unwrap_or_default();
+                        if let Some(format) = image_format(mime) {
+                            blocks.push(json!({"image": {"format": format, "source": {"bytes": contents.blob}}}));
+                        } else if let Some(format) = document_format(mime) {
+                            let name = document_name(&contents.uri, index);
+                            blocks.push(json!({"document": {"format": format, "name": name, "source": {"bytes": contents.blob}}}));
+                        } else {
+                            return Err(invalid_params(
+                                &at(".resource.mimeType"),
+                                format!(
+                                    "a binary resource of type `{mime}` cannot be sent to the model; send an image (png, jpeg, gif, webp) or a document (pdf, csv, doc, docx, xls, xlsx, html, txt, md)"
+                                ),
+                            ));
+                        }
+                    }
+                    _ => return Err(invalid_params(&at(".resource"), "a resource of a kind this agent does not know")),
                 }
-                _ => return Err(invalid_params(&at(".resource"), "a resource of a kind this agent does not know")),
-            },
+            }
             _ => return Err(invalid_params(&at(""), "a content block of a kind this agent does not know")),
         }
     }
@@ -200,12 +202,12 @@ pub fn replay(messages: &[Message]) -> Vec<acp::SessionUpdate> {
                 (ConversationRole::User, ContentBlock::Image(image)) => {
                     image_update(image).map(|image| acp::SessionUpdate::UserMessageChunk(acp::ContentChunk::new(image)))
                 }
-                (ConversationRole::User, ContentBlock::Document(document)) => Some(
-                    acp::SessionUpdate::UserMessageChunk(acp::ContentChunk::new(text_block(format!(
+                (ConversationRole::User, ContentBlock::Document(document)) => {
+                    Some(acp::SessionUpdate::UserMessageChunk(acp::ContentChunk::new(text_block(format!(
                         "(document: {})",
                         document.name
-                    )))),
-                ),
+                    )))))
+                }
                 (_, ContentBlock::ToolResult(result)) => {
                     let failed = matches!(result.status, Some(crate::protocol::shapes::ToolResultStatus::Error));
                     let text = tool_result_text(&result.content);
@@ -219,9 +221,10 @@ pub fn replay(messages: &[Message]) -> Vec<acp::SessionUpdate> {
                 (ConversationRole::Assistant, ContentBlock::Text(text)) => {
                     Some(acp::SessionUpdate::AgentMessageChunk(acp::ContentChunk::new(text_block(text))))
                 }
-                (ConversationRole::Assistant, ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(
-                    reasoning,
-                ))) => Some(acp::SessionUpdate::AgentThoughtChunk(acp::ContentChunk::new(text_block(&reasoning.text)))),
+                (
+                    ConversationRole::Assistant,
+                    ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(reasoning)),
+                ) => Some(acp::SessionUpdate::AgentThoughtChunk(acp::ContentChunk::new(text_block(&reasoning.text)))),
                 (ConversationRole::Assistant, ContentBlock::ToolUse(tool_use)) => Some(acp::SessionUpdate::ToolCall(
                     acp::ToolCall::new(
                         acp::ToolCallId::new(tool_use.tool_use_id.to_string()),

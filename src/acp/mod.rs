@@ -186,9 +186,10 @@ impl Face {
         match frame {
             Frame::Oversize { length } => self.client.respond_object(
                 &RequestId::String(String::new()),
-                Err(to_error_object(acp::Error::invalid_request().with_message(format!(
-                    "a message of {length} bytes exceeds the limit and was skipped"
-                )))),
+                Err(to_error_object(
+                    acp::Error::invalid_request()
+                        .with_message(format!("a message of {length} bytes exceeds the limit and was skipped")),
+                )),
             ),
             Frame::BadHeader(problem) => {
                 self.client.respond_error(None, &crate::error::HostError::Parse(problem));
@@ -227,7 +228,9 @@ impl Face {
             "session/list" => to_value(self.list_sessions(parse(params)?).await?),
             "session/set_config_option" => to_value(self.set_config_option(parse(params)?)?),
             "session/prompt" => to_value(self.prompt(parse(params)?).await?),
-            other => Err(acp::Error::method_not_found().with_message(format!("`{other}` is not a method of this agent"))),
+            other => {
+                Err(acp::Error::method_not_found().with_message(format!("`{other}` is not a method of this agent")))
+            }
         }
     }
 
@@ -286,7 +289,8 @@ impl Face {
     async fn ask_client<T: DeserializeOwned>(&self, method: &str, params: &impl Serialize) -> Result<T, String> {
         let request = self.client.start_request(method, params).map_err(|error| error.to_string())?;
         let answer = request.response(CLIENT_REQUEST_TIMEOUT).await.map_err(|error| error.to_string())?;
-        serde_json::from_value(answer).map_err(|error| format!("the editor's answer to `{method}` did not parse: {error}"))
+        serde_json::from_value(answer)
+            .map_err(|error| format!("the editor's answer to `{method}` did not parse: {error}"))
     }
 
     async fn initialize(&self, request: acp::InitializeRequest) -> Result<acp::InitializeResponse, acp::Error> {
@@ -332,7 +336,9 @@ impl Face {
         Ok(acp::InitializeResponse::new(acp::ProtocolVersion::V1)
             .agent_capabilities(capabilities)
             .auth_methods(vec![acp::AuthMethod::Agent(auth)])
-            .agent_info(acp::Implementation::new("bedrock-host", env!("CARGO_PKG_VERSION")).title("Bedrock Host".to_string())))
+            .agent_info(
+                acp::Implementation::new("bedrock-host", env!("CARGO_PKG_VERSION")).title("Bedrock Host".to_string()),
+            ))
     }
 
     async fn authenticate(&self, request: acp::AuthenticateRequest) -> Result<acp::AuthenticateResponse, acp::Error> {
@@ -388,7 +394,10 @@ impl Face {
     /// The session's directory: absolute, existing, canonical.
     fn check_cwd(cwd: &std::path::Path) -> Result<PathBuf, acp::Error> {
         if !cwd.is_absolute() {
-            return Err(invalid_params("cwd", format!("`{}` is not absolute; give the project's absolute path", cwd.display())));
+            return Err(invalid_params(
+                "cwd",
+                format!("`{}` is not absolute; give the project's absolute path", cwd.display()),
+            ));
         }
         let canonical = cwd
             .canonicalize()
@@ -421,7 +430,10 @@ impl Face {
         let model = self.default_model();
         let params = ConversationCreateParams {
             model_id: Some(model.clone()),
-            system: Some(serde_json::from_value(json!(Self::system_prompt(&cwd, self.capabilities().terminal))).expect("a string is a system prompt")),
+            system: Some(
+                serde_json::from_value(json!(Self::system_prompt(&cwd, self.capabilities().terminal)))
+                    .expect("a string is a system prompt"),
+            ),
             inference_config: None,
             tools: None,
             tool_choice: None,
@@ -443,14 +455,15 @@ impl Face {
             return Err(acp::Error::invalid_request().with_message("the session has a prompt running; cancel it first"));
         }
         let params = ConversationIdParams { conversation_id: crate::protocol::ConversationId(id.clone()) };
-        let conversation: ConversationGetResult = self
-            .native()
-            .call::<method::ConversationGet>(&params)
-            .await
-            .map_err(|error| match error.code {
-                crate::error::code::NOT_FOUND | crate::error::code::INVALID_PARAMS => acp::Error::resource_not_found(None)
-                    .with_message(format!("no stored session `{id}` (start bedrock-host acp with the same --storage-dir)"))
-                    .data(json!({"sessionId": id})),
+        let conversation: ConversationGetResult =
+            self.native().call::<method::ConversationGet>(&params).await.map_err(|error| match error.code {
+                crate::error::code::NOT_FOUND | crate::error::code::INVALID_PARAMS => {
+                    acp::Error::resource_not_found(None)
+                        .with_message(format!(
+                            "no stored session `{id}` (start bedrock-host acp with the same --storage-dir)"
+                        ))
+                        .data(json!({"sessionId": id}))
+                }
                 _ => convert::from_host(error),
             })?;
         let model = conversation.model_id.clone();
@@ -463,8 +476,11 @@ impl Face {
     }
 
     async fn list_sessions(&self, request: acp::ListSessionsRequest) -> Result<acp::ListSessionsResponse, acp::Error> {
-        let listed: ConversationListResult =
-            self.native().call::<method::ConversationList>(&EmptyParams::default()).await.map_err(convert::from_host)?;
+        let listed: ConversationListResult = self
+            .native()
+            .call::<method::ConversationList>(&EmptyParams::default())
+            .await
+            .map_err(convert::from_host)?;
         let fallback = request.cwd.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_default();
         let sessions = lock(&self.sessions);
         let infos = listed
@@ -493,7 +509,10 @@ impl Face {
         if request.config_id.0.as_ref() != MODEL_OPTION {
             return Err(invalid_params(
                 "configId",
-                format!("`{}` is not a config option of this agent; the one option is `{MODEL_OPTION}`", request.config_id.0),
+                format!(
+                    "`{}` is not a config option of this agent; the one option is `{MODEL_OPTION}`",
+                    request.config_id.0
+                ),
             ));
         }
         let value = request.value.0.to_string();
@@ -512,7 +531,10 @@ impl Face {
             _ => false,
         });
         if !offered {
-            return Err(invalid_params("value", format!("`{value}` is not one of the models offered (see configOptions)")));
+            return Err(invalid_params(
+                "value",
+                format!("`{value}` is not one of the models offered (see configOptions)"),
+            ));
         }
         session.model = value;
         Ok(acp::SetSessionConfigOptionResponse::new(Self::config_options(&session.model)))
@@ -543,7 +565,8 @@ impl Face {
         };
         let params = ConversationSendParams {
             conversation_id: crate::protocol::ConversationId(id.clone()),
-            content: serde_json::from_value(Value::Array(blocks)).map_err(|error| invalid_params("prompt", error.to_string()))?,
+            content: serde_json::from_value(Value::Array(blocks))
+                .map_err(|error| invalid_params("prompt", error.to_string()))?,
             stream: true,
             max_tool_iterations: None,
             inference_config: None,
@@ -561,7 +584,11 @@ impl Face {
     }
 
     /// Forwards the turn's events as they arrive, then answers with its stop reason.
-    async fn run_turn(&self, session_id: &acp::SessionId, mut call: native::PendingCall) -> Result<acp::PromptResponse, acp::Error> {
+    async fn run_turn(
+        &self,
+        session_id: &acp::SessionId,
+        mut call: native::PendingCall,
+    ) -> Result<acp::PromptResponse, acp::Error> {
         let mut events = call.events.take().expect("a streaming call has events");
         let mut last_usage = None;
         let answer = {
@@ -586,11 +613,13 @@ impl Face {
             }
             Err(error) => return Err(convert::from_host(error)),
         };
-        let turn: TurnResult = serde_json::from_value(result)
-            .map_err(|error| acp::Error::internal_error().with_message(format!("the turn's result did not parse: {error}")))?;
+        let turn: TurnResult = serde_json::from_value(result).map_err(|error| {
+            acp::Error::internal_error().with_message(format!("the turn's result did not parse: {error}"))
+        })?;
         self.finish_tool_calls(session_id, &turn).await;
         let usage = &turn.usage;
-        let model = lock(&self.sessions).get(session_id.0.as_ref()).map(|session| session.model.clone()).unwrap_or_default();
+        let model =
+            lock(&self.sessions).get(session_id.0.as_ref()).map(|session| session.model.clone()).unwrap_or_default();
         if let Some(entry) = catalog::find_model(&model, crate::host::backend::DEFAULT_REGION) {
             let used: u64 = last_usage.unwrap_or(u64::from(usage.input_tokens) + u64::from(usage.output_tokens));
             let mut update = acp::UsageUpdate::new(used, u64::from(entry.context_window));
@@ -616,11 +645,13 @@ impl Face {
         let Some(params) = native::parse_params::<ConverseEventParams>(&item) else { return };
         let update = match params.event {
             ConverseStreamEvent::ContentBlockDelta(delta) => match delta.delta {
-                ContentBlockDelta::Text(text) => {
-                    acp::SessionUpdate::AgentMessageChunk(acp::ContentChunk::new(acp::ContentBlock::Text(acp::TextContent::new(text))))
-                }
+                ContentBlockDelta::Text(text) => acp::SessionUpdate::AgentMessageChunk(acp::ContentChunk::new(
+                    acp::ContentBlock::Text(acp::TextContent::new(text)),
+                )),
                 ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Text(text)) => {
-                    acp::SessionUpdate::AgentThoughtChunk(acp::ContentChunk::new(acp::ContentBlock::Text(acp::TextContent::new(text))))
+                    acp::SessionUpdate::AgentThoughtChunk(acp::ContentChunk::new(acp::ContentBlock::Text(
+                        acp::TextContent::new(text),
+                    )))
                 }
                 _ => return,
             },
@@ -654,7 +685,8 @@ impl Face {
     /// The final status of tool calls the face did not run itself (the host answered them:
     /// an unknown tool, input that broke the schema, a tool the host runs).
     async fn finish_tool_calls(&self, session_id: &acp::SessionId, turn: &TurnResult) {
-        let finished = lock(&self.sessions).get(session_id.0.as_ref()).map(|session| session.finished.clone()).unwrap_or_default();
+        let finished =
+            lock(&self.sessions).get(session_id.0.as_ref()).map(|session| session.finished.clone()).unwrap_or_default();
         let results: HashMap<String, String> = turn
             .messages
             .iter()
@@ -687,9 +719,9 @@ impl Face {
                 .title(tools::title(&record.name, Some(&record.input)))
                 .raw_input(record.input.clone());
             if let Some(text) = results.get(&id) {
-                fields = fields.content(vec![acp::ToolCallContent::Content(acp::Content::new(acp::ContentBlock::Text(
-                    acp::TextContent::new(text.clone()),
-                )))]);
+                fields = fields.content(vec![acp::ToolCallContent::Content(acp::Content::new(
+                    acp::ContentBlock::Text(acp::TextContent::new(text.clone())),
+                ))]);
             }
             self.update(session_id, acp::SessionUpdate::ToolCallUpdate(acp::ToolCallUpdate::new(id, fields))).await;
         }
@@ -704,6 +736,9 @@ impl SessionState {
 
 fn session_not_found(session_id: &acp::SessionId) -> acp::Error {
     acp::Error::resource_not_found(None)
-        .with_message(format!("no session `{}` in this agent; create one with session/new or load it with session/load", session_id.0))
+        .with_message(format!(
+            "no session `{}` in this agent; create one with session/new or load it with session/load",
+            session_id.0
+        ))
         .data(json!({"sessionId": session_id.0.to_string()}))
 }

@@ -261,7 +261,8 @@ async fn read_file(face: &Face, session_id: &acp::SessionId, root: &Path, input:
         Err(problem) => return Outcome::failed(problem),
     };
     if face.capabilities().fs.read_text_file {
-        let request = acp::ReadTextFileRequest::new(session_id.clone(), path.clone()).line(input.line).limit(input.limit);
+        let request =
+            acp::ReadTextFileRequest::new(session_id.clone(), path.clone()).line(input.line).limit(input.limit);
         return match face.ask_client::<acp::ReadTextFileResponse>("fs/read_text_file", &request).await {
             Ok(response) => Outcome::ok(response.content),
             Err(problem) => Outcome::failed(format!("cannot read {}: {problem}", input.path)),
@@ -292,7 +293,11 @@ fn permission_options() -> Vec<acp::PermissionOption> {
 }
 
 /// Asks the user; `Ok(())` when allowed, else what to tell the model.
-async fn ask_permission(face: &Face, session_id: &acp::SessionId, tool_call: acp::ToolCallUpdate) -> Result<(), String> {
+async fn ask_permission(
+    face: &Face,
+    session_id: &acp::SessionId,
+    tool_call: acp::ToolCallUpdate,
+) -> Result<(), String> {
     let request = acp::RequestPermissionRequest::new(session_id.clone(), tool_call, permission_options());
     match face.ask_client::<acp::RequestPermissionResponse>("session/request_permission", &request).await {
         Ok(response) => match response.outcome {

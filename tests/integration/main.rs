@@ -52,6 +52,9 @@ mod emulator_wire_details;
 // The generated schemas are up to date.
 mod schemas;
 
+// `bedrock-host acp`: the Agent Client Protocol face, raw JSON-RPC lines.
+mod acp;
+
 /// A new `tests/*.rs` file, or `tests/*/main.rs`, would be a test binary of its own, linked again after
 /// every change in `src/`: integration tests belong in a module of this binary.
 #[test]
