@@ -74,8 +74,10 @@ struct SessionState {
     model: String,
     /// The model the conversation was created with (turns name another with `modelId`).
     conversation_model: String,
-    /// The host request of the prompt running now, if any.
+    /// The host request of the prompt running now, if any (empty while it is being sent).
     running: Option<String>,
+    /// `session/cancel` arrived for the running prompt (perhaps before its request went out).
+    cancel_requested: bool,
     /// Tool calls already shown to the client in the running prompt.
     announced: HashSet<String>,
     /// Tool calls of the running prompt whose final status the face already sent.
@@ -541,8 +543,15 @@ impl Face {
     }
 
     fn cancel(&self, session_id: &acp::SessionId) {
-        let running = lock(&self.sessions).get(session_id.0.as_ref()).and_then(|session| session.running.clone());
-        if let Some(request) = running {
+        let request = {
+            let mut sessions = lock(&self.sessions);
+            let Some(session) = sessions.get_mut(session_id.0.as_ref()) else { return };
+            if session.running.is_some() {
+                session.cancel_requested = true;
+            }
+            session.running.clone().filter(|request| !request.is_empty())
+        };
+        if let Some(request) = request {
             self.native().cancel(&request);
         }
     }
@@ -559,6 +568,7 @@ impl Face {
             }
             session.announced.clear();
             session.finished.clear();
+            session.cancel_requested = false;
             // Marked running before the request goes out, so a session/cancel right after it is not lost.
             session.running = Some(String::new());
             (session.model != session.conversation_model).then(|| session.model.clone())
@@ -573,8 +583,12 @@ impl Face {
             model_id: model,
         };
         let call = self.native().start_streaming::<method::ConversationSend>(&params);
-        if let Some(session) = lock(&self.sessions).get_mut(&id) {
+        let cancelled_already = lock(&self.sessions).get_mut(&id).is_some_and(|session| {
             session.running = Some(call.id.clone());
+            session.cancel_requested
+        });
+        if cancelled_already {
+            self.native().cancel(&call.id);
         }
         let outcome = self.run_turn(&request.session_id, call).await;
         if let Some(session) = lock(&self.sessions).get_mut(&id) {
@@ -730,7 +744,15 @@ impl Face {
 
 impl SessionState {
     fn new(cwd: PathBuf, model: String, conversation_model: String) -> Self {
-        Self { cwd, model, conversation_model, running: None, announced: HashSet::new(), finished: HashSet::new() }
+        Self {
+            cwd,
+            model,
+            conversation_model,
+            running: None,
+            cancel_requested: false,
+            announced: HashSet::new(),
+            finished: HashSet::new(),
+        }
     }
 }
 
