@@ -215,7 +215,8 @@ impl ClientHandle {
             Ok(value) => message::success(id, value),
             Err(error) => {
                 let answer = serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": error });
-                serde_json::to_vec(&answer).unwrap_or_else(|_| message::failure(Some(id), &HostError::Internal(error.message)))
+                serde_json::to_vec(&answer)
+                    .unwrap_or_else(|_| message::failure(Some(id), &HostError::Internal(error.message)))
             }
         };
         if self.send(body).is_err() {

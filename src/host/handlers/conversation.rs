@@ -191,7 +191,8 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
         ));
     }
     // A turn may name its own model (`modelId`); the conversation keeps the one it was created with.
-    let model_id = session.resolve_model(Some(params.model_id.as_deref().unwrap_or(&conversation.settings.model_id)))?;
+    let model_id =
+        session.resolve_model(Some(params.model_id.as_deref().unwrap_or(&conversation.settings.model_id)))?;
     let base =
         base_request(&session, &conversation, &model_id, std::slice::from_ref(&new_message), params.inference_config)?;
 
