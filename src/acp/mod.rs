@@ -282,8 +282,28 @@ impl Face {
                 .raw_input(input.clone());
             self.update(session_id, acp::SessionUpdate::ToolCall(call)).await;
         }
+    }
+
+    /// Records that the face sent a tool call's final status.
+    fn mark_finished(&self, session_id: &acp::SessionId, id: &acp::ToolCallId) {
         if let Some(session) = lock(&self.sessions).get_mut(session_id.0.as_ref()) {
             session.finished.insert(id.0.to_string());
+        }
+    }
+
+    /// After a cancel: every tool call shown and not finished ends `failed`.
+    async fn fail_unfinished_tool_calls(&self, session_id: &acp::SessionId) {
+        let unfinished: Vec<String> = lock(&self.sessions)
+            .get(session_id.0.as_ref())
+            .map(|session| session.announced.difference(&session.finished).cloned().collect())
+            .unwrap_or_default();
+        for id in unfinished {
+            let fields = acp::ToolCallUpdateFields::new().status(acp::ToolCallStatus::Failed).content(vec![
+                acp::ToolCallContent::Content(acp::Content::new(acp::ContentBlock::Text(acp::TextContent::new(
+                    "cancelled",
+                )))),
+            ]);
+            self.update(session_id, acp::SessionUpdate::ToolCallUpdate(acp::ToolCallUpdate::new(id, fields))).await;
         }
     }
 
@@ -623,6 +643,7 @@ impl Face {
         let result = match answer {
             Ok(result) => result,
             Err(error) if error.code == crate::error::code::REQUEST_CANCELLED => {
+                self.fail_unfinished_tool_calls(session_id).await;
                 return Ok(acp::PromptResponse::new(acp::StopReason::Cancelled));
             }
             Err(error) => return Err(convert::from_host(error)),

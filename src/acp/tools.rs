@@ -244,7 +244,7 @@ pub async fn run(face: Arc<Face>, call: ToolCallParams) -> Value {
     face.update(
         &session_id,
         acp::SessionUpdate::ToolCallUpdate(acp::ToolCallUpdate::new(
-            tool_call_id,
+            tool_call_id.clone(),
             acp::ToolCallUpdateFields::new()
                 .status(status)
                 .content(outcome.shown)
@@ -252,6 +252,7 @@ pub async fn run(face: Arc<Face>, call: ToolCallParams) -> Value {
         )),
     )
     .await;
+    face.mark_finished(&session_id, &tool_call_id);
     json!({"content": outcome.text, "status": if outcome.failed { "error" } else { "success" }})
 }
 

@@ -436,3 +436,40 @@ def test_bad_params_get_acps_error_codes(tmp_path, project):
     assert codes["relative cwd"][0] == -32602 and codes["relative cwd"][1]["errors"][0]["path"] == "cwd"
     assert codes["bad auth method"][0] == -32602 and codes["bad auth method"][1]["errors"][0]["path"] == "methodId"
     assert codes["bad model"][0] == -32602 and codes["bad model"][1]["errors"][0]["path"] == "value"
+
+
+class UnansweredPermissionClient(EditorClient):
+    """An editor whose user never answers the request for permission."""
+
+    def __init__(self, project):
+        super().__init__(project)
+        self.asked = asyncio.Event()
+
+    async def request_permission(self, session_id, tool_call, options, **kwargs):
+        self.permissions.append((tool_call, options))
+        self.asked.set()
+        await asyncio.sleep(HANG_GUARD_S * 2)
+        return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
+
+
+def test_cancel_while_permission_is_pending_fails_the_tool_call_and_writes_nothing(tmp_path, project):
+    (project / "out.txt").write_text("old text\n")
+    client = UnansweredPermissionClient(project)
+
+    async def body(conn):
+        await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities())
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        prompt = asyncio.create_task(conn.prompt(session_id=session.session_id, prompt=[text_block("write the file")]))
+        await asyncio.wait_for(client.asked.wait(), HANG_GUARD_S)
+        await conn.cancel(session_id=session.session_id)
+        answer = await asyncio.wait_for(prompt, HANG_GUARD_S)
+        after = await conn.prompt(session_id=session.session_id, prompt=[text_block("stream please")])
+        return answer, after
+
+    answer, after = run(with_agent(client, tmp_path, body))
+    assert answer.stop_reason == "cancelled"
+    assert after.stop_reason == "end_turn"
+    assert client.writes == []
+    assert (project / "out.txt").read_text() == "old text\n"
+    updates = [update for update in client.of_kind("tool_call_update") if update.status in ("completed", "failed")]
+    assert [update.status for update in updates] == ["failed"]
