@@ -120,6 +120,28 @@ pub struct CommonArgs {
     /// Serve the in-process emulator's control endpoints (`/_emulator/*`: its request journal, its script), guarded by the token in BEDROCK_HOST_EMULATOR_CONTROL_TOKEN (required, 16+ characters). Off by default: they show every prompt and can script the model.
     #[arg(long, global = true, env = "BEDROCK_HOST_EMULATOR_CONTROL")]
     pub emulator_control: bool,
+
+    /// MCP servers whose tools the host offers and runs (docs/mcp.md): a `.mcp.json` file, `{"mcpServers": {NAME: {"command", "args", "env", "cwd"} | {"type": "http", "url", "headers"}}}`; `${VAR}` expands from the environment. `initializationOptions.mcpServers` replaces it.
+    #[arg(long, global = true, env = "BEDROCK_HOST_MCP_CONFIG", value_parser = mcp_config)]
+    pub mcp_config: Option<McpConfigFile>,
+}
+
+/// The servers of a `--mcp-config` file, checked when the flag is parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpConfigFile(pub std::collections::BTreeMap<String, crate::protocol::McpServerConfig>);
+
+/// Reads and checks a `--mcp-config` file; an error names the file and the field.
+fn mcp_config(text: &str) -> Result<McpConfigFile, String> {
+    let path = std::path::Path::new(text);
+    let contents = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let servers = crate::mcp::config::parse_config_file(path, &contents)?;
+    crate::mcp::config::resolve(&servers, &format!("{}: mcpServers", path.display())).map_err(|error| match error {
+        crate::HostError::InvalidParams { errors, .. } => {
+            errors.iter().map(|e| format!("`{}`: {}", e.path, e.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    })?;
+    Ok(McpConfigFile(servers))
 }
 
 /// The variable that holds the in-process emulator's control token (`--emulator-control`); a
@@ -164,6 +186,7 @@ impl CommonArgs {
             log_level: self.log_level.clone(),
             max_conversations: self.max_conversations,
             max_messages_per_conversation: self.max_messages_per_conversation,
+            mcp_servers: self.mcp_config.as_ref().map(|file| file.0.clone()),
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod emulator;
 mod error;
 mod host;
 mod logging;
+mod mcp;
 pub mod protocol;
 mod schema;
 pub mod sdk;

@@ -47,6 +47,10 @@ pub fn definitions(terminal: bool) -> Vec<ToolSpec> {
                 "required": ["path"],
                 "additionalProperties": false
             }),
+            title: None,
+            output_schema: None,
+            annotations: None,
+            source: None,
         },
         ToolSpec {
             name: WRITE_FILE.into(),
@@ -64,6 +68,10 @@ pub fn definitions(terminal: bool) -> Vec<ToolSpec> {
                 "required": ["path", "content"],
                 "additionalProperties": false
             }),
+            title: None,
+            output_schema: None,
+            annotations: None,
+            source: None,
         },
     ];
     if terminal {
@@ -83,6 +91,10 @@ pub fn definitions(terminal: bool) -> Vec<ToolSpec> {
                 "required": ["command"],
                 "additionalProperties": false
             }),
+            title: None,
+            output_schema: None,
+            annotations: None,
+            source: None,
         });
     }
     tools

@@ -14,12 +14,11 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::error::{FieldError, HostError, HostResult};
-use crate::protocol::ConversationId;
+use crate::protocol::{ConversationId, ToolSource};
 use crate::protocol::shapes::{ToolResultContentBlock, ToolResultStatus};
 
 /// Who runs a tool when the model asks for it.
 #[derive(Clone)]
-#[allow(dead_code)] // `Host` is built by the MCP client and the ACP face, which build on this.
 pub enum ToolRunner {
     /// The client, through a `tool/call` request (tools from `tool/register`).
     Client,
@@ -47,7 +46,7 @@ pub trait HostTool: Send + Sync {
 
 /// One call of a [`HostTool`].
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
+#[allow(dead_code)] // the MCP client reads `input`; the other fields are for the ACP face's built-ins.
 pub struct HostToolCall {
     /// The conversation whose turn asked, when the call comes from one.
     pub conversation_id: Option<ConversationId>,
@@ -64,8 +63,8 @@ pub struct ToolOutput {
     pub status: ToolResultStatus,
 }
 
-#[allow(dead_code)]
 impl ToolOutput {
+    #[allow(dead_code)] // for the ACP face's built-ins
     pub fn text(text: impl Into<String>) -> Self {
         ToolOutput { content: vec![ToolResultContentBlock::Text(text.into())], status: ToolResultStatus::Success }
     }
@@ -76,12 +75,18 @@ impl ToolOutput {
     }
 }
 
-/// A tool as the client described it.
-#[derive(Debug, Clone, PartialEq)]
+/// A tool as the client (or its source) described it.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ToolDefinition {
     pub name: String,
     pub description: String,
     pub input_schema: Value,
+    /// MCP's Tool `title`, `outputSchema` and `annotations`: kept and listed, not sent to the model.
+    pub title: Option<String>,
+    pub output_schema: Option<Value>,
+    pub annotations: Option<Value>,
+    /// Where the tool comes from when not from `tool/register` (`tool/list`'s `source`).
+    pub source: Option<ToolSource>,
 }
 
 /// A registered tool with its compiled input validator.
@@ -190,7 +195,7 @@ impl ToolRegistry {
     }
 
     /// Registers tools the host runs itself, all or none, as [`register`](Self::register) does.
-    #[allow(dead_code)]
+    #[allow(dead_code)] // for the ACP face's built-ins; MCP servers use `replace_source`
     pub fn register_host(&self, tools: Vec<(ToolDefinition, Arc<dyn HostTool>)>) -> HostResult<Vec<String>> {
         self.register_with(tools.into_iter().map(|(definition, tool)| (definition, ToolRunner::Host(tool))).collect())
     }
@@ -227,6 +232,50 @@ impl ToolRegistry {
             .collect())
     }
 
+    /// Replaces every tool of `source` with `tools` (each with `definition.source`
+    /// set to it): a tool that does not compile is left out and reported
+    /// (`tools[i]…` paths), the others are registered. Returns the names registered.
+    pub fn replace_source(
+        &self,
+        source: &ToolSource,
+        tools: Vec<(ToolDefinition, Arc<dyn HostTool>)>,
+    ) -> (Vec<String>, Vec<FieldError>) {
+        let mut compiled = Vec::with_capacity(tools.len());
+        let mut errors = Vec::new();
+        for (index, (mut definition, tool)) in tools.into_iter().enumerate() {
+            definition.source = Some(source.clone());
+            match compile(index, definition, ToolRunner::Host(tool)) {
+                Ok(tool) => compiled.push(tool),
+                Err(mut problems) => errors.append(&mut problems),
+            }
+        }
+        let mut registered = self.tools.write().expect("tool registry lock poisoned");
+        registered.retain(|_, tool| tool.definition.source.as_ref() != Some(source));
+        let names = compiled
+            .into_iter()
+            .map(|tool| {
+                let name = tool.definition.name.clone();
+                registered.insert(name.clone(), Arc::new(tool));
+                name
+            })
+            .collect();
+        (names, errors)
+    }
+
+    /// Removes every tool of `source`; returns their names.
+    pub fn remove_source(&self, source: &ToolSource) -> Vec<String> {
+        let mut registered = self.tools.write().expect("tool registry lock poisoned");
+        let names: Vec<String> = registered
+            .iter()
+            .filter(|(_, tool)| tool.definition.source.as_ref() == Some(source))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &names {
+            registered.remove(name);
+        }
+        names
+    }
+
     /// Removes the named tools; returns those that were registered.
     pub fn unregister(&self, names: &[String]) -> Vec<String> {
         let mut tools = self.tools.write().expect("tool registry lock poisoned");
@@ -249,7 +298,7 @@ mod tests {
     use serde_json::json;
 
     fn tool(name: &str, schema: Value) -> ToolDefinition {
-        ToolDefinition { name: name.into(), description: format!("{name} tool"), input_schema: schema }
+        ToolDefinition { name: name.into(), description: format!("{name} tool"), input_schema: schema, ..Default::default() }
     }
 
     fn weather_schema() -> Value {

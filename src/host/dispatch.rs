@@ -93,6 +93,9 @@ impl Dispatcher {
         for (id, request) in cancelled {
             self.client.respond(&id, Err(request.cancel()));
         }
+        if let Phase::Running(session) = &self.phase {
+            handlers::mcp::stop(session);
+        }
         self.root.cancel();
         self.client.close();
     }
@@ -119,12 +122,13 @@ impl Dispatcher {
                 self.client.respond(&id, Err(error));
             }
             (Phase::Uninitialized, _) => self.client.respond(&id, Err(HostError::NotInitialized)),
-            (Phase::Running(_), method::SHUTDOWN) => {
+            (Phase::Running(session), method::SHUTDOWN) => {
                 // No params; as for every method, an omitted `params`, `null`, `{}` and `[]` all say so.
                 if let Err(error) = parse_method_params::<EmptyParams>(method::SHUTDOWN, params) {
                     self.client.respond(&id, Err(error));
                     return;
                 }
+                handlers::mcp::stop(session);
                 self.phase = Phase::ShutDown;
                 self.shutdown_received = true;
                 self.client.respond(&id, Ok(Value::Null));
@@ -148,12 +152,18 @@ impl Dispatcher {
             Ok(params) => lifecycle::initialize(&self.launch, &self.router, params, self.root.clone()).await,
             Err(error) => Err(error),
         };
+        let mut started = None;
         let result = outcome.and_then(|(session, result)| {
+            started = Some(session.clone());
             self.phase = Phase::Running(session);
             serde_json::to_value(result)
                 .map_err(|error| HostError::Internal(format!("the initialize result does not serialize: {error}")))
         });
         self.client.respond(&id, result);
+        // MCP servers start after the answer, without delaying it; their tools appear as they become ready.
+        if let Some(session) = started {
+            handlers::mcp::start(&session, &self.client);
+        }
     }
 
     /// Runs one request in its own task; it answers unless cancelled first.

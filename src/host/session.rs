@@ -30,13 +30,17 @@ pub struct Session {
     /// Where Bedrock calls go.
     pub backend: BedrockBackend,
     pub conversations: ConversationStore,
-    pub tools: ToolRegistry,
+    pub tools: std::sync::Arc<ToolRegistry>,
     pub usage: UsageLedger,
     /// Identical stateless non-streaming `bedrock/converse` calls, when enabled.
     pub response_cache: Option<ResponseCache>,
     /// Cancelled when the session ends (`exit` or end of input); background
     /// work that outlives its request (e.g. watched async jobs) stops on it.
     pub shutdown: CancellationToken,
+    /// MCP servers to start once `initialize` is answered (checked; docs/mcp.md).
+    pub mcp_specs: Vec<crate::mcp::McpServerSpec>,
+    /// The running MCP servers (set right after `initialize` is answered).
+    pub mcp: std::sync::OnceLock<crate::mcp::McpServers>,
 }
 
 impl Session {

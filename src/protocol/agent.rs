@@ -154,6 +154,18 @@ pub struct ToolSpec {
     pub description: Option<String>,
     /// A JSON Schema object describing the tool's input.
     pub input_schema: Value,
+    /// MCP's Tool `title`: a display name (kept and listed; not sent to the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// MCP's Tool `outputSchema` (kept and listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+    /// MCP's Tool `annotations` (kept and listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Value>,
+    /// Set by the host in `tool/list` for tools it runs itself: `{"mcp": "SERVER"}`; not accepted by `tool/register`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<super::mcp::ToolSource>,
 }
 
 /// `tool/register` params.

@@ -154,6 +154,11 @@ pub struct HostOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = MAX_MESSAGES_PER_CONVERSATION.min, max = MAX_MESSAGES_PER_CONVERSATION.max))]
     pub max_messages_per_conversation: Option<usize>,
+    /// MCP servers whose tools the host offers and runs itself (docs/mcp.md): `.mcp.json`'s `mcpServers`
+    /// map, name → `{command, args, env, cwd}` or `{type: "http", url, headers}`; `${VAR}` expands from the
+    /// host's environment. Replaces `--mcp-config`'s servers when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_servers: Option<std::collections::BTreeMap<String, super::mcp::McpServerConfig>>,
 }
 
 impl HostOptions {
@@ -176,6 +181,7 @@ impl HostOptions {
             log_level: self.log_level.or(lower.log_level),
             max_conversations: self.max_conversations.or(lower.max_conversations),
             max_messages_per_conversation: self.max_messages_per_conversation.or(lower.max_messages_per_conversation),
+            mcp_servers: self.mcp_servers.or(lower.mcp_servers),
         }
     }
 

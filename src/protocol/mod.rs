@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod shapes;
 mod table;
 pub mod warnings;
+pub mod mcp;
 
 pub use agent::*;
 pub use lifecycle::*;
@@ -25,6 +26,7 @@ pub use table::{
     Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, method, params_schema_errors, protocol_method,
 };
 pub use warnings::*;
+pub use mcp::*;
 
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";

@@ -31,6 +31,7 @@ use super::shapes::{
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
 use super::warnings::InitializeResultWithWarnings;
+use super::mcp::{McpListResult, McpStatusParams};
 
 /// Who sends the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -159,6 +160,10 @@ protocol! {
     notification HostToClient InvokeChunk INVOKE_CHUNK = "invoke/chunk" (InvokeChunkParams);
     notification HostToClient AsyncStatus ASYNC_STATUS = "async/status" (AsyncStatusParams);
     request HostToClient ToolCall TOOL_CALL = "tool/call" (ToolCallParams) -> ToolCallResult;
+
+    // MCP servers as tool sources (docs/mcp.md).
+    request ClientToHost McpList MCP_LIST = "mcp/list" (EmptyParams) -> McpListResult;
+    notification HostToClient McpStatus MCP_STATUS = "mcp/status" (McpStatusParams);
 }
 
 /// The table entry of `name`, if it is a protocol method or notification.

@@ -32,6 +32,7 @@ mod host_storage;
 mod host_tool_answers;
 mod host_tools;
 mod host_tools_loop;
+mod host_mcp;
 
 // The gateway (the real SDK) against loopback servers and the emulator.
 mod bedrock_aws_chain;

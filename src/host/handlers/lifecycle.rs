@@ -27,6 +27,11 @@ pub async fn initialize(
 ) -> HostResult<(Arc<Session>, InitializeResultWithWarnings)> {
     let requested = params.initialization_options.unwrap_or_default();
     requested.validate("initializationOptions")?;
+    let mcp_specs = match (&requested.mcp_servers, &launch.options.mcp_servers) {
+        (Some(servers), _) => crate::mcp::resolve(servers, "initializationOptions.mcpServers")?,
+        (None, Some(servers)) => crate::mcp::resolve(servers, "--mcp-config: mcpServers")?,
+        (None, None) => Vec::new(),
+    };
     // `logLevel` replaces the running log filter, once the session has started; a bad one fails here.
     let log_filter = requested
         .log_level
@@ -75,10 +80,12 @@ pub async fn initialize(
         client_capabilities: params.capabilities.unwrap_or_default(),
         backend,
         conversations,
-        tools: ToolRegistry::default(),
+        tools: Arc::new(ToolRegistry::default()),
         usage: UsageLedger::default(),
         response_cache,
         shutdown,
+        mcp_specs,
+        mcp: std::sync::OnceLock::new(),
     };
     if let Some(filter) = log_filter {
         crate::logging::apply(filter);

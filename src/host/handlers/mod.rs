@@ -11,6 +11,7 @@ pub mod lifecycle;
 mod runtime;
 mod test_support;
 mod tools;
+pub mod mcp;
 
 use super::LaunchConfig;
 use super::router::Router;
@@ -47,6 +48,8 @@ pub(crate) fn register(router: &mut Router, launch: &LaunchConfig) {
     router.on::<method::ConversationDelete, _, _>(conversation::conversation_delete);
     router.on::<method::ConversationCountTokens, _, _>(conversation::conversation_count_tokens);
     router.on::<method::UsageGet, _, _>(conversation::usage_get);
+
+    router.on::<method::McpList, _, _>(mcp::mcp_list);
 
     if launch.test_methods {
         router.on_undeclared(test_support::SLEEP, test_support::sleep);

@@ -9,6 +9,12 @@ use crate::protocol::{
 };
 
 pub async fn tool_register(ctx: RequestContext, params: ToolRegisterParams) -> HostResult<ToolRegisterResult> {
+    if let Some(index) = params.tools.iter().position(|tool| tool.source.is_some()) {
+        return Err(crate::error::HostError::invalid_field(
+            format!("tools[{index}].source"),
+            "is set by the host for tools it runs itself (MCP servers); leave it out of tool/register",
+        ));
+    }
     let definitions = params
         .tools
         .into_iter()
@@ -16,6 +22,10 @@ pub async fn tool_register(ctx: RequestContext, params: ToolRegisterParams) -> H
             name: tool.name,
             description: tool.description.unwrap_or_default(),
             input_schema: tool.input_schema,
+            title: tool.title,
+            output_schema: tool.output_schema,
+            annotations: tool.annotations,
+            source: None,
         })
         .collect();
     let registered = ctx.session.tools.register(definitions)?;
@@ -36,6 +46,10 @@ pub async fn tool_list(ctx: RequestContext, _params: EmptyParams) -> HostResult<
             name: tool.definition.name.clone(),
             description: Some(tool.definition.description.clone()).filter(|d| !d.is_empty()),
             input_schema: tool.definition.input_schema.clone(),
+            title: tool.definition.title.clone(),
+            output_schema: tool.definition.output_schema.clone(),
+            annotations: tool.definition.annotations.clone(),
+            source: tool.definition.source.clone(),
         })
         .collect();
     Ok(ToolListResult { tools })
