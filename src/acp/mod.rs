@@ -15,6 +15,7 @@
 //! backpressure) is the host's own ([`crate::transport`]).
 
 mod convert;
+mod mcp;
 mod native;
 mod tools;
 
@@ -82,6 +83,10 @@ struct SessionState {
     announced: HashSet<String>,
     /// Tool calls of the running prompt whose final status the face already sent.
     finished: HashSet<String>,
+    /// The MCP servers the editor named for this session, if any.
+    mcp: Option<Arc<mcp::SessionMcp>>,
+    /// Their tools' names as registered with the host.
+    mcp_names: HashSet<String>,
 }
 
 /// The face: the connection to the editor, the in-process host, the sessions.
@@ -144,6 +149,7 @@ where
             Ok(None) | Err(_) => break,
         }
     }
+    face.shutdown_mcp();
     face.shutdown.cancel();
     client.close();
     if tokio::time::timeout(Duration::from_millis(500), writer).await.is_err() {
@@ -348,7 +354,7 @@ impl Face {
         let capabilities = acp::AgentCapabilities::new()
             .load_session(true)
             .prompt_capabilities(acp::PromptCapabilities::new().image(true).embedded_context(true))
-            .mcp_capabilities(acp::McpCapabilities::new())
+            .mcp_capabilities(acp::McpCapabilities::new().http(true))
             .session_capabilities(acp::SessionCapabilities::new().list(acp::SessionListCapabilities::new()));
         let auth = acp::AuthMethodAgent::new(AWS_AUTH_METHOD, "AWS credentials").description(
             "The AWS credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile \
@@ -430,11 +436,73 @@ impl Face {
         Ok(canonical)
     }
 
-    fn check_mcp_servers(servers: &[acp::McpServer]) -> Result<(), acp::Error> {
-        if !servers.is_empty() {
-            tracing::warn!(count = servers.len(), "MCP servers from the editor are not started by this build");
+    /// Starts the session's MCP servers (checked first: a bad entry refuses the session), waits
+    /// for them to list their tools (at most `mcp::START_WAIT`), offers those to the host, and keeps
+    /// them in step with later changes (a server's restart, `tools/list_changed`).
+    async fn start_mcp(
+        &self,
+        id: &str,
+        started: Option<(mcp::SessionMcp, tokio::sync::mpsc::UnboundedReceiver<crate::protocol::McpStatusParams>)>,
+        count: usize,
+    ) {
+        let Some((servers, mut status)) = started else { return };
+        let servers = Arc::new(servers);
+        let previous = lock(&self.sessions).get_mut(id).and_then(|session| session.mcp.replace(servers.clone()));
+        if let Some(previous) = previous {
+            previous.shutdown();
         }
-        Ok(())
+        mcp::wait_started(&mut status, count).await;
+        self.sync_mcp_tools(id).await;
+        let face = self.handle();
+        let id = id.to_string();
+        tokio::spawn(async move {
+            while let Some(change) = status.recv().await {
+                tracing::info!(server = %change.server, state = ?change.state, error = ?change.error, "MCP server");
+                face.sync_mcp_tools(&id).await;
+            }
+        });
+    }
+
+    /// Offers the host the session's MCP tools as they are now; withdraws those gone (unless
+    /// another session's servers still have them).
+    async fn sync_mcp_tools(&self, id: &str) {
+        let (specs, gone) = {
+            let mut sessions = lock(&self.sessions);
+            let Some(session) = sessions.get_mut(id) else { return };
+            let Some(servers) = session.mcp.clone() else { return };
+            let specs = servers.specs();
+            let names: HashSet<String> = specs.iter().map(|spec| spec.name.clone()).collect();
+            let gone: Vec<String> = session.mcp_names.difference(&names).cloned().collect();
+            session.mcp_names = names;
+            let still_offered: HashSet<String> =
+                sessions.values().flat_map(|session| session.mcp_names.iter().cloned()).collect();
+            (specs, gone.into_iter().filter(|name| !still_offered.contains(name)).collect::<Vec<_>>())
+        };
+        if !specs.is_empty()
+            && let Err(error) = self.native().call::<method::ToolRegister>(&ToolRegisterParams { tools: specs }).await
+        {
+            tracing::warn!(%error.message, "the host refused the MCP servers' tools");
+        }
+        if !gone.is_empty() {
+            let params = crate::protocol::ToolUnregisterParams { names: gone };
+            if let Err(error) = self.native().call::<method::ToolUnregister>(&params).await {
+                tracing::warn!(%error.message, "the host did not withdraw the MCP servers' old tools");
+            }
+        }
+    }
+
+    /// The MCP tool `name` of the session of `conversation_id`.
+    fn mcp_tool(&self, conversation_id: &str, name: &str) -> Option<Arc<crate::agent::tool_registry::RegisteredTool>> {
+        lock(&self.sessions).get(conversation_id)?.mcp.as_ref()?.tool(name)
+    }
+
+    /// Stops every session's MCP servers (the face is ending).
+    fn shutdown_mcp(&self) {
+        for session in lock(&self.sessions).values() {
+            if let Some(servers) = &session.mcp {
+                servers.shutdown();
+            }
+        }
     }
 
     fn system_prompt(cwd: &std::path::Path, terminal: bool) -> String {
@@ -448,7 +516,7 @@ impl Face {
 
     async fn new_session(&self, request: acp::NewSessionRequest) -> Result<acp::NewSessionResponse, acp::Error> {
         let cwd = Self::check_cwd(&request.cwd)?;
-        Self::check_mcp_servers(&request.mcp_servers)?;
+        let servers = mcp::start(&request.mcp_servers)?;
         let model = self.default_model();
         let params = ConversationCreateParams {
             model_id: Some(model.clone()),
@@ -466,12 +534,12 @@ impl Face {
         let created = self.native().call::<method::ConversationCreate>(&params).await.map_err(convert::from_host)?;
         let id = created.conversation_id.0.clone();
         lock(&self.sessions).insert(id.clone(), SessionState::new(cwd, model.clone(), model.clone()));
+        self.start_mcp(&id, servers, request.mcp_servers.len()).await;
         Ok(acp::NewSessionResponse::new(id).config_options(Self::config_options(&model)))
     }
 
     async fn load_session(&self, request: acp::LoadSessionRequest) -> Result<acp::LoadSessionResponse, acp::Error> {
         let cwd = Self::check_cwd(&request.cwd)?;
-        Self::check_mcp_servers(&request.mcp_servers)?;
         let id = request.session_id.0.to_string();
         if lock(&self.sessions).get(&id).is_some_and(|session| session.running.is_some()) {
             return Err(acp::Error::invalid_request().with_message("the session has a prompt running; cancel it first"));
@@ -488,8 +556,13 @@ impl Face {
                 }
                 _ => convert::from_host(error),
             })?;
+        let servers = mcp::start(&request.mcp_servers)?;
         let model = conversation.model_id.clone();
-        lock(&self.sessions).insert(id.clone(), SessionState::new(cwd, model.clone(), model.clone()));
+        let replaced = lock(&self.sessions).insert(id.clone(), SessionState::new(cwd, model.clone(), model.clone()));
+        if let Some(mcp) = replaced.and_then(|session| session.mcp) {
+            mcp.shutdown();
+        }
+        self.start_mcp(&id, servers, request.mcp_servers.len()).await;
         let session_id = acp::SessionId::new(id);
         for update in convert::replay(&conversation.messages) {
             self.update(&session_id, update).await;
@@ -773,6 +846,8 @@ impl SessionState {
             cancel_requested: false,
             announced: HashSet::new(),
             finished: HashSet::new(),
+            mcp: None,
+            mcp_names: HashSet::new(),
         }
     }
 }

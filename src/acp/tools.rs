@@ -238,6 +238,39 @@ pub async fn run(face: Arc<Face>, call: ToolCallParams) -> Value {
     )
     .await;
     let outcome = match call.name.as_str() {
+        _ if face.mcp_tool(&call.conversation_id.0, &call.name).is_some() => {
+            let tool = face.mcp_tool(&call.conversation_id.0, &call.name).expect("checked just above");
+            let host_call = crate::agent::tool_registry::HostToolCall {
+                conversation_id: Some(call.conversation_id.clone()),
+                tool_use_id: call.tool_use_id.to_string(),
+                name: call.name.clone(),
+                input: call.input.clone(),
+            };
+            let (output, answer) = super::mcp::call(tool, host_call).await;
+            let text = output
+                .content
+                .iter()
+                .map(|block| match block {
+                    crate::protocol::shapes::ToolResultContentBlock::Text(text) => text.clone(),
+                    other => serde_json::to_string(other).unwrap_or_default(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let failed = matches!(output.status, crate::protocol::shapes::ToolResultStatus::Error);
+            face.update(
+                &session_id,
+                acp::SessionUpdate::ToolCallUpdate(acp::ToolCallUpdate::new(
+                    tool_call_id.clone(),
+                    acp::ToolCallUpdateFields::new()
+                        .status(if failed { acp::ToolCallStatus::Failed } else { acp::ToolCallStatus::Completed })
+                        .content(vec![text_content(&text)])
+                        .raw_output(answer.clone()),
+                )),
+            )
+            .await;
+            face.mark_finished(&session_id, &tool_call_id);
+            return answer;
+        }
         READ_FILE => match serde_json::from_value::<ReadInput>(call.input.clone()) {
             Ok(input) => read_file(&face, &session_id, &root, input).await,
             Err(error) => Outcome::failed(format!("read_file input: {error}")),
@@ -250,7 +283,7 @@ pub async fn run(face: Arc<Face>, call: ToolCallParams) -> Value {
             Ok(input) => run_command(&face, &session_id, &root, &tool_call_id, input).await,
             Err(error) => Outcome::failed(format!("run_command input: {error}")),
         },
-        other => Outcome::failed(format!("`{other}` is not a tool of the ACP face")),
+        other => Outcome::failed(format!("`{other}` is not available in this session")),
     };
     let status = if outcome.failed { acp::ToolCallStatus::Failed } else { acp::ToolCallStatus::Completed };
     face.update(

@@ -473,3 +473,84 @@ def test_cancel_while_permission_is_pending_fails_the_tool_call_and_writes_nothi
     assert (project / "out.txt").read_text() == "old text\n"
     updates = [update for update in client.of_kind("tool_call_update") if update.status in ("completed", "failed")]
     assert [update.status for update in updates] == ["failed"]
+
+
+KITCHEN_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mcp_servers", "kitchen_sink.py")
+MCP_SCRIPT_RULES = [
+    {"when": {"lastUserText": "use the stdio server"},
+     "respond": {"content": [{"toolUse": {"name": "kit__echo", "input": {"text": "over stdio"}}}]}},
+    {"when": {"lastUserText": "use the http server"},
+     "respond": {"content": [{"toolUse": {"name": "web__echo", "input": {"text": "over http"}}}]}},
+]
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_mcp_servers_from_session_new_run_their_tools_over_stdio_and_http(tmp_path, project):
+    import subprocess
+    import sys
+    import time
+    from acp.schema import EnvVariable, HttpMcpServer, McpServerStdio
+
+    SCRIPT["rules"][1:1] = MCP_SCRIPT_RULES
+    record = tmp_path / "mcp-record.jsonl"
+    port = free_port()
+    http_server = subprocess.Popen([sys.executable, KITCHEN_SINK, "http", str(port)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env={**os.environ, "MCP_RECORD": str(record)})
+    try:
+        import socket
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = EditorClient(project)
+
+        async def body(conn):
+            init = await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities())
+            session = await conn.new_session(cwd=str(project), mcp_servers=[
+                McpServerStdio(name="kit", command=sys.executable, args=[KITCHEN_SINK, "stdio"],
+                               env=[EnvVariable(name="MCP_RECORD", value=str(record))]),
+                HttpMcpServer(type="http", name="web", url=f"http://127.0.0.1:{port}/mcp", headers=[]),
+            ])
+            over_stdio = await conn.prompt(session_id=session.session_id, prompt=[text_block("use the stdio server")])
+            over_http = await conn.prompt(session_id=session.session_id, prompt=[text_block("use the http server")])
+            return init, over_stdio, over_http
+
+        init, over_stdio, over_http = run(with_agent(client, tmp_path, body))
+    finally:
+        SCRIPT["rules"][1:1 + len(MCP_SCRIPT_RULES)] = []
+        http_server.terminate()
+        http_server.wait(timeout=30)
+    assert init.agent_capabilities.mcp_capabilities.http is True
+    assert over_stdio.stop_reason == "end_turn" and over_http.stop_reason == "end_turn"
+    finals = [update for update in client.of_kind("tool_call_update") if update.status in ("completed", "failed")]
+    assert [update.status for update in finals] == ["completed", "completed"]
+    assert "echo: over stdio" in finals[0].content[0].content.text
+    assert "echo: over http" in finals[1].content[0].content.text
+    calls = [json.loads(line) for line in record.read_text().splitlines() if json.loads(line)["event"] == "call"]
+    assert [call["text"] for call in calls] == ["over stdio", "over http"]
+
+
+def test_a_bad_mcp_server_entry_refuses_the_session_naming_it(tmp_path, project):
+    from acp.schema import HttpMcpServer
+
+    client = EditorClient(project)
+
+    async def body(conn):
+        await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities())
+        with pytest.raises(RequestError) as caught:
+            await conn.new_session(cwd=str(project), mcp_servers=[
+                HttpMcpServer(type="http", name="web", url="ftp://nowhere", headers=[])])
+        return caught.value
+
+    error = run(with_agent(client, tmp_path, body))
+    assert error.code == -32602
+    assert any("web" in entry["path"] for entry in error.data["errors"]), error.data
