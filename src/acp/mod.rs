@@ -44,7 +44,7 @@ use crate::protocol::{
 use crate::sync::lock;
 use crate::transport::message::{self, Incoming, Rejected};
 use crate::transport::rpc::{Method, Notification};
-use crate::transport::{ClientHandle, ErrorObject, Frame, FrameReader, RequestId};
+use crate::transport::{ClientHandle, ErrorObject, Frame, FrameReader};
 
 /// How long the face waits for the editor to answer a request: a permission request waits for a
 /// person, and a command for its exit.
@@ -192,11 +192,12 @@ impl Face {
     /// request in its own task, notifications and answers at once.
     async fn on_frame(&self, frame: Frame) {
         match frame {
-            Frame::Oversize { length } => self.client.respond_object(
-                &RequestId::String(String::new()),
-                Err(to_error_object(
-                    acp::Error::invalid_request()
-                        .with_message(format!("a message of {length} bytes exceeds the limit and was skipped")),
+            Frame::Oversize { length } => self.client.respond_error(
+                None,
+                &crate::error::HostError::InvalidRequest(format!(
+                    "a message of {length} bytes exceeds the limit of {} bytes and was skipped; send smaller \
+                     messages or raise --max-frame-bytes",
+                    self.launch.max_frame_bytes
                 )),
             ),
             Frame::BadHeader(problem) => {
