@@ -14,8 +14,8 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::error::{FieldError, HostError, HostResult};
-use crate::protocol::{ConversationId, ToolSource};
 use crate::protocol::shapes::{ToolResultContentBlock, ToolResultStatus};
+use crate::protocol::{ConversationId, ToolSource};
 
 /// Who runs a tool when the model asks for it.
 #[derive(Clone)]
@@ -298,7 +298,12 @@ mod tests {
     use serde_json::json;
 
     fn tool(name: &str, schema: Value) -> ToolDefinition {
-        ToolDefinition { name: name.into(), description: format!("{name} tool"), input_schema: schema, ..Default::default() }
+        ToolDefinition {
+            name: name.into(),
+            description: format!("{name} tool"),
+            input_schema: schema,
+            ..Default::default()
+        }
     }
 
     fn weather_schema() -> Value {

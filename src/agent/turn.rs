@@ -330,9 +330,8 @@ pub async fn run_loop(
 
         let wants_tools = outcome.stop_reason == "tool_use" && !tool_uses.is_empty();
         // A client that runs no tools still gets the host's own tools run for it.
-        let host_runs_every_tool = tool_uses
-            .iter()
-            .all(|tool_use| registry.get(&tool_use.name).is_some_and(|tool| tool.runs_on_host()));
+        let host_runs_every_tool =
+            tool_uses.iter().all(|tool_use| registry.get(&tool_use.name).is_some_and(|tool| tool.runs_on_host()));
         if !wants_tools || !(settings.client_executes_tools || host_runs_every_tool) {
             return Ok(outcome);
         }

@@ -180,7 +180,10 @@ fn resolve_one(
             McpTransport::Http { url: String::new(), headers: BTreeMap::new() }
         }
         other => {
-            errors.push(FieldError::new(format!("{at}.type"), format!("`{other}` is not a transport; give `stdio` or `http`")));
+            errors.push(FieldError::new(
+                format!("{at}.type"),
+                format!("`{other}` is not a transport; give `stdio` or `http`"),
+            ));
             McpTransport::Http { url: String::new(), headers: BTreeMap::new() }
         }
     };
@@ -237,8 +240,9 @@ pub fn parse_config_file(path: &std::path::Path, text: &str) -> Result<BTreeMap<
         let field = if field == "." { String::new() } else { format!(" at `{field}`") };
         format!("{shown}{field}: {}", error.inner())
     })?;
-    file.mcp_servers
-        .ok_or_else(|| format!("{shown}: has no `mcpServers` object; write {{\"mcpServers\": {{\"NAME\": {{\"command\": …}}}}}}"))
+    file.mcp_servers.ok_or_else(|| {
+        format!("{shown}: has no `mcpServers` object; write {{\"mcpServers\": {{\"NAME\": {{\"command\": …}}}}}}")
+    })
 }
 
 /// ACP's `session/new` `mcpServers` entries (`[{name, command, args,
@@ -260,7 +264,8 @@ pub fn from_acp(servers: &[Value]) -> Result<BTreeMap<String, McpServerConfig>, 
                 (Some(name), Some(value)) => {
                     out.insert(name.to_string(), value.to_string());
                 }
-                _ => errors.push(FieldError::new(format!("{at}[{index}]"), "must be {\"name\": string, \"value\": string}")),
+                _ => errors
+                    .push(FieldError::new(format!("{at}[{index}]"), "must be {\"name\": string, \"value\": string}")),
             }
         }
         Some(out)
@@ -285,7 +290,10 @@ pub fn from_acp(servers: &[Value]) -> Result<BTreeMap<String, McpServerConfig>, 
             headers: pairs(server.get("headers"), format!("{at}.headers"), &mut errors),
         };
         if map.insert(name.to_string(), config).is_some() {
-            errors.push(FieldError::new(format!("{at}.name"), format!("`{name}` is used twice; give each server its own name")));
+            errors.push(FieldError::new(
+                format!("{at}.name"),
+                format!("`{name}` is used twice; give each server its own name"),
+            ));
         }
     }
     if errors.is_empty() { Ok(map) } else { Err(errors) }

@@ -131,7 +131,8 @@ fn resource_link(link: &Value) -> ToolResultContentBlock {
 mod tests {
     use super::*;
 
-    const PNG_1PX: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==";
+    const PNG_1PX: &str =
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==";
 
     #[test]
     fn each_kind_of_content_converts() {

@@ -44,9 +44,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::McpServerSpec;
 
-use crate::agent::tool_registry::ToolRegistry;
 #[allow(unused_imports)] // named in the docs above
 use crate::agent::tool_registry::HostTool;
+use crate::agent::tool_registry::ToolRegistry;
 use crate::protocol::{McpServerConfig, McpServerInfo, McpStatusParams};
 
 /// The running MCP servers of one session (or one ACP session).

@@ -36,7 +36,9 @@ mod tests {
     use super::*;
 
     fn valid(name: &str) -> bool {
-        !name.is_empty() && name.len() <= MAX_NAME && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        !name.is_empty()
+            && name.len() <= MAX_NAME
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod lifecycle;
+pub mod mcp;
 pub mod methods;
 #[cfg(test)]
 mod model_drift;
@@ -16,17 +17,16 @@ pub mod notifications;
 pub mod shapes;
 mod table;
 pub mod warnings;
-pub mod mcp;
 
 pub use agent::*;
 pub use lifecycle::*;
+pub use mcp::*;
 pub use methods::*;
 pub use notifications::*;
 pub use table::{
     Direction, MessageKind, PROTOCOL_METHODS, ProtocolMethod, SchemaFn, method, params_schema_errors, protocol_method,
 };
 pub use warnings::*;
-pub use mcp::*;
 
 /// The protocol version `initialize` reports.
 pub const PROTOCOL_VERSION: &str = "1";

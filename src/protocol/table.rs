@@ -18,6 +18,7 @@ use super::agent::{
     UsageGetResult,
 };
 use super::lifecycle::{CancelParams, InitializeParams};
+use super::mcp::{McpListResult, McpStatusParams};
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
     EmptyParams, InvokeModelParams, InvokeModelResult, ListModelsResult, StartAsyncInvokeParams,
@@ -31,7 +32,6 @@ use super::shapes::{
     ListAsyncInvokesRequest, ListAsyncInvokesResponse, StartAsyncInvokeResponse,
 };
 use super::warnings::InitializeResultWithWarnings;
-use super::mcp::{McpListResult, McpStatusParams};
 
 /// Who sends the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -59,7 +59,8 @@ pub fn wait_status(host: &mut Host, server: &str, state: &str) -> Vec<String> {
 
 /// Sends `use TOOL` in `conversation`; the toolResult of the turn.
 pub fn tool_result_of(host: &mut Host, conversation: &Value, tool: &str) -> Value {
-    let response = host.call("conversation/send", json!({"conversationId": conversation, "content": format!("use {tool}")}));
+    let response =
+        host.call("conversation/send", json!({"conversationId": conversation, "content": format!("use {tool}")}));
     let result = response.get("result").unwrap_or_else(|| panic!("turn failed: {response}"));
     result["messages"][1]["content"][0]["toolResult"].clone()
 }
@@ -106,8 +107,10 @@ fn stdio_server_tools_are_listed_offered_called_and_converted() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("record.jsonl");
     let tools = ["echo", "picture", "embedded", "link", "stats", "fail", "reject"];
-    let mut script_tools: Vec<(String, Value)> =
-        tools.iter().map(|t| (format!("ks__{t}"), if *t == "echo" { json!({"text": "hi"}) } else { json!({}) })).collect();
+    let mut script_tools: Vec<(String, Value)> = tools
+        .iter()
+        .map(|t| (format!("ks__{t}"), if *t == "echo" { json!({"text": "hi"}) } else { json!({}) }))
+        .collect();
     script_tools.push((dotted_name(), json!({})));
     let mut host = HostBuilder::new(Framing::Ndjson)
         .emulator(Some(&calls(&script_tools.iter().map(|(n, i)| (n.as_str(), i.clone())).collect::<Vec<_>>())))
@@ -171,6 +174,7 @@ fn stdio_server_tools_are_listed_offered_called_and_converted() {
         .map(|e| e["tool"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(called, ["echo", "picture", "embedded", "link", "stats", "fail", "reject", "dotted.name"]);
+    assert!(host.log_text().contains("kitchen-sink starting (stdio)"), "the server's stderr goes to the host's log");
     let rest = host.finish();
     assert!(!rest.iter().any(|m| m["method"] == "tool/call"), "MCP tools never go to the client as tool/call");
 }
@@ -216,7 +220,8 @@ fn http_server_runs_tools_and_a_cancelled_turn_sends_notifications_cancelled() {
     let servers = ok(&mut host, "mcp/list", json!({}))["servers"].clone();
     assert_eq!(servers[0]["transport"], "http");
 
-    let conversation = ok(&mut host, "conversation/create", json!({"tools": ["web__echo", "web__slow"]}))["conversationId"].clone();
+    let conversation =
+        ok(&mut host, "conversation/create", json!({"tools": ["web__echo", "web__slow"]}))["conversationId"].clone();
     let echo = tool_result_of(&mut host, &conversation, "web__echo");
     // The SDK adds a `str` result as structuredContent too: text, then json.
     assert_eq!(echo["content"], json!([{"text": "echo: over http"}, {"json": {"result": "echo: over http"}}]));
@@ -237,13 +242,30 @@ fn list_changed_relists_and_a_dead_server_restarts_answering_errors_meanwhile() 
     let Some(python) = python_with_mcp() else { return };
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("record.jsonl");
-    let script = calls(&[("ks__grow", json!({})), ("ks__extra", json!({})), ("ks__die", json!({})), ("ks__echo", json!({"text": "again"}))]);
-    let mut host = HostBuilder::new(Framing::Ndjson).emulator(Some(&script)).env("MCP_RECORD", record.display().to_string()).spawn();
-    let init = host.call("initialize", json!({"initializationOptions": {"mcpServers": {"ks": {"command": python, "args": [kitchen_sink()]}}}}));
+    let script = calls(&[
+        ("ks__grow", json!({})),
+        ("ks__extra", json!({})),
+        ("ks__die", json!({})),
+        ("ks__slow", json!({})),
+        ("ks__echo", json!({"text": "again"})),
+    ]);
+    let mut host = HostBuilder::new(Framing::Ndjson)
+        .emulator(Some(&script))
+        .env("MCP_RECORD", record.display().to_string())
+        .spawn();
+    let init = host.call(
+        "initialize",
+        json!({"initializationOptions": {"toolCallTimeoutMs": 2000, "mcpServers": {"ks": {"command": python, "args": [kitchen_sink()]}}}}),
+    );
     assert!(init.get("result").is_some(), "{init}");
     wait_status(&mut host, "ks", "ready");
     let names = |host: &mut Host| -> Vec<String> {
-        ok(host, "tool/list", json!({}))["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect()
+        ok(host, "tool/list", json!({}))["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
     };
     assert!(!names(&mut host).contains(&"ks__extra".to_string()));
     let conversation = ok(&mut host, "conversation/create", json!({"tools": "all"}))["conversationId"].clone();
@@ -264,11 +286,19 @@ fn list_changed_relists_and_a_dead_server_restarts_answering_errors_meanwhile() 
     assert_eq!(again["content"][0]["text"], "echo: again", "{again}");
     let starts = record_events(&record).iter().filter(|e| e["event"] == "start").count();
     assert_eq!(starts, 2);
+
+    // A call that outlives toolCallTimeoutMs is an error toolResult, and the server is told to stop.
+    let slow = tool_result_of(&mut host, &conversation, "ks__slow");
+    assert_eq!(slow["status"], "error", "{slow}");
+    assert!(slow["content"][0]["text"].as_str().unwrap().contains("2000 ms"), "{slow}");
+    eventually("the timed-out call is cancelled on the server", || {
+        record_events(&record).iter().any(|e| e["event"] == "cancelled" && e["tool"] == "slow")
+    });
     host.finish();
 }
 
 #[test]
-fn bad_configurations_are_named_field_by_field() {
+fn bad_configurations_are_named_and_a_server_that_cannot_start_fails_and_retries() {
     let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
     let response = host.call(
         "initialize",
@@ -292,6 +322,16 @@ fn bad_configurations_are_named_field_by_field() {
     let response = host.call("initialize", json!({"initializationOptions": {"mcpServers": {"a": {"comand": "x"}}}}));
     assert_eq!(response["error"]["code"], -32602, "{response}");
     assert_eq!(response["error"]["data"]["errors"][0]["path"], "initializationOptions.mcpServers.a.comand");
+    drop(host);
+
+    // A server that cannot start is `failed` with the reason, and is tried again.
+    let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
+    let ghost = json!({"ghost": {"command": "/nonexistent/mcp-server"}});
+    assert!(host.call("initialize", json!({"initializationOptions": {"mcpServers": ghost}})).get("result").is_some());
+    assert_eq!(wait_status(&mut host, "ghost", "failed"), ["starting", "failed"]);
+    assert_eq!(wait_status(&mut host, "ghost", "starting"), ["starting"], "restarted after the backoff");
+    let servers = ok(&mut host, "mcp/list", json!({}))["servers"].clone();
+    assert!(servers[0]["error"].as_str().unwrap().contains("cannot start `/nonexistent/mcp-server`"), "{servers}");
     drop(host);
 
     let dir = tempfile::tempdir().unwrap();
@@ -319,9 +359,12 @@ fn stdio_servers_end_with_the_host_on_stdin_eof_and_on_sigterm() {
     for how in ["eof", "sigterm"] {
         let dir = tempfile::tempdir().unwrap();
         let record = dir.path().join("record.jsonl");
-        let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).env("MCP_RECORD", record.display().to_string()).spawn();
+        let mut host =
+            HostBuilder::new(Framing::Ndjson).emulator(None).env("MCP_RECORD", record.display().to_string()).spawn();
         let servers = json!({"a": {"command": python, "args": [kitchen_sink()]}, "b": {"command": python, "args": [kitchen_sink()]}});
-        assert!(host.call("initialize", json!({"initializationOptions": {"mcpServers": servers}})).get("result").is_some());
+        assert!(
+            host.call("initialize", json!({"initializationOptions": {"mcpServers": servers}})).get("result").is_some()
+        );
         let mut ready = 0;
         while ready < 2 {
             let message = host.recv();
@@ -329,7 +372,11 @@ fn stdio_servers_end_with_the_host_on_stdin_eof_and_on_sigterm() {
                 ready += 1;
             }
         }
-        let pids: Vec<u64> = record_events(&record).iter().filter(|e| e["event"] == "start").map(|e| e["pid"].as_u64().unwrap()).collect();
+        let pids: Vec<u64> = record_events(&record)
+            .iter()
+            .filter(|e| e["event"] == "start")
+            .map(|e| e["pid"].as_u64().unwrap())
+            .collect();
         assert_eq!(pids.len(), 2);
         assert!(pids.iter().all(|pid| process_alive(*pid)));
         match how {
@@ -343,4 +390,27 @@ fn stdio_servers_end_with_the_host_on_stdin_eof_and_on_sigterm() {
         assert!(code.is_some(), "{how}: the host exited by itself");
         eventually(&format!("{how}: no MCP server outlives the host"), || pids.iter().all(|pid| !process_alive(*pid)));
     }
+}
+
+#[test]
+fn tool_register_keeps_mcp_tool_fields_and_refuses_source() {
+    let mut host = HostBuilder::new(Framing::Ndjson).emulator(None).spawn();
+    assert!(host.call("initialize", json!({})).get("result").is_some());
+    let tool = json!({
+        "name": "get_weather",
+        "title": "Weather",
+        "description": "Current weather",
+        "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "outputSchema": {"type": "object", "properties": {"celsius": {"type": "number"}}},
+        "annotations": {"readOnlyHint": true}
+    });
+    assert_eq!(ok(&mut host, "tool/register", json!({"tools": [tool]})), json!({"registered": ["get_weather"]}));
+    assert_eq!(ok(&mut host, "tool/list", json!({})), json!({"tools": [tool]}), "kept and listed as given");
+    let response = host.call(
+        "tool/register",
+        json!({"tools": [{"name": "x", "inputSchema": {"type": "object"}, "source": {"mcp": "files"}}]}),
+    );
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    assert_eq!(response["error"]["data"]["errors"][0]["path"], "tools[0].source");
+    assert_eq!(ok(&mut host, "mcp/list", json!({})), json!({"servers": []}));
 }

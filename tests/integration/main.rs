@@ -25,6 +25,7 @@ mod host_conversation_ask;
 mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
+mod host_mcp;
 mod host_options;
 mod host_reliability;
 mod host_security;
@@ -32,7 +33,6 @@ mod host_storage;
 mod host_tool_answers;
 mod host_tools;
 mod host_tools_loop;
-mod host_mcp;
 
 // The gateway (the real SDK) against loopback servers and the emulator.
 mod bedrock_aws_chain;

@@ -8,10 +8,10 @@
 
 mod conversation;
 pub mod lifecycle;
+pub mod mcp;
 mod runtime;
 mod test_support;
 mod tools;
-pub mod mcp;
 
 use super::LaunchConfig;
 use super::router::Router;

@@ -124,6 +124,7 @@ def dotted() -> str:
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "stdio"
     record("start", mode=mode)
+    print(f"kitchen-sink starting ({mode})", file=sys.stderr, flush=True)
     if mode == "http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:
