@@ -40,6 +40,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Serve Bedrock to MCP clients (Claude Code, Cursor, goose, Zed) as tools over MCP's stdio transport: converse, count_tokens, apply_guardrail, list_models, estimate_cost (docs/mcp-server.md).
     Mcp,
+    /// Serve the Agent Client Protocol on stdin/stdout (docs/acp.md): editors such as Zed, JetBrains IDEs, Neovim (codecompanion, avante) and Emacs (agent-shell) spawn this as their coding agent. Takes the same backend flags as the server.
+    Acp(AcpArgs),
 }
 
 /// Flags shared by the stdio server and `ask`.
@@ -375,6 +377,10 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "FILE")]
     pub docs: Option<PathBuf>,
 }
+
+/// `bedrock-host acp` takes the global flags (backend, storage, limits) and nothing of its own.
+#[derive(Debug, Clone, Args)]
+pub struct AcpArgs {}
 
 #[cfg(test)]
 mod tests {

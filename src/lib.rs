@@ -18,9 +18,11 @@
 //!   wire types, the SDK conversions and the emulator's validation against.
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
 //! - `mcp_server`: `bedrock-host mcp`, Bedrock as tools for MCP clients over MCP's stdio transport (rmcp).
+//! - `acp`: `bedrock-host acp`, the Agent Client Protocol face (docs/acp.md): a translator over the host run in-process.
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
+mod acp;
 mod agent;
 mod ask;
 pub mod catalog;
@@ -120,6 +122,11 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
                 Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
                 Some(Command::Mcp) => mcp_server::run(&cli.common).await,
+                Some(Command::Acp(_)) => {
+                    let stop = termination_signal();
+                    let launch = host::LaunchConfig::from_cli(&cli.server, &cli.common);
+                    Ok(ExitCode::from(acp::run_stdio(launch, stop).await))
+                }
                 Some(Command::Schema(args)) => {
                     write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS)
                 }

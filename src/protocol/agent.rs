@@ -349,6 +349,9 @@ pub struct ConversationSendParams {
     /// Inference parameters for this turn only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_config: Option<InferenceConfiguration>,
+    /// A model for this turn only (id, inference-profile id, ARN or alias); the conversation keeps its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<String>,
 }
 
 fn default_true() -> bool {

@@ -33,6 +33,8 @@ pub struct BedrockGateway {
     /// For streams when requestTimeoutMs is not set: each attempt's wait for the response headers
     /// is bounded by the stream idle timeout, so a server that never answers cannot hang a call.
     stream_attempt_timeout: Option<TimeoutConfig>,
+    /// The credential chain calls are signed with (for `credentials_problem`).
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 impl BedrockGateway {
@@ -107,12 +109,13 @@ impl BedrockGateway {
             checked.is_ok()
         });
         let endpoint_url = sdk_config.endpoint_url().map(str::to_owned);
+        let credentials = sdk_config.credentials_provider();
         let client = Client::from_conf(config.build());
         let stream_attempt_timeout = settings.request_timeout.is_none().then(|| {
             let base = client.config().timeout_config().cloned().unwrap_or_else(|| TimeoutConfig::builder().build());
             base.to_builder().operation_attempt_timeout(stream_idle.limit).build()
         });
-        Ok(Self { client, region, region_problem, endpoint_url, stream_idle, stream_attempt_timeout })
+        Ok(Self { client, region, region_problem, endpoint_url, stream_idle, stream_attempt_timeout, credentials })
     }
 
     /// The per-call configuration of a streaming operation: its attempt timeout
@@ -133,6 +136,26 @@ impl BedrockGateway {
     /// The endpoint override in force (settings or AWS_ENDPOINT_URL*), if any.
     pub fn endpoint_url(&self) -> Option<&str> {
         self.endpoint_url.as_deref()
+    }
+
+    /// Whether calls can be signed now: `None` when the AWS chain yields credentials (or a Bedrock API
+    /// key is set), else the -32004 error a call would get, with its hint. Makes no call to Bedrock.
+    pub async fn credentials_problem(&self) -> Option<crate::error::HostError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        if std::env::var_os("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|token| !token.is_empty()) {
+            return None;
+        }
+        let problem = match &self.credentials {
+            None => "no credentials provider is configured".to_string(),
+            Some(provider) => match provider.provide_credentials().await {
+                Ok(_) => return None,
+                Err(error) => errors::error_chain(&error),
+            },
+        };
+        Some(crate::error::HostError::NoCredentials {
+            message: format!("found no AWS credentials ({problem})"),
+            hint: errors::CREDENTIALS_HINT.to_owned(),
+        })
     }
 
     /// Runs one SDK call with the attempt observer attached, and maps its error.

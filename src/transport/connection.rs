@@ -208,6 +208,22 @@ impl ClientHandle {
         }
     }
 
+    /// Sends the one response to a request with the error object as given (code, message, data):
+    /// for a face that answers with another protocol's error codes (ACP). Never waits.
+    pub(crate) fn respond_object(&self, id: &RequestId, result: Result<Value, ErrorObject>) {
+        let body = match result {
+            Ok(value) => message::success(id, value),
+            Err(error) => {
+                let answer = serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": error });
+                serde_json::to_vec(&answer)
+                    .unwrap_or_else(|_| message::failure(Some(id), &HostError::Internal(error.message)))
+            }
+        };
+        if self.send(body).is_err() {
+            tracing::debug!(%id, "response dropped: the connection is closed");
+        }
+    }
+
     /// Answers a message that could not be handled; `id` is `None` when none could be read.
     pub(crate) fn respond_error(&self, id: Option<&RequestId>, error: &HostError) {
         tracing::warn!(id = ?id, %error, "answering an invalid message");

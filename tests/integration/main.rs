@@ -60,6 +60,8 @@ mod schemas;
 
 // `bedrock-host mcp`: raw MCP JSON-RPC lines over its stdio.
 mod mcp_server;
+// `bedrock-host acp`: the Agent Client Protocol face, raw JSON-RPC lines.
+mod acp;
 
 /// A new `tests/*.rs` file, or `tests/*/main.rs`, would be a test binary of its own, linked again after
 /// every change in `src/`: integration tests belong in a module of this binary.

@@ -193,7 +193,15 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     let permit = session.conversations.begin_turn(&id)?;
     let conversation = session.conversations.get(&id)?;
     let new_message = user_message(&conversation, params.content.into_blocks())?;
-    let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
+    if params.model_id.as_deref().is_some_and(|model| model.trim().is_empty()) {
+        return Err(HostError::invalid_field(
+            "modelId",
+            "is empty; give a model id, inference-profile id, ARN or alias such as `sonnet`, or leave it out for the conversation's model",
+        ));
+    }
+    // A turn may name its own model (`modelId`); the conversation keeps the one it was created with.
+    let model_id =
+        session.resolve_model(Some(params.model_id.as_deref().unwrap_or(&conversation.settings.model_id)))?;
     let mut context =
         super::context::window(&session, &conversation, &model_id, &permit, params.inference_config.as_ref())?;
     let base =
