@@ -29,6 +29,7 @@ end
 --- HostOptions for `initialize`; empty settings are left to the AWS chain (docs/protocol.md precedence).
 function M.initialization_options(opts)
   local options = {
+    storageDir = non_empty(opts.storage_dir),
     region = non_empty(opts.region),
     profile = non_empty(opts.profile),
     endpointUrl = non_empty(opts.endpoint_url),
@@ -183,7 +184,7 @@ end
 function M.start(opts, handlers)
   local binary, args = M.command(opts)
   if vim.fn.executable(binary) ~= 1 then
-    error(string.format('bedrock: cannot run %q; set `binary` in require("bedrock").setup{} to the bedrock-host path', binary))
+    error(string.format('bedrock: cannot run %q; set `binary` in require("bedrock").setup{} to the bedrock-host path', binary), 0)
   end
   local self = setmetatable({ ready = false, queue = {}, exited = false, info = nil }, Client)
   self.rpc = transport(binary, args, {
