@@ -44,6 +44,8 @@ vim.fn.writefile(vim.split([[
    "respond": {"content": [{"text": "Once upon a time there was a very long story that went on and on and on and on and on."}], "tokenDelayMs": 300}},
   {"when": {"operation": "ConverseStream", "lastUserText": "Rewrite this typescript code"},
    "respond": {"content": [{"text": "Here it is:\n```typescript\nconst answer = 42;\n```\n"}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "give me code"},
+   "respond": {"content": [{"text": "Here:\n```lua\nprint(1)\nprint(2)\n```\nDone."}]}},
   {"when": {"operation": "ConverseStream", "lastUserText": "read outside", "afterToolResult": false},
    "respond": {"content": [{"toolUse": {"name": "read_file", "input": {"path": "outside/secret.txt"}}}]}},
   {"when": {"operation": "ConverseStream", "lastUserText": "edit outside", "afterToolResult": false},
@@ -653,6 +655,32 @@ test('with storage_dir, :BedrockHistory brings back a conversation of an earlier
   eq(4, #sync('conversation/get', { conversationId = id }).messages, 'continued the same conversation')
 end)
 
+
+test('gy yanks the code block under the cursor; gp puts it into the file buffer used last', function()
+  local root = fresh()
+  write_file(root .. '/x.lua', { '-- top', '-- bottom' })
+  vim.cmd('edit ' .. root .. '/x.lua')
+  vim.cmd('BedrockAsk give me code')
+  wait_idle()
+  vim.cmd('BedrockChat')
+  local lines = chat_lines()
+  local row = nil
+  for i, line in ipairs(lines) do
+    if line == 'print(2)' then
+      row = i
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  vim.fn.setreg('"', 'nothing')
+  vim.cmd('normal gy')
+  eq('print(1)\nprint(2)\n', vim.fn.getreg('"'), 'register')
+  vim.api.nvim_set_current_win(vim.fn.bufwinid(chat.bufnr()))
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  vim.cmd('normal gp')
+  eq({ '-- top', 'print(1)', 'print(2)', '-- bottom' }, vim.api.nvim_buf_get_lines(vim.fn.bufnr(root .. '/x.lua'), 0, -1, false), 'x.lua')
+  vim.cmd('silent! only')
+  vim.cmd('bwipeout!')
+end)
 local passed, failed = 0, 0
 for _, t in ipairs(tests) do
   local ok, err = pcall(t.fn)

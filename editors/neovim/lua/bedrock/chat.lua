@@ -51,6 +51,8 @@ local function buffer()
   map('n', '<CR>', '<Cmd>lua require("bedrock.chat").submit()<CR>', 'Send the question typed below the transcript')
   map('i', '<C-s>', '<Esc><Cmd>lua require("bedrock.chat").submit()<CR>', 'Send the question typed below the transcript')
   map('n', '<C-c>', '<Cmd>BedrockStop<CR>', 'Stop the answer')
+  map('n', 'gy', '<Cmd>lua require("bedrock.chat").yank_block()<CR>', 'Yank the code block under the cursor')
+  map('n', 'gp', '<Cmd>lua require("bedrock.chat").put_block()<CR>', 'Put the code block under the cursor into the file you were editing')
   map('n', 'q', '<Cmd>close<CR>', 'Close the chat')
   -- The user's edits inside the transcript move its end; edits below it are input.
   vim.api.nvim_buf_attach(bufnr, false, {
@@ -100,6 +102,69 @@ function M.submit()
   end
   if M.on_submit and M.on_submit(text) ~= false then
     M.clear_input()
+  end
+end
+
+--- The body of the fenced code block around line `row` (1-based) of the chat, or nil.
+function M.code_block_at(row)
+  local lines = vim.api.nvim_buf_get_lines(buffer(), 0, -1, false)
+  local open_row = nil
+  for i = 1, #lines do
+    if lines[i]:match('^%s*```') then
+      if open_row then
+        if row >= open_row and row <= i then
+          return vim.list_slice(lines, open_row + 1, i - 1)
+        end
+        open_row = nil
+      else
+        open_row = i
+      end
+    end
+  end
+  return nil
+end
+
+local function block_under_cursor()
+  local block = M.code_block_at(vim.api.nvim_win_get_cursor(0)[1])
+  if not block then
+    vim.notify('bedrock: the cursor is not in a ``` code block', vim.log.levels.WARN)
+  end
+  return block
+end
+
+--- gy: the code block under the cursor into the unnamed register (and + when there is one).
+function M.yank_block()
+  local block = block_under_cursor()
+  if not block then
+    return
+  end
+  vim.fn.setreg('"', block, 'l')
+  if vim.fn.has('clipboard') == 1 then
+    pcall(vim.fn.setreg, '+', block, 'l')
+  end
+  vim.notify(string.format('bedrock: yanked %d line%s', #block, #block == 1 and '' or 's'))
+end
+
+M.target_buffer = nil -- fn() -> the file buffer used last; set by init.lua
+
+--- gp: the code block under the cursor put below the cursor of the file buffer used last
+--- (undo there with u).
+function M.put_block()
+  local block = block_under_cursor()
+  local target = M.target_buffer and M.target_buffer()
+  if not block then
+    return
+  end
+  if not target then
+    vim.notify('bedrock: no file buffer to put the code in; open the file first', vim.log.levels.WARN)
+    return
+  end
+  local win = vim.fn.bufwinid(target)
+  local row = win ~= -1 and vim.api.nvim_win_get_cursor(win)[1] or vim.api.nvim_buf_line_count(target)
+  vim.api.nvim_buf_set_lines(target, row, row, false, block)
+  if win ~= -1 then
+    vim.api.nvim_set_current_win(win)
+    vim.api.nvim_win_set_cursor(win, { row + 1, 0 })
   end
 end
 

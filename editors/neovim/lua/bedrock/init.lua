@@ -240,6 +240,13 @@ vim.api.nvim_create_autocmd('BufEnter', {
   end,
 })
 
+chat.target_buffer = function()
+  if code_buffer and vim.api.nvim_buf_is_valid(code_buffer) then
+    return code_buffer
+  end
+  return nil
+end
+
 local function name_of(bufnr)
   local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':.')
   return name ~= '' and name or 'an unnamed buffer'
@@ -622,7 +629,11 @@ function M.select_model(id)
       vim.notify('bedrock: ' .. format_error(err), vim.log.levels.ERROR)
       return
     end
-    vim.ui.select(result.models, {
+    -- Chat needs a model that converses (streams); embedding models do not.
+    local models = vim.tbl_filter(function(m)
+      return not (type(m.supports) == 'table' and m.supports.streaming == false)
+    end, result.models)
+    vim.ui.select(models, {
       prompt = 'Bedrock model (now ' .. M.config.model .. ')',
       format_item = function(m)
         return string.format('%s  [%s]  %s', m.name, (m.aliases or {})[1] or m.id, m.provider)
