@@ -52,6 +52,9 @@ mod emulator_wire_details;
 // The generated schemas are up to date.
 mod schemas;
 
+// What the editors need: a conversation continued under another model.
+mod host_conversation_model_switch;
+
 /// A new `tests/*.rs` file, or `tests/*/main.rs`, would be a test binary of its own, linked again after
 /// every change in `src/`: integration tests belong in a module of this binary.
 #[test]

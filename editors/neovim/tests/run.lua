@@ -389,6 +389,16 @@ test('tools refuse paths that leave the workspace: .., absolute, symlinks (read,
     eq('error', result.status, path .. ': ' .. vim.inspect(result))
     matches('outside the workspace', result.content[1].text, path)
   end
+  for _, glob in ipairs({ '../*', '../**/*', '*/../../*', outside .. '/*' }) do
+    local result
+    tools.handle({ root = root }, { name = 'list_files', input = { glob = glob } }, function(r)
+      result = r
+    end)
+    eq('success', result.status, glob)
+    if result.content[1].text:find('secret', 1, true) then
+      error('list_files ' .. glob .. ' listed a file outside: ' .. result.content[1].text)
+    end
+  end
   vim.cmd('BedrockAsk read outside')
   wait_idle()
   matches('^Tool result received: read_file failed: "path" "outside/secret%.txt" leads outside the workspace', chat_lines()[6], 'read_file through a symlinked dir')
@@ -465,18 +475,24 @@ test('the in-editor review: hunk headers count lines of the file; ga / gr decide
   matches('^Tool result received: The user accepted 1 of 2 changes; b%.txt was updated', chat_lines()[6], 'tool result')
 end)
 
-test('changing the model says in the chat that a new conversation begins', function()
+test('changing the model keeps the conversation going, its history sent to the new model', function()
   fresh()
-  vim.cmd('BedrockAsk hi')
+  vim.cmd('BedrockAsk remember 7')
   wait_idle()
   local first = bedrock.conversation_id()
   vim.cmd('BedrockModel haiku')
-  eq('[model haiku: the next question starts a new conversation (:BedrockHistory returns to this one)]', chat_lines()[7], 'note')
-  vim.cmd('BedrockAsk hi again')
+  eq('[model haiku from here on; the conversation goes on with its history]', chat_lines()[7], 'note')
+  vim.cmd('BedrockAsk what number')
   wait_idle()
-  if bedrock.conversation_id() == first then
-    error('still the first conversation')
+  local second = bedrock.conversation_id()
+  if second == first then
+    error('the old conversation (under the old model) got the question')
   end
+  local conversation = sync('conversation/get', { conversationId = second })
+  matches('haiku', conversation.modelId, 'modelId')
+  eq(4, #conversation.messages, 'the history came along')
+  eq('remember 7', conversation.messages[1].content[1].text, 'first question')
+  eq('## Bedrock (haiku)', chat_lines()[12], 'header')
 end)
 
 -- The chat window.

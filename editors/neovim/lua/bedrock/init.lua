@@ -609,10 +609,23 @@ end
 function M.select_model(id)
   local function use(model)
     M.config.model = model
-    -- A conversation keeps its model: say so where the history was, not only in a message.
-    if session.conversation_id then
-      session.conversation_id = nil
-      chat.note('model ' .. model .. ': the next question starts a new conversation (:BedrockHistory returns to this one)')
+    -- The chat goes on under the new model: a copy of the conversation with its history
+    -- (`conversation/fork` with `modelId`). When that cannot be (a turn cut in half, an old
+    -- host), a new conversation begins, and the chat says which.
+    local id = session.conversation_id
+    if id then
+      local client = not M.busy() and ensure_client()
+      local fork, err = nil, { message = 'still answering' }
+      if client then
+        fork, err = client:request_sync('conversation/fork', { conversationId = id, modelId = model })
+      end
+      if fork and not err then
+        session.conversation_id = fork.conversationId
+        chat.note('model ' .. model .. ' from here on; the conversation goes on with its history')
+      else
+        session.conversation_id = nil
+        chat.note('model ' .. model .. ': the next question starts a new conversation (' .. format_error(err) .. '; :BedrockHistory returns to the earlier one)')
+      end
     end
     -- After vim.ui.select the command line still shows its prompt: redraw, then say it.
     vim.schedule(function()
