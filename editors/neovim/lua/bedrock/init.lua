@@ -133,6 +133,7 @@ function M.client()
       -- (only this host's: after setup() a new session may already be running).
       if owner.turn then
         owner.turn = nil
+        require('bedrock.review').close_all()
         chat.note('bedrock-host exited (code ' .. tostring(code) .. ')')
       end
       if code ~= 0 then
@@ -363,6 +364,7 @@ function M.stop()
   session.turn = nil
   session.stopped = turn.request
   session.client:cancel(turn.request)
+  require('bedrock.review').close_all()
   chat.note('stopped')
   return true
 end
@@ -457,6 +459,7 @@ function M.edit_last(prompt)
   vim.api.nvim_buf_set_lines(buf, start, -1, false, lines)
   vim.api.nvim_win_set_cursor(win, { start + 1, 0 })
   session.resend_next = true
+  vim.notify('bedrock: edit the question, then <CR> asks it again (in a copy of the conversation)')
   return true
 end
 

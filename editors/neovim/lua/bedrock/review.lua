@@ -120,7 +120,6 @@ function M.open(edit, done)
   vim.bo[buf].bufhidden = 'wipe'
   local decisions = {}
   local finished = false
-  active[buf] = true
 
   local function finish()
     if finished then
@@ -145,6 +144,8 @@ function M.open(edit, done)
     local text = accepted > 0 and M.apply(edit.before, edit.after, hunks, decisions) or nil
     done(text, { accepted = accepted, total = #hunks })
   end
+
+  active[buf] = finish
 
   local function hunk_at_cursor()
     local row = vim.api.nvim_win_get_cursor(0)[1] - 1
@@ -238,6 +239,14 @@ function M.open(edit, done)
   local win = vim.api.nvim_get_current_win()
   vim.api.nvim_win_set_buf(win, buf)
   vim.api.nvim_win_set_cursor(win, { rows[1] + 1, 0 })
+end
+
+--- Closes every open review, rejecting what is undecided (the turn was stopped, or the host
+--- that asked is gone).
+function M.close_all()
+  for _, finish in pairs(active) do
+    finish()
+  end
 end
 
 function M._key(buf, lhs)
