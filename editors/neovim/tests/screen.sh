@@ -134,13 +134,14 @@ if start_nvim && ask "long answer" && wait_for 20 'filler line 60' chat && ask "
   top="$(chat_pane | head -1)"
   streamed_while_away=1
   # Still streaming (the end has not arrived), the top of the transcript still in view.
-  if [[ "$top" == "## You"* ]] && ! chat_pane | grep -q '^the end\.'; then
-    wait_for 20 '^story line 24$' >/dev/null # not visible: we are at the top
-    sleep 3
+  # The answer takes about 9 s (tokenDelayMs 120): 2.5 s after gg it is still streaming.
+  if [[ "$top" == "## You"* ]]; then
+    sleep 2
     capture
     top_after="$(chat_pane | head -1)"
+    # Back to the end: the rest of the answer arrived meanwhile.
     keys G
-    if [[ "$top_after" == "## You"* ]] && wait_for 10 '^the end\.' chat; then
+    if [[ "$top_after" == "## You"* ]] && wait_for 20 '^the end\.' chat; then
       streamed_while_away=0
     fi
   fi
