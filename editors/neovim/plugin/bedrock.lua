@@ -11,16 +11,18 @@ local function bedrock()
 end
 
 command('BedrockAsk', function(opts)
+  -- With a range (:'<,'>BedrockAsk), the lines go with the question.
+  local selection = opts.range > 0 and { vim.api.nvim_get_current_buf(), opts.line1, opts.line2 } or nil
   if opts.args ~= '' then
-    bedrock().ask(opts.args)
+    bedrock().ask(opts.args, selection)
     return
   end
   vim.ui.input({ prompt = 'Ask Bedrock: ' }, function(prompt)
     if prompt and prompt ~= '' then
-      bedrock().ask(prompt)
+      bedrock().ask(prompt, selection)
     end
   end)
-end, { nargs = '*', desc = 'Ask Bedrock in the chat buffer' })
+end, { nargs = '*', range = true, desc = 'Ask Bedrock in the chat buffer (with a range: about those lines)' })
 
 command('BedrockChat', function()
   bedrock()

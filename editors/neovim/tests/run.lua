@@ -709,6 +709,19 @@ test('gy yanks the code block under the cursor; gp puts it into the file buffer 
   vim.cmd('silent! only')
   vim.cmd('bwipeout!')
 end)
+
+test(":'<,'>BedrockAsk sends the selected lines with the question", function()
+  fresh()
+  vim.cmd('enew')
+  vim.bo.filetype = 'lua'
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'local a = 1', 'local b = 2', 'local c = 3' })
+  vim.cmd('2,3BedrockAsk what do these do')
+  wait_idle()
+  eq({ '## You', 'what do these do', '(with lines 2-3 of an unnamed buffer)' }, vim.list_slice(chat_lines(), 1, 3), 'chat')
+  local conversation = sync('conversation/get', { conversationId = bedrock.conversation_id() })
+  eq('what do these do\n\nlines 2-3 of an unnamed buffer:\n```lua\nlocal b = 2\nlocal c = 3\n```', conversation.messages[1].content[1].text, 'sent')
+  vim.cmd('bwipeout!')
+end)
 local passed, failed = 0, 0
 for _, t in ipairs(tests) do
   local ok, err = pcall(t.fn)

@@ -313,7 +313,8 @@ end
 
 --- Sends `prompt` in the chat conversation; the answer streams into the chat buffer.
 --- Answers false when nothing was sent (busy, the host cannot start, a bad mention).
-function M.ask(prompt)
+--- `selection`: { bufnr, line1, line2 } whose lines are attached (`:'<,'>BedrockAsk`).
+function M.ask(prompt, selection)
   if M.busy() then
     vim.notify('bedrock: still answering; :BedrockStop first', vim.log.levels.WARN)
     return false
@@ -322,6 +323,13 @@ function M.ask(prompt)
   if not ok then
     vim.notify('bedrock: ' .. tostring(content), vim.log.levels.ERROR)
     return false
+  end
+  if selection then
+    local bufnr, line1, line2 = selection[1], selection[2], selection[3]
+    local text = table.concat(vim.api.nvim_buf_get_lines(bufnr, line1 - 1, line2, false), '\n')
+    local label = string.format('lines %d-%d of %s', line1, line2, name_of(bufnr))
+    content = content .. '\n\n' .. fenced(label, filetype_of(bufnr), text)
+    prompt = prompt .. '\n(with ' .. label .. ')'
   end
   -- The host first: a restarted one does not know the old conversation id.
   if not ensure_client() then
