@@ -30,6 +30,9 @@ trap cleanup EXIT
 
 mkdir -p "$work/ws" "$work/home"
 printf 'one\n' >"$work/ws/a.txt"
+seq -f 'line %g' 1 130 >"$work/ws/big.txt"
+big_old="$(seq -f 'line %g' 1 130 | sed 's/$/\\n/' | tr -d '\n')"
+big_new="$(seq -f 'line %g' 1 130 | sed -E 's/^line ([0-9]*0)$/LINE \1 changed/; s/$/\\n/' | tr -d '\n')"
 long=""
 for i in $(seq 1 60); do long="$long\\nfiller line $i"; done
 story=""
@@ -40,6 +43,8 @@ cat >"$work/script.json" <<JSON
    "respond": {"content": [{"text": "start of the long answer$long"}]}},
   {"when": {"operation": "ConverseStream", "lastUserText": "slow story"},
    "respond": {"content": [{"text": "once upon a time$story\\nthe end."}], "tokenDelayMs": 120}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "big edit", "afterToolResult": false},
+   "respond": {"content": [{"toolUse": {"name": "propose_edit", "input": {"path": "big.txt", "oldText": "$big_old", "newText": "$big_new", "description": "every tenth line"}}}]}},
   {"when": {"operation": "ConverseStream", "lastUserText": "rename one", "afterToolResult": false},
    "respond": {"content": [{"toolUse": {"name": "propose_edit", "input": {"path": "a.txt", "oldText": "one", "newText": "two", "description": "rename"}}}]}}
 ]}
@@ -179,6 +184,27 @@ if start_nvim && ask "long answer" && wait_for 20 'filler line 60' chat; then
     ok "$name"
   else
     not_ok "$name"
+  fi
+else
+  not_ok "$name"
+fi
+
+# 5. A large proposed edit is reviewed in a window: scrolled, decided hunk by hunk.
+name="a 13-hunk proposed edit: scroll the review, gr one hunk, gA the rest; only accepted hunks are written"
+if start_nvim && ask "big edit" && wait_for 20 'Proposed change to big.txt: every tenth line' &&
+  grep -q '13 hunks' <<<"$screen"; then
+  keys gr
+  wait_for 5 '^@@ -10,1 \+10,1 @@ +\[rejected\]' >/dev/null
+  rejected=$?
+  keys C-d C-d C-d
+  wait_for 5 '^@@ -[5-9]0,1 ' >/dev/null # below the first screenful
+  scrolled=$?
+  keys gA
+  if [[ $rejected -eq 0 && $scrolled -eq 0 ]] && wait_for 20 'accepted 12 of 13 changes' chat &&
+    [[ "$(sed -n 10p "$work/ws/big.txt")" == "line 10" && "$(sed -n 130p "$work/ws/big.txt")" == "LINE 130 changed" ]]; then
+    ok "$name"
+  else
+    not_ok "$name (rejected marker: $rejected, scrolled: $scrolled)"
   fi
 else
   not_ok "$name"
