@@ -210,5 +210,20 @@ else
   not_ok "$name"
 fi
 
+# 6. Picking a model from the list: the message stands on its own line, not glued to the prompt.
+name=":BedrockModel from the list: the chosen model's message is on a line of its own"
+if start_nvim; then
+  keys ':BedrockModel' Enter
+  if wait_for 20 'More|Type number'; then
+    grep -q 'More' <<<"$screen" && keys Space && wait_for 5 'Type number' >/dev/null
+    keys 3 Enter
+    if wait_for 10 '^bedrock: model [a-z0-9.:-]+ for new conversations *$'; then ok "$name"; else not_ok "$name"; fi
+  else
+    not_ok "$name"
+  fi
+else
+  not_ok "$name"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
