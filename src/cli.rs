@@ -38,6 +38,8 @@ pub enum Command {
     Ask(AskArgs),
     /// Write the JSON Schemas of every protocol method (what `schemas/` holds) and, with `--docs FILE`, the Markdown method reference (docs/methods.md).
     Schema(SchemaArgs),
+    /// Serve Bedrock to MCP clients (Claude Code, Cursor, goose, Zed) as tools over MCP's stdio transport: converse, count_tokens, apply_guardrail, list_models, estimate_cost (docs/mcp-server.md).
+    Mcp,
 }
 
 /// Flags shared by the stdio server and `ask`.
@@ -94,6 +96,14 @@ pub struct CommonArgs {
     /// Model calls per turn before the tool-use loop stops with `tool_iterations_exhausted` (0–1000; 0 counts as 1).
     #[arg(long, global = true, env = "BEDROCK_HOST_MAX_TOOL_ITERATIONS", value_parser = max_tool_iterations)]
     pub max_tool_iterations: Option<u32>,
+
+    /// Whether the host places prompt-cache points in conversations' calls (auto: for models that offer prompt caching); a conversation may set its own.
+    #[arg(long, global = true, env = "BEDROCK_HOST_PROMPT_CACHING", value_enum)]
+    pub prompt_caching: Option<crate::protocol::PromptCachingMode>,
+
+    /// What a conversation does when a call would exceed its maxContextTokens; a conversation may set its own.
+    #[arg(long, global = true, env = "BEDROCK_HOST_CONTEXT_STRATEGY", value_enum)]
+    pub context_strategy: Option<crate::protocol::ContextStrategy>,
 
     /// Log file (rotated daily). Default: bedrock-host.log under the user's state directory.
     #[arg(long, global = true, env = "BEDROCK_HOST_LOG_FILE")]
@@ -162,6 +172,9 @@ impl CommonArgs {
             log_level: self.log_level.clone(),
             max_conversations: self.max_conversations,
             max_messages_per_conversation: self.max_messages_per_conversation,
+            inline_completion: None,
+            prompt_caching: self.prompt_caching,
+            context_strategy: self.context_strategy,
         }
     }
 }

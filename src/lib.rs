@@ -17,6 +17,7 @@
 //! - `smithy` (tests only): Bedrock Runtime's vendored Smithy model, which the `model_drift` tests hold the
 //!   wire types, the SDK conversions and the emulator's validation against.
 //! - `ask`: `bedrock-host ask`, one streamed turn from the terminal.
+//! - `mcp_server`: `bedrock-host mcp`, Bedrock as tools for MCP clients over MCP's stdio transport (rmcp).
 //! - [`cli`], `logging`: the command line and the log.
 //! - [`error`]: the one error type and its JSON-RPC codes.
 
@@ -29,6 +30,8 @@ pub mod emulator;
 mod error;
 mod host;
 mod logging;
+mod lsp;
+mod mcp_server;
 pub mod protocol;
 mod schema;
 pub mod sdk;
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> ExitCode {
                     emulator::run_cli(&args.to_emulator_options()).await.map(|()| ExitCode::SUCCESS)
                 }
                 Some(Command::Ask(args)) => ask::run(&args, &cli.common).await,
+                Some(Command::Mcp) => mcp_server::run(&cli.common).await,
                 Some(Command::Schema(args)) => {
                     write_schemas(&args.out, args.docs.as_deref()).map(|()| ExitCode::SUCCESS)
                 }

@@ -27,6 +27,7 @@ else
 fi
 if command -v nvim >/dev/null; then
   timeout 300 nvim --headless -u NONE -i NONE -c 'luafile tests/nvim/lsp_client.lua'
+  timeout 300 nvim --headless -u NONE -i NONE -c 'luafile tests/nvim/lsp_completion.lua'
 else
   echo "stock-client test under Neovim skipped: it needs nvim (apt-get install -y neovim)" >&2
 fi

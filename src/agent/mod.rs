@@ -4,5 +4,7 @@
 //! tools the model may be offered ([`tool_registry`]).
 
 pub(crate) mod assemble;
+pub(crate) mod cache_points;
+pub(crate) mod context_window;
 pub(crate) mod tool_registry;
 pub(crate) mod turn;

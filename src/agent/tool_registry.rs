@@ -1,15 +1,80 @@
-//! The registry of client-executed tools (`tool/register|unregister|list`).
+//! The registry of tools the model may be offered (`tool/register|unregister|list`).
 //!
 //! A tool is a name, a description and a JSON Schema for its input. The
 //! schema is compiled once at registration, so a turn can check the model's
-//! input before it asks the client, and tell the model what was wrong.
+//! input before the tool runs, and tell the model what was wrong. Each tool
+//! has a [`ToolRunner`]: the client (`tool/call`, for tools the client
+//! registered) or the host itself ([`HostTool`]: an MCP server's tool, a
+//! built-in of a face such as ACP).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::error::{FieldError, HostError, HostResult};
+use crate::protocol::ConversationId;
+use crate::protocol::shapes::{ToolResultContentBlock, ToolResultStatus};
+
+/// Who runs a tool when the model asks for it.
+#[derive(Clone)]
+#[allow(dead_code)] // `Host` is built by the MCP client and the ACP face, which build on this.
+pub enum ToolRunner {
+    /// The client, through a `tool/call` request (tools from `tool/register`).
+    Client,
+    /// The host itself, with no round trip to the client.
+    Host(Arc<dyn HostTool>),
+}
+
+impl std::fmt::Debug for ToolRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ToolRunner::Client => "Client",
+            ToolRunner::Host(_) => "Host",
+        })
+    }
+}
+
+/// A tool the host runs itself: its input has already been checked against
+/// the tool's schema when `call` runs.
+pub trait HostTool: Send + Sync {
+    /// Runs one call. Dropping the future cancels the call (the turn was
+    /// cancelled, or `toolCallTimeoutMs` passed): an implementation holding
+    /// remote work tells the other side then (MCP's `notifications/cancelled`).
+    fn call(&self, call: HostToolCall) -> BoxFuture<'static, ToolOutput>;
+}
+
+/// One call of a [`HostTool`].
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub struct HostToolCall {
+    /// The conversation whose turn asked, when the call comes from one.
+    pub conversation_id: Option<ConversationId>,
+    pub tool_use_id: String,
+    /// The name the model used (the registered name).
+    pub name: String,
+    pub input: Value,
+}
+
+/// What a tool answered: the toolResult's content and status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolOutput {
+    pub content: Vec<ToolResultContentBlock>,
+    pub status: ToolResultStatus,
+}
+
+#[allow(dead_code)]
+impl ToolOutput {
+    pub fn text(text: impl Into<String>) -> Self {
+        ToolOutput { content: vec![ToolResultContentBlock::Text(text.into())], status: ToolResultStatus::Success }
+    }
+
+    /// An error result: the model reads `message` and can try again.
+    pub fn error(message: impl Into<String>) -> Self {
+        ToolOutput { content: vec![ToolResultContentBlock::Text(message.into())], status: ToolResultStatus::Error }
+    }
+}
 
 /// A tool as the client described it.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,16 +87,25 @@ pub struct ToolDefinition {
 /// A registered tool with its compiled input validator.
 pub struct RegisteredTool {
     pub definition: ToolDefinition,
+    pub runner: ToolRunner,
     validator: jsonschema::Validator,
 }
 
 impl std::fmt::Debug for RegisteredTool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisteredTool").field("definition", &self.definition).finish_non_exhaustive()
+        f.debug_struct("RegisteredTool")
+            .field("definition", &self.definition)
+            .field("runner", &self.runner)
+            .finish_non_exhaustive()
     }
 }
 
 impl RegisteredTool {
+    /// True when the host runs the tool itself (no `tool/call` to the client).
+    pub fn runs_on_host(&self) -> bool {
+        matches!(self.runner, ToolRunner::Host(_))
+    }
+
     /// Every way `input` breaks the tool's schema, as `path: message`
     /// sentences the model can act on; empty when the input is valid.
     pub fn input_errors(&self, input: &Value) -> Vec<String> {
@@ -59,7 +133,7 @@ fn name_problem(name: &str) -> Option<String> {
     None
 }
 
-fn compile(index: usize, definition: ToolDefinition) -> Result<RegisteredTool, Vec<FieldError>> {
+fn compile(index: usize, definition: ToolDefinition, runner: ToolRunner) -> Result<RegisteredTool, Vec<FieldError>> {
     let mut errors = Vec::new();
     let at = |field: &str| format!("tools[{index}].{field}");
     if let Some(problem) = name_problem(&definition.name) {
@@ -89,7 +163,7 @@ fn compile(index: usize, definition: ToolDefinition) -> Result<RegisteredTool, V
         return Err(errors);
     }
     match jsonschema::validator_for(schema) {
-        Ok(validator) => Ok(RegisteredTool { definition, validator }),
+        Ok(validator) => Ok(RegisteredTool { definition, runner, validator }),
         Err(error) => {
             let location = error.instance_path().to_string();
             let path = if location.is_empty() {
@@ -112,10 +186,20 @@ impl ToolRegistry {
     /// Registers all or none: one bad tool rejects the call, naming each bad
     /// field. A name registered again is replaced.
     pub fn register(&self, definitions: Vec<ToolDefinition>) -> HostResult<Vec<String>> {
+        self.register_with(definitions.into_iter().map(|definition| (definition, ToolRunner::Client)).collect())
+    }
+
+    /// Registers tools the host runs itself, all or none, as [`register`](Self::register) does.
+    #[allow(dead_code)]
+    pub fn register_host(&self, tools: Vec<(ToolDefinition, Arc<dyn HostTool>)>) -> HostResult<Vec<String>> {
+        self.register_with(tools.into_iter().map(|(definition, tool)| (definition, ToolRunner::Host(tool))).collect())
+    }
+
+    fn register_with(&self, definitions: Vec<(ToolDefinition, ToolRunner)>) -> HostResult<Vec<String>> {
         let mut compiled = Vec::with_capacity(definitions.len());
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (index, definition) in definitions.into_iter().enumerate() {
+        for (index, (definition, runner)) in definitions.into_iter().enumerate() {
             if !seen.insert(definition.name.clone()) {
                 errors.push(FieldError::new(
                     format!("tools[{index}].name"),
@@ -123,7 +207,7 @@ impl ToolRegistry {
                 ));
                 continue;
             }
-            match compile(index, definition) {
+            match compile(index, definition, runner) {
                 Ok(tool) => compiled.push(tool),
                 Err(mut problems) => errors.append(&mut problems),
             }
@@ -204,6 +288,32 @@ mod tests {
         assert!(paths[3].starts_with("tools[4].inputSchema"), "{paths:?}");
         assert!(errors[1].message.contains("must be \"object\""), "{}", errors[1].message);
         assert!(registry.list().is_empty(), "a rejected call registers nothing");
+    }
+
+    struct Echo;
+
+    impl HostTool for Echo {
+        fn call(&self, call: HostToolCall) -> BoxFuture<'static, ToolOutput> {
+            Box::pin(async move { ToolOutput::text(format!("{}: {}", call.name, call.input)) })
+        }
+    }
+
+    #[tokio::test]
+    async fn host_tools_run_on_the_host_and_client_tools_replace_them() {
+        let registry = ToolRegistry::default();
+        registry.register_host(vec![(tool("echo", json!({"type": "object"})), Arc::new(Echo))]).unwrap();
+        let echo = registry.get("echo").unwrap();
+        assert!(echo.runs_on_host());
+        let ToolRunner::Host(runner) = &echo.runner else { panic!("expected a host tool") };
+        let call = HostToolCall {
+            conversation_id: None,
+            tool_use_id: "t1".into(),
+            name: "echo".into(),
+            input: json!({"a": 1}),
+        };
+        assert_eq!(runner.call(call).await, ToolOutput::text("echo: {\"a\":1}"));
+        registry.register(vec![tool("echo", json!({"type": "object"}))]).unwrap();
+        assert!(!registry.get("echo").unwrap().runs_on_host(), "a name registered again is replaced");
     }
 
     #[test]

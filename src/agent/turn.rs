@@ -19,7 +19,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::agent::assemble::{AssembledResponse, InvalidToolInput, StreamAssembler, message_text};
-use crate::agent::tool_registry::ToolRegistry;
+use crate::agent::tool_registry::{HostToolCall, ToolOutput, ToolRegistry, ToolRunner};
 use crate::catalog::usage::{UsageLedger, add_cost, add_usage, cost_usd};
 use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
@@ -284,8 +284,11 @@ pub async fn run_loop(
     settings: &LoopSettings,
     notifier: &Notifier,
     progress: &SharedProgress,
+    mut context: Option<&mut crate::agent::context_window::ContextWindow<'_>>,
 ) -> HostResult<LoopOutcome> {
     let history = base.messages.clone().unwrap_or_default();
+    // The new user message: the newest place a compaction may cut before.
+    let turn_start = history.len().saturating_sub(1);
     let mut outcome = LoopOutcome {
         stop_reason: String::new(),
         messages: Vec::new(),
@@ -301,6 +304,15 @@ pub async fn run_loop(
         let mut request = base.clone();
         request.messages = Some(history.iter().chain(outcome.messages.iter()).cloned().collect());
         request.tool_config = tools()?;
+        if let Some(context) = context.as_deref_mut() {
+            // The context window (compaction) and prompt caching: docs/protocol.md "Prompt caching and the context window".
+            let messages = request.messages.take().unwrap_or_default();
+            let prepared = context.prepare(&mut request, messages, turn_start, gateway, ledger, notifier).await?;
+            if let Some(usage) = &prepared.summary_usage {
+                add_usage(&mut outcome.usage, usage);
+                outcome.cost_usd = add_cost(outcome.cost_usd, prepared.summary_cost_usd);
+            }
+        }
         let call =
             call_model(gateway, &settings.model_id, &request, settings.stream, outcome.iterations, notifier, progress)
                 .await?;
@@ -308,6 +320,9 @@ pub async fn run_loop(
             outcome.first_token_ms = call.first_token_ms;
         }
         let AssembledResponse { response, invalid_tool_inputs } = call.assembled;
+        if let Some(context) = context.as_deref_mut() {
+            context.observe(&response.usage);
+        }
         let call_cost = cost_usd(&settings.model_id, &settings.region, &response.usage);
         ledger.record(&settings.model_id, &response.usage, call_cost);
         add_usage(&mut outcome.usage, &response.usage);
@@ -329,7 +344,11 @@ pub async fn run_loop(
         outcome.stop_reason = response.stop_reason;
 
         let wants_tools = outcome.stop_reason == "tool_use" && !tool_uses.is_empty();
-        if !wants_tools || !settings.client_executes_tools {
+        // A client that runs no tools still gets the host's own tools run for it.
+        let host_runs_every_tool = tool_uses
+            .iter()
+            .all(|tool_use| registry.get(&tool_use.name).is_some_and(|tool| tool.runs_on_host()));
+        if !wants_tools || !(settings.client_executes_tools || host_runs_every_tool) {
             return Ok(outcome);
         }
         if outcome.iterations >= settings.max_iterations {
@@ -421,6 +440,22 @@ async fn run_one_tool(
             "the input does not match the tool `{name}`'s input schema, so it was not run: {}",
             problems.join("; ")
         ));
+    }
+    if let ToolRunner::Host(host_tool) = &tool.runner {
+        let call = HostToolCall {
+            conversation_id: notifier.conversation_id.clone(),
+            tool_use_id: tool_use.tool_use_id.to_string(),
+            name: name.clone(),
+            input: tool_use.input.clone(),
+        };
+        // On timeout the call's future is dropped, which cancels it.
+        return match tokio::time::timeout(timeout, host_tool.call(call)).await {
+            Ok(ToolOutput { content, status }) => (content, status),
+            Err(_) => error_content(format!(
+                "the tool `{name}` did not answer within {} ms (toolCallTimeoutMs)",
+                timeout.as_millis()
+            )),
+        };
     }
     let Some(conversation_id) = notifier.conversation_id.clone() else {
         return error_content(format!("the tool `{name}` can only run inside a conversation"));

@@ -14,6 +14,7 @@
 //! prefix) and an integration test (`emulator_families`) checks that every
 //! id here, and every inference profile, gets a well-formed answer from it.
 
+pub mod caching;
 pub mod usage;
 
 /// The date the prices below were read.

@@ -35,6 +35,8 @@ pub struct ConversationSettings {
     pub guardrail_config: Option<GuardrailConfiguration>,
     pub additional_model_request_fields: Option<Value>,
     pub title: Option<String>,
+    /// Prompt caching and the context window (`promptCaching`, `maxContextTokens`, `contextStrategy`).
+    pub context: super::context::ContextSettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +53,8 @@ pub struct Conversation {
     pub updated_at: OffsetDateTime,
     /// Damage its journal had when it was loaded (records skipped); kept in the journal's header.
     pub warnings: Vec<StorageWarning>,
+    /// Which oldest messages the model is no longer sent, and what stands in their place.
+    pub context: super::context::ContextState,
 }
 
 impl Conversation {

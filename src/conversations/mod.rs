@@ -2,6 +2,7 @@
 //! ([`store`]), and their crash-safe journals under `--storage-dir`
 //! ([`storage`]).
 
+pub(crate) mod context;
 pub(crate) mod conversation;
 pub mod storage;
 pub(crate) mod store;

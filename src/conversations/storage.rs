@@ -48,6 +48,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::catalog::usage::add_usage;
+use crate::conversations::context::Compaction;
 use crate::conversations::conversation::{Conversation, ConversationId, ConversationSettings, OfferedTools, rfc3339};
 use crate::error::{HostError, HostResult};
 use crate::protocol::shapes::{
@@ -104,6 +105,25 @@ impl TurnRecord {
     }
 }
 
+/// A compaction (docs/protocol.md "Prompt caching and the context window"): `{"compaction": …}`, a
+/// record kind of its own between turns. Journals without one read as before; a host older than
+/// compaction takes the record for damage (it keeps the journal's original aside and every turn).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompactionRecord {
+    pub compaction: Compaction,
+}
+
+/// Applies a record after the header: a turn, or a compaction.
+fn apply_later_record(payload: &[u8], conversation: &mut Conversation) -> Result<(), String> {
+    if payload.starts_with(br#"{"compaction""#) {
+        let record: CompactionRecord = serde_json::from_slice(payload).map_err(|error| error.to_string())?;
+        conversation.context.apply(&record.compaction);
+        return Ok(());
+    }
+    serde_json::from_slice::<TurnRecord>(payload).map_err(|error| error.to_string())?.apply(conversation)
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct StoredSettings {
@@ -115,6 +135,9 @@ struct StoredSettings {
     guardrail_config: Option<GuardrailConfiguration>,
     additional_model_request_fields: Option<Value>,
     title: Option<String>,
+    /// Absent in journals written before prompt caching and context management.
+    #[serde(default)]
+    context: crate::conversations::context::ContextSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -140,6 +163,7 @@ impl From<&ConversationSettings> for StoredSettings {
             guardrail_config: settings.guardrail_config.clone(),
             additional_model_request_fields: settings.additional_model_request_fields.clone(),
             title: settings.title.clone(),
+            context: settings.context.clone(),
         }
     }
 }
@@ -159,6 +183,7 @@ impl From<StoredSettings> for ConversationSettings {
             guardrail_config: stored.guardrail_config,
             additional_model_request_fields: stored.additional_model_request_fields,
             title: stored.title,
+            context: stored.context,
         }
     }
 }
@@ -189,6 +214,7 @@ impl Header {
             created_at,
             updated_at: created_at,
             warnings: self.warnings,
+            context: Default::default(),
         })
     }
 }
@@ -360,6 +386,30 @@ impl Storage {
         })
     }
 
+    /// Appends a compaction record and waits until it is on disk.
+    pub fn append_compaction(&self, id: &ConversationId, record: &CompactionRecord) -> HostResult<()> {
+        let path = self.journal_path(id);
+        let record = frame(&serde_json::to_vec(record).expect("a compaction record serializes"));
+        let mut file = no_follow()
+            .append(true)
+            .open(&path)
+            .map_err(|error| self.error(format!("cannot open {} to record a compaction: {error}", path.display())))?;
+        let before = file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|error| self.error(format!("cannot read the size of {}: {error}", path.display())))?;
+        if let Err(error) = file.write_all(&record).and_then(|()| file.sync_data()) {
+            if let Err(undo) = file.set_len(before).and_then(|()| file.sync_data()) {
+                tracing::error!(path = %path.display(), %undo, "cannot cut a failed append; the next load drops it");
+            }
+            return Err(self.error(format!(
+                "cannot record a compaction in {}: {error}; free some space or fix the permissions",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Appends one completed turn and waits until it is on disk.
     pub fn append_turn(&self, id: &ConversationId, turn: &TurnRecord) -> HostResult<()> {
         let path = self.journal_path(id);
@@ -492,9 +542,7 @@ impl Storage {
         let mut turns: Vec<&[u8]> = Vec::new();
         let mut good_end = header_at + FRAME_HEADER + scan.records[0].1.len();
         for &(at, payload) in &scan.records[1..] {
-            let applied = serde_json::from_slice::<TurnRecord>(payload)
-                .map_err(|error| error.to_string())
-                .and_then(|turn| turn.apply(&mut conversation));
+            let applied = apply_later_record(payload, &mut conversation);
             match applied {
                 Ok(()) => {
                     turns.push(payload);
@@ -712,6 +760,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             warnings: Vec::new(),
+            context: Default::default(),
         }
     }
 
@@ -769,6 +818,43 @@ mod tests {
             assert_eq!(scan.records, vec![(starts[0], payloads[0]), (starts[2], payloads[2])], "bit {bit}");
             assert_eq!((scan.damage[0].start, scan.damage[0].end), (starts[1], starts[2]), "bit {bit}");
         }
+    }
+
+    #[test]
+    fn a_compaction_record_survives_reopening_and_old_settings_still_load() {
+        use crate::conversations::context::Compaction;
+        use crate::protocol::ContextStrategy;
+        let dir = tempfile::tempdir().unwrap();
+        let (storage, _) = open(dir.path());
+        let conversation = conversation();
+        storage.create(&conversation).unwrap();
+        storage.append_turn(&conversation.id, &numbered_turn(0)).unwrap();
+        let summary =
+            message(json!({"role": "user", "content": [{"text": "Summary of the earlier conversation: rain."}]}));
+        let compaction = Compaction {
+            strategy: ContextStrategy::Summarize,
+            compacted_messages: 4,
+            summary: Some(summary.clone()),
+            at: "2026-12-03T22:00:00Z".into(),
+        };
+        storage.append_compaction(&conversation.id, &CompactionRecord { compaction }).unwrap();
+        storage.append_turn(&conversation.id, &numbered_turn(1)).unwrap();
+        drop(storage);
+        let (_, loaded) = open(dir.path());
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let back = &loaded.conversations[0];
+        assert_eq!(back.messages.len(), 8, "every original message is kept");
+        assert_eq!(back.turns, 2);
+        assert_eq!(back.context.compacted_messages, 4);
+        assert_eq!(back.context.summary, Some(summary));
+        assert_eq!(back.context.compactions, 1);
+        assert_eq!(back.context.view(&back.messages).len(), 2 + 4);
+
+        // A header written before the context settings existed loads with the defaults.
+        let mut header = serde_json::to_value(Header::of(&conversation)).unwrap();
+        header["settings"].as_object_mut().unwrap().remove("context");
+        let old: Header = serde_json::from_value(header).unwrap();
+        assert_eq!(old.into_conversation().unwrap().settings.context, Default::default());
     }
 
     #[test]

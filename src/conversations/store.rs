@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
+use super::context::{Compaction, LastCall};
 use super::conversation::{Conversation, ConversationSettings};
-use super::storage::{Storage, TurnRecord};
+use super::storage::{CompactionRecord, Storage, TurnRecord};
 use crate::error::{HostError, HostResult};
 pub use crate::protocol::ConversationId;
 use crate::protocol::StorageWarning;
@@ -133,6 +134,7 @@ impl ConversationStore {
             created_at: now,
             updated_at: now,
             warnings: Vec::new(),
+            context: Default::default(),
         })
     }
 
@@ -209,6 +211,7 @@ impl ConversationStore {
             created_at: now,
             updated_at: now,
             warnings: Vec::new(),
+            context: Default::default(),
         })
     }
 
@@ -246,6 +249,26 @@ impl ConversationStore {
             ))
         })?;
         Ok(TurnPermit { _guard: guard })
+    }
+
+    /// Records a compaction made during a turn (on disk first when the store persists): from now on
+    /// the model is sent the conversation's [`ContextState::view`](super::context::ContextState::view).
+    /// The history itself keeps every message.
+    pub fn compact(&self, id: &str, _permit: &TurnPermit, compaction: Compaction) -> HostResult<()> {
+        let slot = self.slot(id)?;
+        let mut state = crate::sync::lock(&slot.state);
+        if let Some(storage) = &self.storage {
+            storage.append_compaction(&state.id, &CompactionRecord { compaction: compaction.clone() })?;
+        }
+        state.context.apply(&compaction);
+        Ok(())
+    }
+
+    /// Remembers what the conversation's last model call was estimated at and counted (memory only).
+    pub fn note_last_call(&self, id: &str, last_call: LastCall) {
+        if let Ok(slot) = self.slot(id) {
+            crate::sync::lock(&slot.state).context.last_call = Some(last_call);
+        }
     }
 
     /// Appends a completed turn, on disk first when the store persists (so a

@@ -41,6 +41,8 @@ pub(super) struct Dispatcher {
     /// Parent of every request's token; cancelled when the session ends.
     root: CancellationToken,
     shutdown_received: bool,
+    /// Requests handed to handlers so far (`RequestContext::arrival`).
+    arrivals: u64,
 }
 
 impl Dispatcher {
@@ -55,6 +57,7 @@ impl Dispatcher {
             in_flight: Arc::default(),
             root: CancellationToken::new(),
             shutdown_received: false,
+            arrivals: 0,
         }
     }
 
@@ -157,13 +160,16 @@ impl Dispatcher {
     }
 
     /// Runs one request in its own task; it answers unless cancelled first.
-    fn spawn(&self, id: RequestId, method: String, params: Option<Value>, handler: Handler, session: Arc<Session>) {
+    fn spawn(&mut self, id: RequestId, method: String, params: Option<Value>, handler: Handler, session: Arc<Session>) {
         let cancel = self.root.child_token();
         let partial = PartialResult::default();
         let request = InFlightRequest { cancel: cancel.clone(), partial: partial.clone(), committing: false };
         lock(&self.in_flight).insert(id.clone(), request);
         let completion = Completion { in_flight: self.in_flight.clone(), id: id.clone() };
-        let context = RequestContext { id: id.clone(), partial, completion, client: self.client.clone(), session };
+        self.arrivals += 1;
+        let arrival = self.arrivals;
+        let context =
+            RequestContext { id: id.clone(), partial, completion, client: self.client.clone(), session, arrival };
         let work = AssertUnwindSafe(handler(context, params)).catch_unwind();
         let in_flight = self.in_flight.clone();
         let client = self.client.clone();
@@ -185,6 +191,10 @@ impl Dispatcher {
     }
 
     fn on_notification(&mut self, name: &str, params: Option<Value>) -> Option<u8> {
+        if let (Phase::Running(session), Some(handler)) = (&self.phase, self.router.notification(name)) {
+            handler(session, &self.client, params);
+            return None;
+        }
         match name {
             method::EXIT => return Some(self.exit_code()),
             method::INITIALIZED => tracing::debug!("client initialized"),

@@ -175,7 +175,7 @@ mod tests {
     use super::*;
 
     /// Every option `initializationOptions` has, as its JSON name.
-    const OPTIONS: [&str; 16] = [
+    const OPTIONS: [&str; 18] = [
         "region",
         "profile",
         "endpointUrl",
@@ -192,6 +192,8 @@ mod tests {
         "logLevel",
         "maxConversations",
         "maxMessagesPerConversation",
+        "promptCaching",
+        "contextStrategy",
     ];
 
     fn number() -> impl Strategy<Value = Value> {
@@ -256,6 +258,10 @@ mod tests {
             }
             "maxConversations" => within(limits::MAX_CONVERSATIONS),
             "maxMessagesPerConversation" => within(limits::MAX_MESSAGES_PER_CONVERSATION),
+            "promptCaching" => prop_oneof![Just(json!("auto")), Just(json!("off"))].boxed(),
+            "contextStrategy" => {
+                prop_oneof![Just(json!("summarize")), Just(json!("truncate")), Just(json!("fail"))].boxed()
+            }
             other => unreachable!("no strategy for {other}"),
         }
     }
@@ -264,6 +270,7 @@ mod tests {
     fn any_for(option: &'static str) -> BoxedStrategy<Value> {
         match option {
             "retryMode" => prop_oneof![Just(json!("fast")), Just(json!(1))].boxed(),
+            "promptCaching" | "contextStrategy" => prop_oneof![Just(json!("on")), Just(json!(true))].boxed(),
             "storageDir" => prop_oneof![Just(json!("")), Just(json!("a\u{0}b")), Just(json!(7))].boxed(),
             "responseCache" => prop_oneof![
                 4 => number().prop_map(|n| json!({"maxEntries": n})),

@@ -25,6 +25,9 @@ pub struct RequestContext {
     /// Notifications and requests to the client.
     pub client: ClientHandle,
     pub session: Arc<Session>,
+    /// The request's place in the order requests arrived (1, 2, …): a later request has a larger
+    /// number, whatever order their tasks run in.
+    pub arrival: u64,
 }
 
 /// A slot for what a request has produced so far (e.g. a turn's text), so

@@ -18,11 +18,16 @@ use crate::transport::rpc::Request;
 
 type HandlerFuture = Pin<Box<dyn Future<Output = HostResult<Value>> + Send>>;
 pub(crate) type Handler = Arc<dyn Fn(RequestContext, Option<Value>) -> HandlerFuture + Send + Sync>;
+/// A client→host notification's handler: runs on the read loop, in order, before the next frame is read
+/// (so it must not wait); params that do not parse are reported by the handler's caller.
+pub(crate) type NotificationHandler =
+    Arc<dyn Fn(&Arc<super::session::Session>, &crate::transport::ClientHandle, Option<Value>) + Send + Sync>;
 
 /// Handlers by method name.
 #[derive(Default)]
 pub(crate) struct Router {
     handlers: BTreeMap<&'static str, Handler>,
+    notifications: BTreeMap<&'static str, NotificationHandler>,
 }
 
 impl Router {
@@ -68,6 +73,34 @@ impl Router {
         });
         let previous = self.handlers.insert(method, erased);
         assert!(previous.is_none(), "method `{method}` is registered twice");
+    }
+
+    /// Handles notification `M` with `handler`, whose params are the ones the protocol declares for
+    /// `M`. Params that do not parse are logged and shown to the user (`window/showMessage`), naming
+    /// every bad field: a notification has no answer to carry the error.
+    pub(crate) fn on_notification<M, F>(&mut self, handler: F)
+    where
+        M: crate::transport::rpc::Notification,
+        F: Fn(&Arc<super::session::Session>, &crate::transport::ClientHandle, M::Params) + Send + Sync + 'static,
+    {
+        let erased: NotificationHandler =
+            Arc::new(move |session, client, params| match parse_method_params::<M::Params>(M::NAME, params) {
+                Ok(params) => handler(session, client, params),
+                Err(error) => {
+                    tracing::warn!(method = M::NAME, %error, "ignored a notification with bad params");
+                    let message = crate::protocol::lsp::ShowMessageParams {
+                        kind: 1,
+                        message: format!("bedrock-host ignored `{}`: {error}", M::NAME),
+                    };
+                    let _ = client.notify_now::<crate::protocol::method::ShowMessage>(&message);
+                }
+            });
+        let previous = self.notifications.insert(M::NAME, erased);
+        assert!(previous.is_none(), "notification `{}` is registered twice", M::NAME);
+    }
+
+    pub(crate) fn notification(&self, method: &str) -> Option<NotificationHandler> {
+        self.notifications.get(method).cloned()
     }
 
     pub(crate) fn get(&self, method: &str) -> Option<Handler> {

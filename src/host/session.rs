@@ -37,6 +37,8 @@ pub struct Session {
     /// Cancelled when the session ends (`exit` or end of input); background
     /// work that outlives its request (e.g. watched async jobs) stops on it.
     pub shutdown: CancellationToken,
+    /// The LSP face's documents and options (docs/lsp.md).
+    pub lsp: crate::lsp::LspState,
 }
 
 impl Session {

@@ -294,6 +294,22 @@ pub struct ConversationCreateParams {
     /// A title for `conversation/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// `auto` (the host places cache points for a model that offers prompt caching) or `off`;
+    /// default the host's `promptCaching` (`auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_caching: Option<super::context::PromptCachingMode>,
+    /// The most input tokens one model call may be sent, 256–10000000 and at most the model's context
+    /// window; default the model's context window minus the answer's `maxTokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = super::context::MIN_CONTEXT_TOKENS, max = super::context::MAX_CONTEXT_TOKENS))]
+    pub max_context_tokens: Option<u32>,
+    /// What to do when a call would exceed `maxContextTokens`: `summarize`, `truncate` or `fail`;
+    /// default the host's `contextStrategy` (`summarize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_strategy: Option<super::context::ContextStrategy>,
+    /// The model that writes summaries for `summarize`; default the conversation's model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_model_id: Option<String>,
 }
 
 /// The result of methods that create a conversation (`conversation/create`, `conversation/fork`).
@@ -394,6 +410,10 @@ pub struct TurnMetrics {
     /// From the request to the first text delta, in milliseconds; absent without streaming or text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_token_ms: Option<u64>,
+    /// Time the host spent placing cache points and deciding compaction over the turn's model calls
+    /// (not the summary call), in microseconds; absent outside conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_us: Option<u64>,
 }
 
 /// Params of methods that name one conversation (`conversation/get`, `conversation/delete`).
@@ -431,6 +451,11 @@ pub struct ConversationGetResult {
     /// where the original was kept; absent when there was none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<super::warnings::StorageWarning>,
+    /// Present once the host compacted the conversation to fit its context window: how many of
+    /// `messages` (which always holds every original message) the model is no longer sent, and the
+    /// summary sent in their place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<super::context::ConversationContext>,
 }
 
 /// `conversation/list` result.
@@ -571,7 +596,7 @@ mod tests {
             cost_usd: Some(0.1),
             cumulative_cost_usd: Some(0.2),
             guardrail: Some(TurnGuardrail { action: "INTERVENED".into(), trace: None }),
-            metrics: TurnMetrics { latency_ms: 10, first_token_ms: Some(3) },
+            metrics: TurnMetrics { latency_ms: 10, first_token_ms: Some(3), context_us: None },
         };
         assert_eq!(
             serde_json::to_value(&turn).unwrap(),

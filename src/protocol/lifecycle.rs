@@ -71,11 +71,15 @@ pub struct ClientCapabilities {
     /// turn that asks for a tool ends with stopReason `tool_use`.
     #[serde(default = "default_true")]
     pub tools: bool,
+    /// LSP's `textDocument` client capabilities, any shape: the LSP face reads
+    /// `codeAction.codeActionLiteralSupport` (without it, code actions are sent as plain `Command`s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_document: Option<Value>,
 }
 
 impl Default for ClientCapabilities {
     fn default() -> Self {
-        Self { tools: true }
+        Self { tools: true, text_document: None }
     }
 }
 
@@ -154,6 +158,17 @@ pub struct HostOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = MAX_MESSAGES_PER_CONVERSATION.min, max = MAX_MESSAGES_PER_CONVERSATION.max))]
     pub max_messages_per_conversation: Option<usize>,
+    /// The LSP face's completion and code-action options (docs/lsp.md "Options"); `initializationOptions` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_completion: Option<super::lsp::InlineCompletionOptions>,
+    /// `auto` (default): for a model that offers prompt caching, the host places cache points in each
+    /// conversation's calls; `off`: it places none. A conversation may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_caching: Option<super::context::PromptCachingMode>,
+    /// What a conversation does when a call would exceed its `maxContextTokens`: `summarize` (default),
+    /// `truncate` or `fail`. A conversation may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_strategy: Option<super::context::ContextStrategy>,
 }
 
 impl HostOptions {
@@ -176,6 +191,9 @@ impl HostOptions {
             log_level: self.log_level.or(lower.log_level),
             max_conversations: self.max_conversations.or(lower.max_conversations),
             max_messages_per_conversation: self.max_messages_per_conversation.or(lower.max_messages_per_conversation),
+            inline_completion: self.inline_completion.or(lower.inline_completion),
+            prompt_caching: self.prompt_caching.or(lower.prompt_caching),
+            context_strategy: self.context_strategy.or(lower.context_strategy),
         }
     }
 
@@ -251,6 +269,9 @@ impl HostOptions {
             "maxMessagesPerConversation",
             usize_ranged(self.max_messages_per_conversation, MAX_MESSAGES_PER_CONVERSATION),
         );
+        if let Some(inline) = &self.inline_completion {
+            problems.extend(inline.problems("inlineCompletion"));
+        }
         problems
     }
 }
@@ -440,6 +461,9 @@ pub struct ServerCapabilities {
     pub host_requests: Vec<String>,
     /// Named features: `streaming`, `tools`, `guardrails`, `responseCache`, …
     pub features: Vec<String>,
+    /// LSP's ServerCapabilities keys (docs/lsp.md), which share no key with the host's.
+    #[serde(flatten)]
+    pub lsp: super::lsp::LspServerCapabilities,
 }
 
 /// Where Bedrock calls go.

@@ -88,6 +88,13 @@ pub struct Pricing {
     pub currency: String,
     /// The date (YYYY-MM-DD) the prices were taken from the AWS price list.
     pub as_of: String,
+    /// Price of one million input tokens read from the prompt cache; absent for a model without prompt caching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_per_million: Option<f64>,
+    /// Price of one million input tokens written to the prompt cache; absent where writes cost the
+    /// ordinary input price (Amazon Nova) or the model has no prompt caching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_per_million: Option<f64>,
 }
 
 /// What a model supports.

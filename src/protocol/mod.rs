@@ -8,7 +8,9 @@
 //! vocabulary, Bedrock Converse's.
 
 pub mod agent;
+pub mod context;
 pub mod lifecycle;
+pub mod lsp;
 pub mod methods;
 #[cfg(test)]
 mod model_drift;
@@ -18,6 +20,7 @@ mod table;
 pub mod warnings;
 
 pub use agent::*;
+pub use context::*;
 pub use lifecycle::*;
 pub use methods::*;
 pub use notifications::*;

@@ -17,7 +17,14 @@ use super::agent::{
     ToolListResult, ToolRegisterParams, ToolRegisterResult, ToolUnregisterParams, ToolUnregisterResult, TurnResult,
     UsageGetResult,
 };
+use super::context::ConversationCompactedParams;
 use super::lifecycle::{CancelParams, InitializeParams};
+use super::lsp::{
+    ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, CodeActionOrCommand, CodeActionParams, CompletionList,
+    CompletionParams, DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, ExecuteCommandParams, ExecuteCommandResult, InlineCompletionList,
+    InlineCompletionParams, ShowMessageParams,
+};
 use super::methods::{
     ConverseParams, ConverseResult, CostEstimateParams, CostEstimateResult, CountTokensParams, CountTokensResult,
     EmptyParams, InvokeModelParams, InvokeModelResult, ListModelsResult, StartAsyncInvokeParams,
@@ -159,6 +166,19 @@ protocol! {
     notification HostToClient InvokeChunk INVOKE_CHUNK = "invoke/chunk" (InvokeChunkParams);
     notification HostToClient AsyncStatus ASYNC_STATUS = "async/status" (AsyncStatusParams);
     request HostToClient ToolCall TOOL_CALL = "tool/call" (ToolCallParams) -> ToolCallResult;
+
+    // The LSP face (docs/lsp.md): LSP's own methods and shapes.
+    notification ClientToHost DidOpen DID_OPEN = "textDocument/didOpen" (DidOpenTextDocumentParams);
+    notification ClientToHost DidChange DID_CHANGE = "textDocument/didChange" (DidChangeTextDocumentParams);
+    notification ClientToHost DidClose DID_CLOSE = "textDocument/didClose" (DidCloseTextDocumentParams);
+    notification ClientToHost DidChangeConfiguration DID_CHANGE_CONFIGURATION = "workspace/didChangeConfiguration" (DidChangeConfigurationParams);
+    request ClientToHost InlineCompletion INLINE_COMPLETION = "textDocument/inlineCompletion" (InlineCompletionParams) -> InlineCompletionList;
+    request ClientToHost Completion COMPLETION = "textDocument/completion" (CompletionParams) -> CompletionList;
+    request ClientToHost CodeActionRequest CODE_ACTION = "textDocument/codeAction" (CodeActionParams) -> Vec<CodeActionOrCommand>;
+    request ClientToHost ExecuteCommand EXECUTE_COMMAND = "workspace/executeCommand" (ExecuteCommandParams) -> ExecuteCommandResult;
+    request HostToClient ApplyEdit APPLY_EDIT = "workspace/applyEdit" (ApplyWorkspaceEditParams) -> ApplyWorkspaceEditResult;
+    notification HostToClient ShowMessage SHOW_MESSAGE = "window/showMessage" (ShowMessageParams);
+    notification HostToClient ConversationCompacted CONVERSATION_COMPACTED = "conversation/compacted" (ConversationCompactedParams);
 }
 
 /// The table entry of `name`, if it is a protocol method or notification.

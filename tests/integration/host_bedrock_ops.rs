@@ -425,7 +425,8 @@ fn list_models_reports_every_catalog_model() {
                                   "global": "global.anthropic.claude-haiku-4-5-20251001-v1:0"},
             "contextWindow": 200000,
             "maxOutputTokens": 64000,
-            "pricing": {"inputPerMillion": 1.0, "outputPerMillion": 5.0, "currency": "USD", "asOf": PRICES_AS_OF},
+            "pricing": {"inputPerMillion": 1.0, "outputPerMillion": 5.0, "currency": "USD", "asOf": PRICES_AS_OF,
+                        "cacheReadPerMillion": 0.1, "cacheWritePerMillion": 1.25},
             "supports": {"streaming": true, "tools": true, "images": true, "documents": true, "reasoning": true,
                          "guardrails": true},
             "aliases": ["haiku", "haiku-4.5", "claude-haiku"]

@@ -20,12 +20,14 @@ mod stdio_lifecycle;
 // Methods over the real binary against its emulator.
 mod host_bedrock_ops;
 mod host_bedrock_ops_async;
+mod host_context_window;
 mod host_conversation;
 mod host_conversation_ask;
 mod host_conversation_errors;
 mod host_conversation_setup;
 mod host_logging;
 mod host_options;
+mod host_prompt_caching;
 mod host_reliability;
 mod host_security;
 mod host_storage;
@@ -49,8 +51,14 @@ mod emulator_sdk;
 mod emulator_security;
 mod emulator_wire_details;
 
+// The LSP face: stock LSP methods over the real binary against its emulator.
+mod lsp_features;
+
 // The generated schemas are up to date.
 mod schemas;
+
+// `bedrock-host mcp`: raw MCP JSON-RPC lines over its stdio.
+mod mcp_server;
 
 // What the editors need: a conversation continued under another model.
 mod host_conversation_model_switch;

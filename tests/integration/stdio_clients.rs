@@ -207,7 +207,7 @@ fn capabilities_list_tool_call_as_a_host_request_not_a_notification() {
     let mut host = Host::spawn(Framing::Ndjson);
     let init = host.call("initialize", json!({}));
     let capabilities = &result(&init)["capabilities"];
-    assert_eq!(capabilities["hostRequests"], json!(["tool/call"]), "{capabilities}");
+    assert_eq!(capabilities["hostRequests"], json!(["tool/call", "workspace/applyEdit"]), "{capabilities}");
     let notifications: Vec<&str> =
         capabilities["notifications"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
     assert!(!notifications.contains(&"tool/call"), "{notifications:?}");

@@ -155,7 +155,7 @@ test("vscode-languageclient 9's protocol stack runs a tool-using turn", async ()
     );
     assert.equal(init.protocolVersion, '1');
     assert.equal(init.backend.kind, 'emulator');
-    assert.deepEqual(init.capabilities.hostRequests, ['tool/call']);
+    assert.deepEqual(init.capabilities.hostRequests, ['tool/call', 'workspace/applyEdit']);
     await connection.sendNotification(InitializedNotification.type, {});
 
     const registered = await withTimeout(connection.sendRequest('tool/register', { tools: [WEATHER_TOOL] }), 'tool/register');

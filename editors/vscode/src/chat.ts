@@ -2,13 +2,22 @@
 // `converse/event` stream into text deltas for whatever UI shows them. Plain Node.
 
 import { BedrockClient, CancellationToken } from './client';
+import { splitPrompt } from './prompts';
 import {
   ConversationDetails,
   ConverseEventParams,
   CreateConversationParams,
+  Message,
   Methods,
   TurnResult,
 } from './protocol';
+
+/** One entry of a transcript as the chat view shows it. */
+export type TranscriptEntry =
+  | { kind: 'user'; text: string; context?: string[] }
+  | { kind: 'assistant'; text: string }
+  | { kind: 'note'; text: string }
+  | { kind: 'error'; text: string };
 
 export interface TurnListener {
   /** A piece of assistant text, in arrival order. */
@@ -44,10 +53,9 @@ export class Chat {
     if (options) this.options = options;
   }
 
-  /** The model for the next conversation (the current one keeps its own). */
-  setModel(modelId: string): void {
-    this.options = { ...this.options, modelId };
-    this.conversationId = undefined;
+  /** Continue an existing conversation (one from `conversation/list`, or kept across a host restart). */
+  open(conversationId: string | undefined): void {
+    this.conversationId = conversationId;
   }
 
   private async ensureConversation(): Promise<string> {
@@ -124,4 +132,32 @@ export function extractCode(answer: string): string | undefined {
   const fenced = /```[^\n]*\n([\s\S]*?)\n?```/.exec(answer);
   const code = fenced ? fenced[1] : answer.trim();
   return code.length ? code : undefined;
+}
+
+export function textOf(message: Message): string {
+  return message.content.map((block) => ('text' in block && typeof block.text === 'string' ? block.text : '')).join('');
+}
+
+/** Messages the user typed (not the toolResult messages the tool loop adds). */
+export function isPrompt(message: Message): boolean {
+  return message.role === 'user' && message.content.some((block) => 'text' in block);
+}
+
+/** A conversation as the chat view shows it. */
+export function transcriptOf(messages: Message[]): TranscriptEntry[] {
+  const entries: TranscriptEntry[] = [];
+  for (const message of messages) {
+    if (isPrompt(message)) {
+      const { text, context } = splitPrompt(textOf(message));
+      entries.push(context.length ? { kind: 'user', text, context } : { kind: 'user', text });
+    } else if (message.role === 'assistant') {
+      const text = textOf(message);
+      if (text) entries.push({ kind: 'assistant', text });
+      for (const block of message.content) {
+        const toolUse = (block as { toolUse?: { name: string } }).toolUse;
+        if (toolUse) entries.push({ kind: 'note', text: `tool: ${toolUse.name}` });
+      }
+    }
+  }
+  return entries;
 }

@@ -7,6 +7,7 @@ import {
   CancellationToken,
   Disposable,
   Emitter,
+  ErrorCodes,
   Event,
   MessageConnection,
   ResponseError,
@@ -36,6 +37,8 @@ export interface HostSettings {
   emulator?: boolean;
   /** Emulator script (docs/emulator.md "Scripts"); only meaningful with `emulator`. */
   emulatorScript?: string;
+  /** Directory where the host keeps every conversation (`--storage-dir`); none: memory only. */
+  storageDir?: string;
   guardrailIdentifier?: string;
   guardrailVersion?: string;
 }
@@ -55,6 +58,7 @@ export function launchFromSettings(settings: HostSettings): HostLaunch {
       args.push('--emulator-script', settings.emulatorScript);
     }
   }
+  if (settings.storageDir) args.push('--storage-dir', settings.storageDir);
   const options: HostOptions = {};
   if (settings.region) options.region = settings.region;
   if (settings.profile) options.profile = settings.profile;
@@ -78,6 +82,18 @@ export interface StartOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   toolHandler?: ToolCallHandler;
+}
+
+/** The host process ended before (or while) a request ran. */
+export class HostExitedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostExitedError';
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** A failed host request, with the JSON-RPC code and `data` kept for the caller. */
@@ -184,21 +200,42 @@ export class BedrockClient {
     return this.exitCode === undefined;
   }
 
+  /** The host's process id (undefined when it could not be spawned). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Why requests fail once the host is gone, in words a user can act on. */
+  private exitedMessage(): string {
+    const code = this.exitCode === null ? 'killed by a signal' : `exit code ${this.exitCode}`;
+    const stderr = this.stderrTail.trim().split('\n').slice(-3).join(' ');
+    return `bedrock-host stopped (${code})${stderr ? `: ${stderr}` : ''}. Send again to restart it.`;
+  }
+
   /** Sends a request; cancelling `token` sends `$/cancelRequest` and the promise rejects with -32800. */
   async request<R>(method: string, params: unknown, token?: CancellationToken): Promise<R> {
-    if (!this.running) {
-      throw new Error(`bedrock-host has exited (code ${this.exitCode}); ${this.stderrTail.trim() || 'no stderr output'}`);
-    }
+    if (!this.running) throw new HostExitedError(this.exitedMessage());
     try {
       return token
         ? await this.connection.sendRequest<R>(method, params, token)
         : await this.connection.sendRequest<R>(method, params);
     } catch (err) {
+      // The connection is disposed when the process exits: "Pending response rejected since
+      // connection got disposed" says nothing to a user. Wait briefly for the exit to be seen.
+      const lost = !(err instanceof ResponseError) || err.code === ErrorCodes.PendingResponseRejected || err.code === ErrorCodes.ConnectionInactive;
+      if (lost && (!this.running || (await Promise.race([this.exited.then(() => true), delay(1000).then(() => false)])))) {
+        throw new HostExitedError(this.exitedMessage());
+      }
       if (err instanceof ResponseError) {
         throw new HostRequestError(method, err.code, err.message, err.data);
       }
       throw err;
     }
+  }
+
+  /** Sends a notification (the LSP face's document sync: inlineCompletion.ts). */
+  async notify(method: string, params: unknown): Promise<void> {
+    await this.connection.sendNotification(method, params);
   }
 
   /** `shutdown` then `exit`; resolves with the host's exit code (0 after a clean shutdown). */

@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ProposedEdit, Workspace, checkRelativePath, globToRegExp } from './tools';
+import { ProposedEdit, Workspace, checkRelativePath, globToRegExp, resolveInside } from './tools';
 
 /** Directories no one wants listed or searched. */
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', 'target', 'out']);
@@ -13,16 +13,16 @@ const WALK_LIMIT = 50000;
 export class FsWorkspace implements Workspace {
   constructor(
     readonly root: string,
-    private readonly confirm: (edit: ProposedEdit) => Promise<boolean>,
+    private readonly confirm: (edit: ProposedEdit) => Promise<boolean | string>,
   ) {}
 
-  private resolve(relativePath: string): string {
-    return path.join(this.root, checkRelativePath(relativePath));
+  private resolve(relativePath: string): Promise<string> {
+    return resolveInside(this.root, path.join(this.root, checkRelativePath(relativePath)), relativePath);
   }
 
   async readFile(relativePath: string): Promise<string> {
     try {
-      return await fs.readFile(this.resolve(relativePath), 'utf8');
+      return await fs.readFile(await this.resolve(relativePath), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${relativePath} does not exist`);
       throw err;
@@ -30,8 +30,9 @@ export class FsWorkspace implements Workspace {
   }
 
   async exists(relativePath: string): Promise<boolean> {
+    const target = await this.resolve(relativePath);
     try {
-      await fs.access(this.resolve(relativePath));
+      await fs.access(target);
       return true;
     } catch {
       return false;
@@ -60,12 +61,12 @@ export class FsWorkspace implements Workspace {
     return found.sort();
   }
 
-  confirmEdit(edit: ProposedEdit): Promise<boolean> {
+  confirmEdit(edit: ProposedEdit): Promise<boolean | string> {
     return this.confirm(edit);
   }
 
   async writeFile(relativePath: string, contents: string): Promise<void> {
-    const target = this.resolve(relativePath);
+    const target = await this.resolve(relativePath);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.writeFile(target, contents, 'utf8');
   }

@@ -11,6 +11,9 @@ export const Methods = {
   conversationCreate: 'conversation/create',
   conversationSend: 'conversation/send',
   conversationGet: 'conversation/get',
+  conversationList: 'conversation/list',
+  conversationFork: 'conversation/fork',
+  conversationDelete: 'conversation/delete',
   usageGet: 'usage/get',
   converseEvent: 'converse/event',
   converseGuardrail: 'converse/guardrail',
@@ -20,6 +23,8 @@ export const Methods = {
 
 /** JSON-RPC error code the host answers a cancelled request with. */
 export const REQUEST_CANCELLED = -32800;
+/** JSON-RPC error code of an unknown conversation (or other id). */
+export const NOT_FOUND = -32003;
 
 export interface GuardrailConfig {
   guardrailIdentifier: string;
@@ -108,8 +113,9 @@ export interface TurnResult {
   iterations: number;
   usage: TokenUsage;
   cumulativeUsage: TokenUsage;
-  costUsd: number;
-  cumulativeCostUsd: number;
+  /** `null` when the host's catalog has no price for the model. */
+  costUsd: number | null;
+  cumulativeCostUsd: number | null;
   guardrail?: { action: string; trace: unknown };
 }
 
@@ -118,12 +124,23 @@ export interface ConversationDetails {
   modelId: string;
   messages: Message[];
   usage: TokenUsage;
-  costUsd: number;
+  costUsd: number | null;
+  title?: string;
+}
+
+/** One row of `conversation/list`. */
+export interface ConversationSummary {
+  conversationId: string;
+  title: string;
+  modelId: string;
+  turns: number;
+  updatedAt: string;
 }
 
 export interface UsageTotals {
   calls: number;
-  costUsd: number;
+  /** `null` when some of these calls ran on a model the host cannot price. */
+  costUsd: number | null;
   usage: TokenUsage;
 }
 

@@ -2,6 +2,7 @@
 // answer the host's `tool/call`. The editor is reached only through `Workspace`, so the same
 // handlers run inside VS Code and in tests over a plain directory.
 
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ToolCallParams, ToolCallResult, ToolDefinition } from './protocol';
 
@@ -21,8 +22,12 @@ export interface Workspace {
   exists(relativePath: string): Promise<boolean>;
   /** Files matching `glob` (all files when omitted), at most `limit`, workspace-relative with `/`. */
   listFiles(glob: string | undefined, limit: number): Promise<string[]>;
-  /** Shows the proposal and asks the user; resolves true only when the user accepted it. */
-  confirmEdit(edit: ProposedEdit): Promise<boolean>;
+  /**
+   * Shows the proposal and asks the user; resolves true only when the user accepted it (then
+   * `writeFile` writes it). An editor that applies the change itself resolves with the file's text
+   * after the review instead (the user may have kept only some of the hunks), or false.
+   */
+  confirmEdit(edit: ProposedEdit): Promise<boolean | string>;
   writeFile(relativePath: string, contents: string): Promise<void>;
 }
 
@@ -103,6 +108,33 @@ export function checkRelativePath(p: unknown, field = 'path'): string {
     throw new Error(`"${field}" ${JSON.stringify(p)} is outside the workspace; give a path relative to its root`);
   }
   return normalized;
+}
+
+/**
+ * `target` (an absolute path under `root`) with symbolic links resolved, refused when a link leads
+ * out of the workspace (`ws/outside -> /etc`). A path that does not exist yet is checked through
+ * its nearest existing parent, so a new file cannot be created through such a link either.
+ */
+export async function resolveInside(root: string, target: string, shown: string): Promise<string> {
+  const realRoot = await fs.realpath(root);
+  let existing = target;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = await fs.realpath(existing);
+      const resolved = path.join(real, ...rest);
+      if (resolved !== realRoot && !resolved.startsWith(realRoot + path.sep)) {
+        throw new Error(`${JSON.stringify(shown)} leads outside the workspace through a symbolic link; tools only see the workspace`);
+      }
+      return resolved;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const parent = path.dirname(existing);
+      if (parent === existing) throw err;
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
 }
 
 /** Glob to RegExp: `**` crosses directories, `*` and `?` stay within one path segment. */
@@ -207,8 +239,12 @@ async function proposeEdit(ws: Workspace, input: Record<string, unknown>): Promi
     after = before.slice(0, first) + newText + before.slice(first + oldText.length);
   }
   const accepted = await ws.confirmEdit({ path: relative, before, after, description: optionalString(input, 'description') });
-  if (!accepted) return text(`The user rejected the edit; ${relative} is unchanged.`);
-  await ws.writeFile(relative, after);
+  if (accepted === false || accepted === before) return text(`The user rejected the edit; ${relative} is unchanged.`);
+  if (accepted === true) {
+    await ws.writeFile(relative, after);
+  } else if (accepted !== after) {
+    return text(`The user accepted part of the edit; ${relative} now reads:\n${accepted}`);
+  }
   return text(`The user accepted the edit; ${relative} was updated.`);
 }
 

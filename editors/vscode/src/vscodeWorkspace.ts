@@ -1,51 +1,13 @@
 // `Workspace` over VS Code's open folder, and the diff-then-confirm step every edit goes through.
 
 import * as vscode from 'vscode';
-import { ProposedEdit, Workspace, checkRelativePath } from './tools';
+import { ProposalReview } from './review';
+import { ProposedEdit, Workspace, checkRelativePath, resolveInside } from './tools';
 
-const PROPOSAL_SCHEME = 'bedrock-proposal';
 const EXCLUDED = '**/{node_modules,.git,target,out}/**';
 
-/** Serves the two sides of a proposed change to VS Code's diff editor. */
-export class ProposalDocuments implements vscode.TextDocumentContentProvider {
-  private readonly contents = new Map<string, string>();
-  private counter = 0;
-
-  register(): vscode.Disposable {
-    return vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this);
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.contents.get(uri.toString()) ?? '';
-  }
-
-  private put(label: string, text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${label}`, query: String(++this.counter) });
-    this.contents.set(uri.toString(), text);
-    return uri;
-  }
-
-  /** Shows `before` ⇄ `after` and asks; true only when the user picks Apply. */
-  async confirm(title: string, fileLabel: string, before: string, after: string, detail?: string): Promise<boolean> {
-    const left = this.put(fileLabel, before);
-    const right = this.put(fileLabel, after);
-    try {
-      await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
-      const choice = await vscode.window.showInformationMessage(
-        `${title}: apply this change to ${fileLabel}?`,
-        { modal: true, detail },
-        'Apply',
-      );
-      return choice === 'Apply';
-    } finally {
-      this.contents.delete(left.toString());
-      this.contents.delete(right.toString());
-    }
-  }
-}
-
 export class VscodeWorkspace implements Workspace {
-  constructor(private readonly proposals: ProposalDocuments) {}
+  constructor(private readonly review: ProposalReview) {}
 
   private uri(relativePath: string): vscode.Uri {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -53,9 +15,17 @@ export class VscodeWorkspace implements Workspace {
     return vscode.Uri.joinPath(folder.uri, checkRelativePath(relativePath));
   }
 
+  /** The file's URI, refused when a symbolic link leads out of the workspace folder. */
+  private async checkedUri(relativePath: string): Promise<vscode.Uri> {
+    const uri = this.uri(relativePath);
+    const folder = vscode.workspace.workspaceFolders![0];
+    if (uri.scheme === 'file' && folder.uri.scheme === 'file') await resolveInside(folder.uri.fsPath, uri.fsPath, relativePath);
+    return uri;
+  }
+
   /** An open editor's unsaved text wins over the file on disk: it is what the user sees. */
   async readFile(relativePath: string): Promise<string> {
-    const uri = this.uri(relativePath);
+    const uri = await this.checkedUri(relativePath);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open) return open.getText();
     try {
@@ -66,8 +36,9 @@ export class VscodeWorkspace implements Workspace {
   }
 
   async exists(relativePath: string): Promise<boolean> {
+    const uri = await this.checkedUri(relativePath);
     try {
-      await vscode.workspace.fs.stat(this.uri(relativePath));
+      await vscode.workspace.fs.stat(uri);
       return true;
     } catch {
       return false;
@@ -79,13 +50,24 @@ export class VscodeWorkspace implements Workspace {
     return found.map((uri) => vscode.workspace.asRelativePath(uri, false)).sort();
   }
 
-  confirmEdit(edit: ProposedEdit): Promise<boolean> {
-    return this.proposals.confirm('Bedrock proposes an edit', edit.path, edit.before, edit.after, edit.description);
+  /** Reviewed in the editor, hunk by hunk; the review saves what the user kept. */
+  async confirmEdit(edit: ProposedEdit): Promise<boolean | string> {
+    const title = 'Bedrock proposes an edit';
+    if (!(await this.exists(edit.path))) {
+      const created = await this.review.reviewNewFile(edit.path, title, edit.after, edit.description);
+      if (created === false) return false;
+      await this.writeFile(edit.path, created);
+      return created;
+    }
+    const document = await vscode.workspace.openTextDocument(await this.checkedUri(edit.path));
+    if (document.getText() !== edit.before) throw new Error(`${edit.path} changed while the edit was prepared; read it again`);
+    const result = await this.review.review(document, edit.path, title, edit.after, edit.description);
+    return result.accepted ? result.text : false;
   }
 
   /** Applied as a WorkspaceEdit so the user can undo it, then saved. */
   async writeFile(relativePath: string, contents: string): Promise<void> {
-    const uri = this.uri(relativePath);
+    const uri = await this.checkedUri(relativePath);
     const edit = new vscode.WorkspaceEdit();
     if (await this.exists(relativePath)) {
       const document = await vscode.workspace.openTextDocument(uri);

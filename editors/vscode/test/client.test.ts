@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { CancellationTokenSource, HostRequestError, launchFromSettings } from '../src/client';
+import { CancellationTokenSource, HostExitedError, HostRequestError, launchFromSettings } from '../src/client';
+import { formatCost } from '../src/edits';
 import { Chat, editPrompt, extractCode, finalText } from '../src/chat';
-import { GuardrailParams, Methods, ModelInfo, RetryParams, UsageResult } from '../src/protocol';
+import { ConversationSummary, GuardrailParams, Methods, ModelInfo, RetryParams, UsageResult } from '../src/protocol';
 import { CONTROL_TOKEN, killAll, startHost, tempDir } from './helpers';
 
 // A failed assertion skips a test's `stop()`; a host left running would keep node from exiting.
@@ -60,27 +61,89 @@ test('a streamed answer arrives as deltas that add up to the final text, and usa
   assert.equal(deltas.join(''), 'You said: hello there friend');
   const usage = await client.request<UsageResult>(Methods.usageGet, {});
   assert.equal(usage.total.usage.outputTokens, result.usage.outputTokens);
-  assert.ok(usage.total.costUsd > 0);
+  assert.ok((usage.total.costUsd ?? 0) > 0);
   const details = await chat.details();
   assert.equal(details?.messages.length, 2);
   await client.stop();
 });
 
-test('setModel starts a new conversation with that model; reset forgets the conversation', async () => {
+test('reset with a new model starts a new conversation; open goes back to the first with its history', async () => {
   const { client } = await startHost(tempDir('ws'), false);
   const chat = new Chat(client, { modelId: 'sonnet' });
   await chat.send('one');
   const first = chat.id;
   assert.match((await chat.details())!.modelId, /sonnet/);
-  chat.setModel('haiku');
+  chat.reset({ modelId: 'haiku' });
+  assert.equal(chat.id, undefined);
   await chat.send('two');
   assert.notEqual(chat.id, first);
   const details = (await chat.details())!;
   assert.match(details.modelId, /haiku/);
   assert.equal(details.messages.length, 2);
-  chat.reset();
-  assert.equal(chat.id, undefined);
+  chat.open(first);
+  await chat.send('three');
+  const reopened = (await chat.details())!;
+  assert.match(reopened.modelId, /sonnet/);
+  assert.equal(reopened.messages.length, 4);
   await client.stop();
+});
+
+test('a model the host cannot price: costUsd is null in the turn and in usage/get, and formats as unknown', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const chat = new Chat(client, { modelId: 'acme.unpriced-model-v1:0' });
+  const result = await chat.send('hello unpriced');
+  assert.equal(finalText(result), 'You said: hello unpriced');
+  assert.equal(result.costUsd, null);
+  const usage = await client.request<UsageResult>(Methods.usageGet, {});
+  assert.equal(usage.total.costUsd, null);
+  assert.equal(formatCost(result.costUsd), 'cost unknown');
+  assert.equal(formatCost(usage.total.costUsd), 'cost unknown');
+  await client.stop();
+});
+
+test('the host killed mid-answer: the turn fails saying the host stopped, not "connection got disposed"', async () => {
+  const { client } = await startHost(tempDir('ws'), false);
+  const chat = new Chat(client);
+  let killed = false;
+  const turn = chat.send('tell me a long story', {
+    text: () => {
+      if (!killed) {
+        killed = true;
+        process.kill(client.pid!, 'SIGKILL');
+      }
+    },
+  });
+  await assert.rejects(turn, (err: Error) => {
+    assert.ok(err instanceof HostExitedError, `${err.name}: ${err.message}`);
+    assert.match(err.message, /^bedrock-host stopped \(killed by a signal\)/);
+    assert.doesNotMatch(err.message, /disposed/);
+    return true;
+  });
+  await assert.rejects(client.request(Methods.usageGet, {}), HostExitedError);
+});
+
+test('with a storage directory a conversation outlives its host: a new host lists it and continues it', async () => {
+  const storageDir = tempDir('storage');
+  const first = await startHost(tempDir('ws'), false, { storageDir });
+  const chat = new Chat(first.client);
+  await chat.send('remember the first words');
+  const id = chat.id!;
+  assert.equal(await first.client.stop(), 0);
+  const second = await startHost(tempDir('ws'), false, { storageDir });
+  const { conversations } = await second.client.request<{ conversations: ConversationSummary[] }>(Methods.conversationList, {});
+  assert.deepEqual(
+    conversations.map((c) => [c.conversationId, c.title]),
+    [[id, 'remember the first words']],
+  );
+  const again = new Chat(second.client);
+  again.open(id);
+  await again.send('and these');
+  const details = (await again.details())!;
+  assert.deepEqual(
+    details.messages.filter((m) => m.role === 'user').map((m) => (m.content[0] as { text: string }).text),
+    ['remember the first words', 'and these'],
+  );
+  await second.client.stop();
 });
 
 test('a tool round trip: the host asks read_file, the workspace answers, the model sees it', async () => {

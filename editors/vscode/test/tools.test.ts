@@ -1,7 +1,7 @@
 // The tool handlers over a real directory (no host needed) and the pure helpers.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { extractCode } from '../src/chat';
@@ -95,4 +95,44 @@ test('extractCode takes the first fenced block, or the bare answer', () => {
   assert.equal(extractCode('Sure:\n```ts\nlet a = 1;\nlet b = 2;\n```\nDone.'), 'let a = 1;\nlet b = 2;');
   assert.equal(extractCode('  let a = 1;  '), 'let a = 1;');
   assert.equal(extractCode('   '), undefined);
+});
+
+test('no tool follows a symbolic link out of the workspace', async () => {
+  const root = workspace();
+  const outside = tempDir('outside');
+  writeFileSync(path.join(outside, 'hostname'), 'secret-host\n');
+  symlinkSync(outside, path.join(root, 'outside'));
+  symlinkSync(path.join(outside, 'hostname'), path.join(root, 'link.txt'));
+  const proposals: string[] = [];
+  const handle = createToolHandler(
+    new FsWorkspace(root, async (edit) => {
+      proposals.push(edit.path);
+      return true;
+    }),
+  );
+  for (const [name, input] of [
+    ['read_file', { path: 'outside/hostname' }],
+    ['read_file', { path: 'link.txt' }],
+    ['propose_edit', { path: 'outside/hostname', oldText: 'secret', newText: 'public' }],
+    ['propose_edit', { path: 'outside/new.txt', oldText: '', newText: 'planted' }],
+  ] as const) {
+    const result = await handle(call(name, input));
+    assert.equal(result.status, 'error', `${name} ${JSON.stringify(input)}: ${textOf(result)}`);
+    assert.match(textOf(result), /leads outside the workspace through a symbolic link/);
+  }
+  const search = await handle(call('search_workspace', { query: 'secret' }));
+  assert.equal(textOf(search), 'No matches for "secret".');
+  assert.deepEqual(proposals, []);
+  assert.equal(readFileSync(path.join(outside, 'hostname'), 'utf8'), 'secret-host\n');
+  assert.ok(!existsSync(path.join(outside, 'new.txt')));
+});
+
+test('an editor that applied part of a proposal itself: the model is told what the file now reads', async () => {
+  const root = workspace();
+  const handle = createToolHandler(new FsWorkspace(root, async () => 'Read me\nkept only this\n'));
+  const result = await handle(call('propose_edit', { path: 'README.md', oldText: 'TODO: docs', newText: 'Docs: see below\nkept only this' }));
+  assert.equal(result.status, 'success');
+  assert.equal(textOf(result), 'The user accepted part of the edit; README.md now reads:\nRead me\nkept only this\n');
+  // The editor wrote the file; the handler did not overwrite it with the full proposal.
+  assert.equal(readFileSync(path.join(root, 'README.md'), 'utf8'), 'Read me\nTODO: docs\n');
 });

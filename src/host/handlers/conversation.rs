@@ -21,7 +21,7 @@ use crate::protocol::{
 
 pub async fn conversation_create(
     ctx: RequestContext,
-    params: ConversationCreateParams,
+    mut params: ConversationCreateParams,
 ) -> HostResult<ConversationIdResult> {
     let session = &ctx.session;
     let model_id = match params.model_id {
@@ -51,7 +51,16 @@ pub async fn conversation_create(
             OfferedTools::Named(names)
         }
     };
+    let context = super::context::settings(
+        session,
+        &model_id,
+        params.prompt_caching,
+        params.max_context_tokens,
+        params.context_strategy,
+        params.summary_model_id.take(),
+    )?;
     let settings = ConversationSettings {
+        context,
         model_id,
         system: params.system.map(|system| system.into_blocks()).unwrap_or_default(),
         inference_config: params.inference_config,
@@ -185,6 +194,8 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     let conversation = session.conversations.get(&id)?;
     let new_message = user_message(&conversation, params.content.into_blocks())?;
     let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
+    let mut context =
+        super::context::window(&session, &conversation, &model_id, &permit, params.inference_config.as_ref())?;
     let base =
         base_request(&session, &conversation, &model_id, std::slice::from_ref(&new_message), params.inference_config)?;
 
@@ -213,6 +224,7 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
         &settings,
         &notifier,
         &progress,
+        Some(&mut context),
     )
     .await
     .map_err(|error| error.with_partial(crate::sync::lock(&progress).snapshot()))?;
@@ -241,6 +253,7 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
         metrics: TurnMetrics {
             latency_ms: started.elapsed().as_millis() as u64,
             first_token_ms: outcome.first_token_ms,
+            context_us: Some(context.spent.as_micros() as u64),
         },
     })
 }
@@ -256,6 +269,7 @@ pub async fn conversation_get(ctx: RequestContext, params: ConversationIdParams)
         cost_usd: conversation.cost_usd,
         created_at: rfc3339(conversation.created_at),
         updated_at: rfc3339(conversation.updated_at),
+        context: conversation.context.wire(),
         messages: conversation.messages,
         warnings: conversation.warnings,
     })
@@ -318,8 +332,10 @@ pub async fn conversation_count_tokens(
     };
     let model_id = session.resolve_model(Some(&conversation.settings.model_id))?;
     let request = base_request(session, &conversation, &model_id, &new_messages, None)?;
+    // What the model is sent: after a compaction, the summary and the messages not compacted.
+    let messages = request.messages.map(|messages| conversation.context.view(&messages));
     let input = CountTokensInput::Converse(ConverseTokensRequest {
-        messages: request.messages,
+        messages,
         system: request.system,
         tool_config: conversation_tools(session, &conversation, &new_messages)?,
         additional_model_request_fields: request.additional_model_request_fields,

@@ -59,6 +59,7 @@ pub async fn initialize(
             notifications: sent_by_host(MessageKind::Notification),
             host_requests: sent_by_host(MessageKind::Request),
             features: super::FEATURES.iter().map(|name| name.to_string()).collect(),
+            lsp: super::lsp::capabilities(),
         },
         backend: backend.describe(),
     };
@@ -70,6 +71,7 @@ pub async fn initialize(
     let response_cache = (cache_entries > 0).then(|| ResponseCache::new(cache_entries));
     let conversations = open_conversations(&options).await?;
     let result = InitializeResultWithWarnings { result, warnings: conversations.load_warnings().to_vec() };
+    let lsp = crate::lsp::LspState::new(options.inline_completion.clone());
     let session = Session {
         options,
         client_capabilities: params.capabilities.unwrap_or_default(),
@@ -79,6 +81,7 @@ pub async fn initialize(
         usage: UsageLedger::default(),
         response_cache,
         shutdown,
+        lsp,
     };
     if let Some(filter) = log_filter {
         crate::logging::apply(filter);

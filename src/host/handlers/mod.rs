@@ -6,8 +6,10 @@
 //! `initialize` and `shutdown` change the lifecycle and are served by the
 //! dispatcher itself (see [`lifecycle`]).
 
+mod context;
 mod conversation;
 pub mod lifecycle;
+mod lsp;
 mod runtime;
 mod test_support;
 mod tools;
@@ -47,6 +49,15 @@ pub(crate) fn register(router: &mut Router, launch: &LaunchConfig) {
     router.on::<method::ConversationDelete, _, _>(conversation::conversation_delete);
     router.on::<method::ConversationCountTokens, _, _>(conversation::conversation_count_tokens);
     router.on::<method::UsageGet, _, _>(conversation::usage_get);
+
+    router.on_notification::<method::DidOpen, _>(lsp::did_open);
+    router.on_notification::<method::DidChange, _>(lsp::did_change);
+    router.on_notification::<method::DidClose, _>(lsp::did_close);
+    router.on_notification::<method::DidChangeConfiguration, _>(lsp::did_change_configuration);
+    router.on::<method::InlineCompletion, _, _>(lsp::inline_completion);
+    router.on::<method::Completion, _, _>(lsp::completion);
+    router.on::<method::CodeActionRequest, _, _>(lsp::code_action);
+    router.on::<method::ExecuteCommand, _, _>(lsp::execute_command);
 
     if launch.test_methods {
         router.on_undeclared(test_support::SLEEP, test_support::sleep);

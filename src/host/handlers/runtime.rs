@@ -54,11 +54,22 @@ fn model_info(entry: &ModelEntry) -> ModelInfo {
 }
 
 fn pricing(entry: &ModelEntry) -> Pricing {
+    let caches = crate::catalog::caching::prompt_caching(entry.id, "us-east-1").is_some();
     Pricing {
         input_per_million: entry.pricing.input_per_million,
         output_per_million: entry.pricing.output_per_million,
         currency: "USD".to_string(),
         as_of: PRICES_AS_OF.to_string(),
+        cache_read_per_million: entry
+            .pricing
+            .cache_read_per_million
+            .filter(|_| caches)
+            .map(crate::catalog::usage::round_usd),
+        cache_write_per_million: entry
+            .pricing
+            .cache_write_per_million
+            .filter(|_| caches)
+            .map(crate::catalog::usage::round_usd),
     }
 }
 

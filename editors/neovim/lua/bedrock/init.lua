@@ -63,6 +63,8 @@ function M.setup(opts)
   end
   apply_layout()
   M.reset()
+  -- Model completions as a completion source (lua/bedrock/completion.lua); off unless `completion` is set.
+  require('bedrock.completion').setup(M.config)
 end
 
 --- Stops the host (a new one starts on next use, with the current config).
