@@ -112,5 +112,24 @@ if command -v nvim >/dev/null; then
   fi
 fi
 
+# The Neovim plugin as the user sees it: Neovim in tmux, keys sent, the screen read back.
+echo "== Neovim plugin on screen: tmux send-keys / capture-pane (tests/screen.sh)"
+if command -v tmux >/dev/null && command -v nvim >/dev/null; then
+  (cd "$here/neovim" && timeout 600 tests/screen.sh) >"$log/screen.log" 2>&1
+  screen_status=$?
+  grep -E '^(not )?ok |^    ' "$log/screen.log" || true
+  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/screen.log" | tail -1)
+  if [[ -n "$summary" ]]; then
+    passed=$((passed + $(echo "$summary" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$summary" | cut -d' ' -f3)))
+  fi
+  if [[ $screen_status -ne 0 && ( -z "$summary" || "$summary" == *", 0 failed" ) ]]; then
+    echo "screen.sh exited with $screen_status:" && tail -20 "$log/screen.log"
+    failed=$((failed + 1))
+  fi
+else
+  echo "skipped: tmux not found (apt-get install -y tmux)"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

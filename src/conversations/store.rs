@@ -157,7 +157,8 @@ impl ConversationStore {
     /// `message_count` messages (all when `None`). The copy must end where a
     /// new user message may follow: empty, or after an assistant message
     /// that asks for no tool.
-    pub fn fork(&self, id: &str, message_count: Option<usize>) -> HostResult<ConversationId> {
+    /// With `model_id`, the copy uses that model instead of the source's.
+    pub fn fork(&self, id: &str, message_count: Option<usize>, model_id: Option<String>) -> HostResult<ConversationId> {
         let source = self.get(id)?;
         let count = message_count.unwrap_or(source.messages.len());
         if count > source.messages.len() {
@@ -196,9 +197,13 @@ impl ConversationStore {
                 m.role == ConversationRole::User && !m.content.iter().all(|b| matches!(b, ContentBlock::ToolResult(_)))
             })
             .count() as u32;
+        let mut settings = source.settings;
+        if let Some(model_id) = model_id {
+            settings.model_id = model_id;
+        }
         self.insert(Conversation {
             id: fresh_id(),
-            settings: source.settings,
+            settings,
             messages,
             turns,
             usage: TokenUsage::default(),
@@ -350,16 +355,16 @@ mod tests {
     #[test]
     fn fork_copies_and_refuses_half_turns() {
         let (store, id) = store_with_history();
-        let copy = store.fork(&id.0, Some(0)).unwrap();
+        let copy = store.fork(&id.0, Some(0), None).unwrap();
         assert!(store.get(&copy.0).unwrap().messages.is_empty());
-        let full = store.fork(&id.0, None).unwrap();
+        let full = store.fork(&id.0, None, None).unwrap();
         assert_eq!(store.get(&full.0).unwrap().messages.len(), 4);
         assert_eq!(store.get(&full.0).unwrap().turns, 1);
-        let error = store.fork(&id.0, Some(2)).unwrap_err();
+        let error = store.fork(&id.0, Some(2), None).unwrap_err();
         let HostError::InvalidParams { errors, .. } = &error else { panic!("{error}") };
         assert_eq!(errors[0].path, "messageCount");
         assert!(errors[0].message.ends_with(&format!("Valid counts for `{}`: 0, 4", id.0)), "{}", errors[0].message);
-        assert!(matches!(store.fork(&id.0, Some(9)), Err(HostError::InvalidParams { .. })));
+        assert!(matches!(store.fork(&id.0, Some(9), None), Err(HostError::InvalidParams { .. })));
     }
 
     #[test]

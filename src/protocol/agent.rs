@@ -507,6 +507,9 @@ pub struct ConversationForkParams {
     /// Copy only the first this many messages (for edit-and-retry); default all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_count: Option<u32>,
+    /// The copy's model, as `conversation/create` takes it (default: the source's); the history goes on under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<String>,
 }
 
 /// `conversation/delete` result.

@@ -63,6 +63,9 @@ mod mcp_server;
 // `bedrock-host acp`: the Agent Client Protocol face, raw JSON-RPC lines.
 mod acp;
 
+// What the editors need: a conversation continued under another model.
+mod host_conversation_model_switch;
+
 /// A new `tests/*.rs` file, or `tests/*/main.rs`, would be a test binary of its own, linked again after
 /// every change in `src/`: integration tests belong in a module of this binary.
 #[test]

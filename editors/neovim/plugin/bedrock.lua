@@ -11,21 +11,23 @@ local function bedrock()
 end
 
 command('BedrockAsk', function(opts)
+  -- With a range (:'<,'>BedrockAsk), the lines go with the question.
+  local selection = opts.range > 0 and { vim.api.nvim_get_current_buf(), opts.line1, opts.line2 } or nil
   if opts.args ~= '' then
-    bedrock().ask(opts.args)
+    bedrock().ask(opts.args, selection)
     return
   end
   vim.ui.input({ prompt = 'Ask Bedrock: ' }, function(prompt)
     if prompt and prompt ~= '' then
-      bedrock().ask(prompt)
+      bedrock().ask(prompt, selection)
     end
   end)
-end, { nargs = '*', desc = 'Ask Bedrock in the chat buffer' })
+end, { nargs = '*', range = true, desc = 'Ask Bedrock in the chat buffer (with a range: about those lines)' })
 
 command('BedrockChat', function()
-  require('bedrock.chat').open()
-  vim.cmd('wincmd p')
-end, { desc = 'Open the Bedrock chat buffer (<CR> in it asks, <C-c> stops)' })
+  bedrock()
+  require('bedrock.chat').open(true)
+end, { desc = 'Open the Bedrock chat (or go to it): type below the transcript, <CR> sends, <C-c> stops' })
 
 command('BedrockExplain', function(opts)
   bedrock().explain(vim.api.nvim_get_current_buf(), opts.line1, opts.line2)
@@ -60,3 +62,15 @@ end, { desc = 'Start a new conversation' })
 command('BedrockUsage', function()
   bedrock().usage()
 end, { desc = 'Tokens and cost of this session' })
+
+command('BedrockRegenerate', function()
+  bedrock().regenerate()
+end, { desc = 'A new answer to the last question (the conversation is forked before it)' })
+
+command('BedrockResend', function(opts)
+  bedrock().edit_last(opts.args)
+end, { nargs = '*', desc = 'Replace the last question and ask again; without text, edit it in the chat' })
+
+command('BedrockHistory', function()
+  bedrock().history()
+end, { desc = 'Pick a conversation to continue (with storage_dir, also from earlier sessions)' })

@@ -44,6 +44,18 @@ vim.fn.writefile(vim.split([[
    "respond": {"content": [{"text": "Once upon a time there was a very long story that went on and on and on and on and on."}], "tokenDelayMs": 300}},
   {"when": {"operation": "ConverseStream", "lastUserText": "Rewrite this typescript code"},
    "respond": {"content": [{"text": "Here it is:\n```typescript\nconst answer = 42;\n```\n"}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "give me code"},
+   "respond": {"content": [{"text": "Here:\n```lua\nprint(1)\nprint(2)\n```\nDone."}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "read outside", "afterToolResult": false},
+   "respond": {"content": [{"toolUse": {"name": "read_file", "input": {"path": "outside/secret.txt"}}}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "edit outside", "afterToolResult": false},
+   "respond": {"content": [{"toolUse": {"name": "propose_edit", "input": {"path": "outside/secret.txt", "oldText": "secret", "newText": "leaked"}}}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "list everything", "afterToolResult": false},
+   "respond": {"content": [{"toolUse": {"name": "list_files", "input": {}}}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "search the secret", "afterToolResult": false},
+   "respond": {"content": [{"toolUse": {"name": "search_workspace", "input": {"query": "secret"}}}]}},
+  {"when": {"operation": "ConverseStream", "lastUserText": "two changes", "afterToolResult": false},
+   "respond": {"content": [{"toolUse": {"name": "propose_edit", "input": {"path": "b.txt", "oldText": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "newText": "1\nTWO\n3\n4\n5\n6\n7\n8\nNINE\n10\n", "description": "two words"}}}]}},
   {"when": {"operation": "ConverseStream", "lastUserText": "throttle me"}, "times": 1,
    "fail": {"error": "ThrottlingException", "status": 429, "message": "Too many requests"}}
 ],
@@ -113,6 +125,21 @@ local function sync(method, params)
 end
 
 local SUMMARY = '^%[end_turn · %d+ tokens · %$%d+%.%d+%]$'
+
+--- Runs `fn` with vim.notify recorded; returns { {text, level} }.
+local function capture_notify(fn)
+  local messages = {}
+  local notify = vim.notify
+  vim.notify = function(text, level)
+    table.insert(messages, { text = text, level = level })
+  end
+  local ok, err = pcall(fn, messages)
+  vim.notify = notify
+  if not ok then
+    error(err, 2)
+  end
+  return messages
+end
 local tests = {}
 local function test(name, fn)
   table.insert(tests, { name = name, fn = fn })
@@ -132,7 +159,8 @@ test('a streamed answer fills the chat buffer delta by delta', function()
   local lines = chat_lines()
   eq({ '## You', 'hello there friend', '', '## Bedrock (sonnet)', 'You said: hello there friend' }, vim.list_slice(lines, 1, 5), 'chat')
   matches(SUMMARY, lines[6], 'summary line')
-  eq(7, #lines, 'line count')
+  eq({ '', '' }, vim.list_slice(lines, 7), 'a blank line, then the empty input line')
+  eq(8, #lines, 'line count')
   if deltas < 2 then
     error('expected the answer in several deltas, got ' .. deltas)
   end
@@ -158,7 +186,7 @@ test('tool round trip: read_file is answered from the workspace', function()
   vim.cmd('BedrockAsk what is in notes?')
   wait_idle()
   local lines = chat_lines()
-  eq({ '## Bedrock (sonnet)', 'Reading it.', '[tool: read_file]', 'Tool result received: alpha beta' }, vim.list_slice(lines, 4, 7), 'chat')
+  eq({ '## Bedrock (sonnet)', 'Reading it.', '[tool: read_file notes.txt]', 'Tool result received: alpha beta' }, vim.list_slice(lines, 4, 7), 'chat')
   matches(SUMMARY, lines[8], 'summary line')
 end)
 
@@ -167,7 +195,7 @@ test('search_workspace hits reach the model', function()
   write_file(root .. '/hay.txt', { 'hay', 'the needle is here', 'hay' })
   vim.cmd('BedrockAsk find the needle')
   wait_idle()
-  eq({ '[tool: search_workspace]', 'Tool result received: hay.txt:2: the needle is here' }, vim.list_slice(chat_lines(), 5, 6), 'chat')
+  eq({ '[tool: search_workspace "needle"]', 'Tool result received: hay.txt:2: the needle is here' }, vim.list_slice(chat_lines(), 5, 6), 'chat')
 end)
 
 test('propose_edit rejected: the file stays as it was', function()
@@ -224,7 +252,8 @@ test(':BedrockEdit shows the change and applies it only when confirmed', functio
   wait_for('the proposal', function()
     return #proposals == 1
   end)
-  eq({ path = 'an unnamed buffer', before = 'const answer = 41;\n', after = 'const answer = 42;\n', description = 'use 42' }, proposals[1], 'proposal')
+  -- The whole buffer, so the review's hunk headers count lines of the file.
+  eq({ path = 'an unnamed buffer', before = '// header\nconst answer = 41;\n// footer\n', after = '// header\nconst answer = 42;\n// footer\n', description = 'use 42' }, proposals[1], 'proposal')
   eq({ '// header', 'const answer = 41;', '// footer' }, vim.api.nvim_buf_get_lines(buf, 0, -1, false), 'rejected')
   consent = true
   vim.cmd('2BedrockEdit use 42')
@@ -283,11 +312,18 @@ test(':checkhealth bedrock reports the binary', function()
   vim.cmd('bwipeout!')
 end)
 
-test('a missing binary is reported with the option to fix', function()
+test('a wrong binary is reported with the option to fix, no stack trace, no empty section', function()
   fresh({ binary = '/nonexistent/bedrock-host' })
-  local ok, err = pcall(vim.cmd, 'BedrockAsk hi')
-  eq(false, ok, 'BedrockAsk succeeded')
-  matches('cannot run "/nonexistent/bedrock%-host"; set `binary`', tostring(err), 'error')
+  local messages = capture_notify(function()
+    vim.cmd('BedrockAsk hi')
+  end)
+  eq(1, #messages, 'one message: ' .. vim.inspect(messages))
+  matches('^bedrock: cannot run "/nonexistent/bedrock%-host"; set `binary`', messages[1].text, 'error')
+  eq(vim.log.levels.ERROR, messages[1].level, 'level')
+  if messages[1].text:find('traceback', 1, true) or messages[1].text:find('%.lua:%d') then
+    error('a stack trace in the message: ' .. messages[1].text)
+  end
+  eq({ '' }, chat_lines(), 'the chat stays empty (no "## Bedrock" section)')
 end)
 
 test('a host that fails to initialize ends the turn with its reason in the chat', function()
@@ -299,6 +335,393 @@ test('a host that fails to initialize ends the turn with its reason in the chat'
   matches('^%[error: bedrock%-host did not start: .*emulator script .*bad%-script%.json is not valid', chat_lines()[5], 'error note')
 end)
 
+
+-- The issue's bugs, each with the test that showed it.
+
+test('an unpriced model: the summary says the cost is unknown and :BedrockUsage keeps working', function()
+  fresh({ model = 'acme.unpriced-model-v1:0' })
+  vim.cmd('BedrockAsk hi')
+  wait_idle()
+  matches('^%[end_turn · %d+ tokens · cost unknown%]$', chat_lines()[6], 'summary line')
+  for _ = 1, 2 do
+    local messages = capture_notify(function(seen)
+      vim.cmd('BedrockUsage')
+      vim.wait(10000, function()
+        return #seen > 0
+      end, 20)
+    end)
+    eq(1, #messages, 'usage messages: ' .. vim.inspect(messages))
+    matches('^bedrock: 1 calls, %d+ in / %d+ out tokens, cost unknown$', messages[1].text, 'usage')
+  end
+end)
+
+test('the first question after the host died goes to a new host and a new conversation', function()
+  fresh()
+  vim.cmd('BedrockAsk hello')
+  wait_idle()
+  local client = bedrock.client()
+  vim.loop.kill(client.rpc.pid, 'sigkill')
+  wait_for('the host to exit', function()
+    return client.exited
+  end)
+  vim.cmd('BedrockAsk are you back')
+  wait_idle()
+  local lines = chat_lines()
+  eq('[bedrock-host restarted; the next question starts a new conversation]', lines[7], 'restart note')
+  eq({ '', '## You', 'are you back', '', '## Bedrock (sonnet)', 'You said: are you back' }, vim.list_slice(lines, 8, 13), 'answer')
+  matches(SUMMARY, lines[14], 'summary')
+end)
+
+test('tools refuse paths that leave the workspace: .., absolute, symlinks (read, edit, list, search)', function()
+  local root = fresh()
+  local outside = vim.fn.tempname()
+  vim.fn.mkdir(outside, 'p')
+  write_file(outside .. '/secret.txt', { 'the secret' })
+  vim.loop.fs_symlink(outside, root .. '/outside')
+  vim.loop.fs_symlink(outside .. '/secret.txt', root .. '/link.txt')
+  write_file(root .. '/inside.txt', { 'nothing here' })
+  local tools = require('bedrock.tools')
+  for _, path in ipairs({ 'outside/secret.txt', 'link.txt', '../' .. vim.fn.fnamemodify(outside, ':t') .. '/secret.txt', outside .. '/secret.txt' }) do
+    local result
+    tools.handle({ root = root, confirm = function() error('asked to confirm') end }, { name = 'read_file', input = { path = path } }, function(r)
+      result = r
+    end)
+    eq('error', result.status, path .. ': ' .. vim.inspect(result))
+    matches('outside the workspace', result.content[1].text, path)
+  end
+  for _, glob in ipairs({ '../*', '../**/*', '*/../../*', outside .. '/*' }) do
+    local result
+    tools.handle({ root = root }, { name = 'list_files', input = { glob = glob } }, function(r)
+      result = r
+    end)
+    eq('success', result.status, glob)
+    if result.content[1].text:find('secret', 1, true) then
+      error('list_files ' .. glob .. ' listed a file outside: ' .. result.content[1].text)
+    end
+  end
+  vim.cmd('BedrockAsk read outside')
+  wait_idle()
+  matches('^Tool result received: read_file failed: "path" "outside/secret%.txt" leads outside the workspace', chat_lines()[6], 'read_file through a symlinked dir')
+  consent = true
+  vim.cmd('BedrockNew')
+  vim.cmd('BedrockAsk edit outside')
+  wait_idle()
+  consent = false
+  eq({}, proposals, 'no edit proposed outside')
+  eq({ 'the secret' }, vim.fn.readfile(outside .. '/secret.txt'), 'the outside file')
+  vim.cmd('BedrockNew')
+  vim.cmd('BedrockAsk list everything')
+  wait_idle()
+  eq('Tool result received: inside.txt', chat_lines()[6], 'list_files shows only real workspace files')
+  vim.cmd('BedrockNew')
+  vim.cmd('BedrockAsk search the secret')
+  wait_idle()
+  eq('Tool result received: No matches for "secret".', chat_lines()[6], 'search_workspace does not read through symlinks')
+end)
+
+test(':BedrockEdit whose answer changes nothing says so and asks nothing', function()
+  fresh()
+  vim.cmd('enew')
+  vim.bo.filetype = 'typescript'
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'const answer = 42;' })
+  local messages = capture_notify(function()
+    vim.cmd('1BedrockEdit use 42')
+    wait_idle()
+    vim.wait(200)
+  end)
+  eq({}, proposals, 'proposals')
+  matches('changes nothing', messages[#messages].text, 'message')
+end)
+
+test('the in-editor review: hunk headers count lines of the file; ga / gr decide each hunk', function()
+  local root = fresh({ confirm_edit = false })
+  bedrock.config.confirm_edit = nil
+  vim.cmd('enew')
+  vim.bo.filetype = 'typescript'
+  local code = vim.api.nvim_get_current_buf()
+  vim.api.nvim_buf_set_lines(code, 0, -1, false, { '// header', '', '', 'const answer = 41;', '// footer' })
+  vim.cmd('4BedrockEdit use 42')
+  wait_for('the review buffer', function()
+    return #require('bedrock.review').buffers() == 1
+  end)
+  local review = require('bedrock.review').buffers()[1]
+  eq(review, vim.api.nvim_get_current_buf(), 'the review has the focus')
+  local lines = vim.api.nvim_buf_get_lines(review, 0, -1, false)
+  eq('@@ -4,1 +4,1 @@', lines[4], 'hunk header in file lines')
+  eq({ ' // header', ' ', ' ', '-const answer = 41;', '+const answer = 42;', ' // footer' }, vim.list_slice(lines, 5, 10), 'hunk')
+  vim.cmd('normal ga')
+  eq(false, vim.api.nvim_buf_is_valid(review), 'the review closed')
+  eq({ '// header', '', '', 'const answer = 42;', '// footer' }, vim.api.nvim_buf_get_lines(code, 0, -1, false), 'accepted')
+
+  -- propose_edit with two hunks: the first accepted, the second rejected.
+  write_file(root .. '/b.txt', { '1', '2', '3', '4', '5', '6', '7', '8', '9', '10' })
+  vim.cmd('BedrockAsk two changes')
+  wait_for('the review of b.txt', function()
+    return #require('bedrock.review').buffers() == 1
+  end)
+  review = require('bedrock.review').buffers()[1]
+  lines = vim.api.nvim_buf_get_lines(review, 0, -1, false)
+  eq('Proposed change to b.txt: two words', lines[1], 'title')
+  eq('@@ -2,1 +2,1 @@', lines[4], 'first hunk')
+  if not vim.tbl_contains(lines, '@@ -9,1 +9,1 @@') then
+    error('no second hunk: ' .. vim.inspect(lines))
+  end
+  eq(true, bedrock.busy(), 'the turn waits for the review')
+  vim.cmd('normal ga')
+  eq(true, vim.api.nvim_buf_is_valid(review), 'one hunk still to decide')
+  vim.cmd('normal gr')
+  wait_idle()
+  eq({ '1', 'TWO', '3', '4', '5', '6', '7', '8', '9', '10' }, vim.fn.readfile(root .. '/b.txt'), 'b.txt')
+  if not vim.tbl_contains(chat_lines(), 'Tool result received: The user accepted 1 of 2 changes; b.txt was updated (read it to see what it holds now).') then
+    error('no tool result: ' .. vim.inspect(chat_lines()))
+  end
+  -- :BedrockStop while a review is open closes it; the file stays.
+  write_file(root .. '/b.txt', { '1', '2', '3', '4', '5', '6', '7', '8', '9', '10' })
+  vim.cmd('BedrockAsk two changes')
+  wait_for('another review', function()
+    return #require('bedrock.review').buffers() == 1
+  end)
+  vim.cmd('BedrockStop')
+  eq({}, require('bedrock.review').buffers(), 'no review after the stop')
+  wait_idle()
+  eq('2', vim.fn.readfile(root .. '/b.txt')[2], 'b.txt untouched')
+end)
+
+test('changing the model keeps the conversation going, its history sent to the new model', function()
+  fresh()
+  vim.cmd('BedrockAsk remember 7')
+  wait_idle()
+  local first = bedrock.conversation_id()
+  vim.cmd('BedrockModel haiku')
+  eq('[model haiku from here on; the conversation goes on with its history]', chat_lines()[7], 'note')
+  vim.cmd('BedrockAsk what number')
+  wait_idle()
+  local second = bedrock.conversation_id()
+  if second == first then
+    error('the old conversation (under the old model) got the question')
+  end
+  local conversation = sync('conversation/get', { conversationId = second })
+  matches('haiku', conversation.modelId, 'modelId')
+  eq(4, #conversation.messages, 'the history came along')
+  eq('remember 7', conversation.messages[1].content[1].text, 'first question')
+  eq('## Bedrock (haiku)', chat_lines()[12], 'header')
+end)
+
+-- The chat window.
+
+test('a question typed in the chat buffer is sent with <CR>; the input area empties', function()
+  fresh()
+  vim.cmd('BedrockChat')
+  local buf = chat.bufnr()
+  eq(buf, vim.api.nvim_get_current_buf(), ':BedrockChat goes to the chat')
+  vim.cmd('wincmd p')
+  vim.cmd('BedrockChat')
+  eq(buf, vim.api.nvim_get_current_buf(), ':BedrockChat goes to the open chat')
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'typed in', 'the buffer' })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
+  wait_idle()
+  local lines = chat_lines()
+  eq({ '## You', 'typed in', 'the buffer', '', '## Bedrock (sonnet)' }, vim.list_slice(lines, 1, 5), 'sent')
+  matches('^You said: typed in', lines[6], 'answer')
+  eq('', lines[#lines], 'empty input line')
+  -- <C-s> in insert mode.
+  vim.api.nvim_buf_set_lines(buf, #lines - 1, -1, false, { 'second one' })
+  vim.api.nvim_win_set_cursor(0, { #lines, 0 })
+  vim.api.nvim_feedkeys('A' .. vim.api.nvim_replace_termcodes('<C-s>', true, false, true), 'x', false)
+  wait_idle()
+  if not vim.tbl_contains(chat_lines(), 'You said: second one') then
+    error('<C-s> did not send: ' .. vim.inspect(chat_lines()))
+  end
+  vim.cmd('close')
+end)
+
+test('while an answer streams, a window scrolled back stays put; a following one moves', function()
+  fresh()
+  vim.cmd('BedrockAsk hello')
+  wait_idle()
+  vim.cmd('BedrockChat')
+  local win = vim.api.nvim_get_current_win()
+  vim.cmd('BedrockAsk tell me a long story')
+  wait_for('streaming', function()
+    return (chat_lines()[12] or '') ~= ''
+  end)
+  local at_end = vim.api.nvim_win_get_cursor(win)[1]
+  eq(12, at_end, 'the following cursor is on the streaming line')
+  vim.api.nvim_win_set_cursor(win, { 2, 0 })
+  local text = chat_lines()[12]
+  wait_for('more deltas', function()
+    return chat_lines()[12] ~= text
+  end)
+  eq(2, vim.api.nvim_win_get_cursor(win)[1], 'cursor where the user put it')
+  vim.cmd('BedrockStop')
+  wait_idle()
+  vim.cmd('close')
+end)
+
+test(':BedrockNew shows the new question at the top of the window', function()
+  fresh()
+  for i = 1, 8 do
+    vim.cmd('BedrockAsk question ' .. i)
+    wait_idle()
+  end
+  vim.cmd('BedrockChat')
+  local win = vim.api.nvim_get_current_win()
+  vim.cmd('normal! G')
+  vim.cmd('BedrockNew')
+  vim.cmd('BedrockAsk fresh start')
+  wait_idle()
+  eq(1, vim.fn.getwininfo(win)[1].topline, 'topline')
+  vim.cmd('close')
+end)
+
+test('the chat window is not left showing only ~ after a split below it closes', function()
+  fresh({ layout = 'split', height = 8 })
+  for i = 1, 6 do
+    vim.cmd('BedrockAsk question ' .. i)
+    wait_idle()
+  end
+  local win = chat.window()
+  vim.api.nvim_set_current_win(win)
+  vim.cmd('belowright 4split')
+  vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(chat.bufnr()), 0 })
+  vim.api.nvim_win_call(win, function()
+    vim.cmd('normal! zt')
+  end)
+  vim.cmd('close')
+  vim.wait(100)
+  local info = vim.fn.getwininfo(win)[1]
+  local shown = vim.api.nvim_buf_line_count(chat.bufnr()) - info.topline + 1
+  if shown < info.height then
+    error(string.format('the window shows %d lines of %d (topline %d)', shown, info.height, info.topline))
+  end
+  vim.api.nvim_win_close(win, true)
+end)
+
+test('layout = "float" opens the chat in a floating window', function()
+  fresh({ layout = 'float' })
+  vim.cmd('BedrockChat')
+  local win = vim.api.nvim_get_current_win()
+  eq(chat.bufnr(), vim.api.nvim_win_get_buf(win), 'buffer')
+  eq('editor', vim.api.nvim_win_get_config(win).relative, 'floating')
+  vim.api.nvim_win_close(win, true)
+end)
+
+-- Context, commands, several chats.
+
+test('#file: and /explain attach workspace text; an unknown command is named', function()
+  local root = fresh()
+  write_file(root .. '/notes.txt', { 'alpha beta' })
+  vim.cmd('BedrockAsk summarize #file:notes.txt')
+  wait_idle()
+  local conversation = sync('conversation/get', { conversationId = bedrock.conversation_id() })
+  eq('summarize #file:notes.txt\n\n#file:notes.txt:\n```txt\nalpha beta\n```', conversation.messages[1].content[1].text, 'sent text')
+  eq('summarize #file:notes.txt', chat_lines()[2], 'the chat shows what was typed')
+  vim.cmd('edit ' .. root .. '/notes.txt')
+  vim.cmd('BedrockAsk /explain')
+  wait_idle()
+  conversation = sync('conversation/get', { conversationId = bedrock.conversation_id() })
+  matches('^Explain what the code in #buffer does.-```text\nalpha beta\n```$', conversation.messages[3].content[1].text, '/explain')
+  local messages = capture_notify(function()
+    vim.cmd('BedrockAsk /nope')
+  end)
+  eq('bedrock: unknown command /nope; the commands are /doc, /explain, /fix, /tests', messages[1].text, 'unknown command')
+  messages = capture_notify(function()
+    vim.cmd('BedrockAsk see #file:../x')
+  end)
+  matches('#file:%.%./x: "path" "%.%./x" is outside the workspace', messages[1].text, 'mention outside')
+  vim.cmd('bwipeout!')
+end)
+
+test(':BedrockRegenerate and :BedrockResend fork before the last question', function()
+  fresh()
+  vim.cmd('BedrockAsk first question')
+  wait_idle()
+  vim.cmd('BedrockAsk second question')
+  wait_idle()
+  local original = bedrock.conversation_id()
+  vim.cmd('BedrockRegenerate')
+  wait_idle()
+  local regenerated = bedrock.conversation_id()
+  if regenerated == original then
+    error('no fork')
+  end
+  local conversation = sync('conversation/get', { conversationId = regenerated })
+  eq(4, #conversation.messages, 'messages of the fork')
+  eq('second question', conversation.messages[3].content[1].text, 'the last question again')
+  eq(4, #sync('conversation/get', { conversationId = original }).messages, 'the original is unchanged')
+  vim.cmd('BedrockResend a better question')
+  wait_idle()
+  conversation = sync('conversation/get', { conversationId = bedrock.conversation_id() })
+  eq('a better question', conversation.messages[3].content[1].text, 'the edited question')
+  eq('You said: a better question', chat_lines()[#chat_lines() - 3], 'answer')
+end)
+
+test('with storage_dir, :BedrockHistory brings back a conversation of an earlier host', function()
+  local storage = vim.fn.tempname()
+  fresh({ storage_dir = storage })
+  vim.cmd('BedrockAsk remember the number 7')
+  wait_idle()
+  local id = bedrock.conversation_id()
+  bedrock.reset()
+  vim.wait(300)
+  fresh({ storage_dir = storage })
+  local select = vim.ui.select
+  local offered
+  vim.ui.select = function(items, opts, on_choice)
+    offered = vim.tbl_map(opts.format_item, items)
+    on_choice(items[1])
+  end
+  vim.cmd('BedrockHistory')
+  wait_for('the history', function()
+    return offered ~= nil and bedrock.conversation_id() == id
+  end)
+  vim.ui.select = select
+  matches('^remember the number 7  %(sonnet, 1 turns, ', offered[1], 'listed')
+  eq({ '## You', 'remember the number 7', '', '## Bedrock (sonnet)', 'You said: remember the number 7' }, vim.list_slice(chat_lines(), 1, 5), 'transcript')
+  vim.cmd('BedrockAsk and now')
+  wait_idle()
+  eq(4, #sync('conversation/get', { conversationId = id }).messages, 'continued the same conversation')
+end)
+
+
+test('gy yanks the code block under the cursor; gp puts it into the file buffer used last', function()
+  local root = fresh()
+  write_file(root .. '/x.lua', { '-- top', '-- bottom' })
+  vim.cmd('edit ' .. root .. '/x.lua')
+  vim.cmd('BedrockAsk give me code')
+  wait_idle()
+  vim.cmd('BedrockChat')
+  local lines = chat_lines()
+  local row = nil
+  for i, line in ipairs(lines) do
+    if line == 'print(2)' then
+      row = i
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  vim.fn.setreg('"', 'nothing')
+  vim.cmd('normal gy')
+  eq('print(1)\nprint(2)\n', vim.fn.getreg('"'), 'register')
+  vim.api.nvim_set_current_win(vim.fn.bufwinid(chat.bufnr()))
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  vim.cmd('normal gp')
+  eq({ '-- top', 'print(1)', 'print(2)', '-- bottom' }, vim.api.nvim_buf_get_lines(vim.fn.bufnr(root .. '/x.lua'), 0, -1, false), 'x.lua')
+  vim.cmd('silent! only')
+  vim.cmd('bwipeout!')
+end)
+
+test(":'<,'>BedrockAsk sends the selected lines with the question", function()
+  fresh()
+  vim.cmd('enew')
+  vim.bo.filetype = 'lua'
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'local a = 1', 'local b = 2', 'local c = 3' })
+  vim.cmd('2,3BedrockAsk what do these do')
+  wait_idle()
+  eq({ '## You', 'what do these do', '(with lines 2-3 of an unnamed buffer)' }, vim.list_slice(chat_lines(), 1, 3), 'chat')
+  local conversation = sync('conversation/get', { conversationId = bedrock.conversation_id() })
+  eq('what do these do\n\nlines 2-3 of an unnamed buffer:\n```lua\nlocal b = 2\nlocal c = 3\n```', conversation.messages[1].content[1].text, 'sent')
+  vim.cmd('bwipeout!')
+end)
 local passed, failed = 0, 0
 for _, t in ipairs(tests) do
   local ok, err = pcall(t.fn)

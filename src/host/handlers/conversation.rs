@@ -304,7 +304,17 @@ pub async fn conversation_fork(
     ctx: RequestContext,
     params: ConversationForkParams,
 ) -> HostResult<ConversationIdResult> {
-    let id = ctx.session.conversations.fork(&params.conversation_id.0, params.message_count.map(|n| n as usize))?;
+    if params.model_id.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        return Err(HostError::invalid_field(
+            "modelId",
+            "is empty; give a model id, inference-profile id, ARN or alias such as `haiku`, or leave it out to keep the conversation's model",
+        ));
+    }
+    let id = ctx.session.conversations.fork(
+        &params.conversation_id.0,
+        params.message_count.map(|n| n as usize),
+        params.model_id,
+    )?;
     Ok(ConversationIdResult { conversation_id: id })
 }
 

@@ -1,5 +1,5 @@
--- The protocol client: starts bedrock-host with vim.lsp.rpc (LSP Content-Length framing over
--- stdio), runs initialize, queues requests until the host is ready, and routes the host's
+-- The protocol client: starts bedrock-host (newline-delimited JSON-RPC over stdio), runs
+-- initialize, queues requests until the host is ready, and routes the host's
 -- notifications and `tool/call` requests to the handlers given to `start`.
 local M = {}
 
@@ -29,6 +29,7 @@ end
 --- HostOptions for `initialize`; empty settings are left to the AWS chain (docs/protocol.md precedence).
 function M.initialization_options(opts)
   local options = {
+    storageDir = non_empty(opts.storage_dir),
     region = non_empty(opts.region),
     profile = non_empty(opts.profile),
     endpointUrl = non_empty(opts.endpoint_url),
@@ -48,31 +49,154 @@ function M.initialization_options(opts)
   return options
 end
 
--- 0.10 changed the signature to start(cmd_list, dispatchers, extra_spawn_params).
-local function rpc_start(binary, args, dispatchers)
-  if vim.fn.has('nvim-0.10') == 1 then
-    return vim.lsp.rpc.start(vim.list_extend({ binary }, args), dispatchers)
+--- The transport: newline-delimited JSON-RPC over the host's stdin/stdout (the host picks
+--- the framing from the first byte, docs/protocol.md "Transport"). Our own, not vim.lsp.rpc,
+--- because a `tool/call` may be answered later (a proposed edit waits for the user's review
+--- while the editor stays usable), which vim.lsp.rpc's synchronous server_request cannot do.
+local function transport(binary, args, dispatchers)
+  local uv = vim.loop
+  local stdin, stdout, stderr = uv.new_pipe(false), uv.new_pipe(false), uv.new_pipe(false)
+  local rpc = { callbacks = {}, next_id = 1, closing = false, stderr = '' }
+  local handle, pid_or_err
+  handle, pid_or_err = uv.spawn(binary, { args = args, stdio = { stdin, stdout, stderr } }, function(code)
+    rpc.closing = true
+    for _, pipe in ipairs({ stdin, stdout, stderr }) do
+      if not pipe:is_closing() then
+        pipe:close()
+      end
+    end
+    if handle and not handle:is_closing() then
+      handle:close()
+    end
+    vim.schedule(function()
+      dispatchers.on_exit(code)
+    end)
+  end)
+  if not handle then
+    for _, pipe in ipairs({ stdin, stdout, stderr }) do
+      pipe:close()
+    end
+    error(string.format('bedrock: cannot start %q: %s', binary, tostring(pid_or_err)), 0)
   end
-  return vim.lsp.rpc.start(binary, args, dispatchers)
+  local function write(message)
+    if rpc.closing or stdin:is_closing() then
+      return false
+    end
+    message.jsonrpc = '2.0'
+    stdin:write(vim.json.encode(message) .. '\n')
+    return true
+  end
+  local function handle_message(message)
+    if message.method and message.id ~= nil then
+      local responded = false
+      local function respond(result, err)
+        if responded then
+          return
+        end
+        responded = true
+        if err then
+          write({ id = message.id, error = err })
+        else
+          write({ id = message.id, result = result == nil and vim.NIL or result })
+        end
+      end
+      local ok, result, err = pcall(dispatchers.server_request, message.method, message.params, respond)
+      if not ok then
+        respond(nil, { code = -32603, message = tostring(result) })
+      elseif result ~= nil or err ~= nil then
+        respond(result, err)
+      end
+    elseif message.method then
+      dispatchers.notification(message.method, message.params)
+    elseif message.id ~= nil then
+      local entry = rpc.callbacks[message.id]
+      rpc.callbacks[message.id] = nil
+      if not entry then
+        return
+      end
+      entry.answered(message.id)
+      -- A cancelled request's -32800 is the host saying it is done, not an answer to show.
+      if message.error and message.error.code == -32800 then
+        return
+      end
+      entry.callback(message.error, message.result)
+    end
+  end
+  local pending = ''
+  stdout:read_start(function(err, data)
+    if err or not data then
+      return
+    end
+    pending = pending .. data
+    local lines = {}
+    while true do
+      local nl = pending:find('\n', 1, true)
+      if not nl then
+        break
+      end
+      table.insert(lines, pending:sub(1, nl - 1))
+      pending = pending:sub(nl + 1)
+    end
+    if #lines > 0 then
+      vim.schedule(function()
+        for _, line in ipairs(lines) do
+          if line:match('%S') then
+            local ok, message = pcall(vim.json.decode, line, { luanil = { object = true } })
+            if ok and type(message) == 'table' then
+              local handled, handler_err = pcall(handle_message, message)
+              if not handled then
+                vim.notify('bedrock: ' .. tostring(handler_err), vim.log.levels.ERROR)
+              end
+            end
+          end
+        end
+      end)
+    end
+  end)
+  stderr:read_start(function(_, data)
+    if data then
+      rpc.stderr = (rpc.stderr .. data):sub(-4000)
+    end
+  end)
+  function rpc.request(method, params, callback, answered)
+    local id = rpc.next_id
+    rpc.next_id = id + 1
+    if not write({ id = id, method = method, params = params == nil and vim.NIL or params }) then
+      return false, nil
+    end
+    rpc.callbacks[id] = { callback = callback, answered = answered or function() end }
+    return true, id
+  end
+  function rpc.notify(method, params)
+    write({ method = method, params = params == nil and vim.NIL or params })
+  end
+  function rpc.terminate()
+    if not handle:is_closing() then
+      handle:kill('sigterm')
+    end
+  end
+  rpc.pid = pid_or_err
+  return rpc
 end
 
---- handlers: { notification = fn(method, params), tool_call = fn(params) -> result, on_exit = fn(code),
+--- handlers: { notification = fn(method, params), tool_call = fn(params, respond) -> result?, on_exit = fn(code),
 ---             tools = the tool definitions to register before any other request }
 function M.start(opts, handlers)
   local binary, args = M.command(opts)
   if vim.fn.executable(binary) ~= 1 then
-    error(string.format('bedrock: cannot run %q; set `binary` in require("bedrock").setup{} to the bedrock-host path', binary))
+    error(string.format('bedrock: cannot run %q; set `binary` in require("bedrock").setup{} to the bedrock-host path', binary), 0)
   end
   local self = setmetatable({ ready = false, queue = {}, exited = false, info = nil }, Client)
-  self.rpc = rpc_start(binary, args, {
+  self.rpc = transport(binary, args, {
     notification = function(method, params)
       handlers.notification(method, params)
     end,
-    server_request = function(method, params)
+    -- Answer by returning a result, or later through `respond(result, err)`.
+    server_request = function(method, params, respond)
       if method == 'tool/call' then
-        return handlers.tool_call(params)
+        return handlers.tool_call(params, respond)
       end
-      return nil, vim.lsp.rpc.rpc_response_error(vim.lsp.protocol.ErrorCodes.MethodNotFound, 'not served by this client: ' .. method)
+      return nil, { code = -32601, message = 'not served by this client: ' .. method }
     end,
     on_exit = function(code)
       self.exited = true
@@ -171,7 +295,7 @@ function Client:request_sync(method, params, timeout_ms)
 end
 
 --- `$/cancelRequest` for a request handle. The host answers the request with -32800, which
---- vim.lsp.rpc does not pass to the callback: watch `handle.answered` to know the host is done.
+--- is not passed to the callback: watch `handle.answered` to know the host is done.
 function Client:cancel(handle)
   if handle.id then
     self.rpc.notify('$/cancelRequest', { id = handle.id })

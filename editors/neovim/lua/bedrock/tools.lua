@@ -81,8 +81,28 @@ function M.check_path(path)
   return table.concat(parts, '/')
 end
 
+--- Refuses a path that leaves the workspace through a symlink: the real path of its nearest
+--- existing ancestor (the file itself when it exists) must be inside the real root.
+function M.check_real(root, path, shown)
+  local real_root = vim.loop.fs_realpath(root) or root
+  local probe = path
+  local real = vim.loop.fs_realpath(probe)
+  while not real do
+    local parent = vim.fn.fnamemodify(probe, ':h')
+    if parent == probe then
+      break
+    end
+    probe = parent
+    real = vim.loop.fs_realpath(probe)
+  end
+  if real and real ~= real_root and real:sub(1, #real_root + 1) ~= real_root .. '/' then
+    error(string.format('"path" %q leads outside the workspace (through a symlink); give a path inside it', shown), 0)
+  end
+  return path
+end
+
 local function full_path(root, relative)
-  return root .. '/' .. M.check_path(relative)
+  return M.check_real(root, root .. '/' .. M.check_path(relative), relative)
 end
 
 -- A loaded buffer's text wins over the file on disk: it is what the user sees.
@@ -101,6 +121,11 @@ local function read(root, relative)
   return text
 end
 
+--- A workspace file's text (a loaded buffer's wins), with the tools' path checks.
+function M.handle_read(root, relative)
+  return read(root, relative)
+end
+
 local function skipped(relative)
   for part in relative:gmatch('[^/]+') do
     if SKIPPED[part] then
@@ -114,7 +139,7 @@ function M.list(root, glob, limit)
   local found = {}
   for _, path in ipairs(vim.fn.globpath(root, glob or '**/*', false, true)) do
     local relative = path:sub(#root + 2)
-    if vim.fn.isdirectory(path) == 0 and not skipped(relative) then
+    if vim.fn.isdirectory(path) == 0 and not skipped(relative) and pcall(M.check_real, root, path, relative) then
       table.insert(found, relative)
     end
   end
@@ -199,6 +224,20 @@ function handlers.search_workspace(ctx, input)
   return #hits > 0 and table.concat(hits, '\n') or string.format('No matches for %q.', query)
 end
 
+--- Changes `bufnr` into `text` hunk by hunk (marks, folds and undo stay useful).
+function M.set_buffer_text(bufnr, text)
+  local current = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n') .. '\n'
+  local lines = vim.split(text, '\n', { plain = true })
+  if lines[#lines] == '' then
+    table.remove(lines)
+  end
+  local hunks = require('bedrock.review').hunks(current, text)
+  for i = #hunks, 1, -1 do
+    local h = hunks[i]
+    vim.api.nvim_buf_set_lines(bufnr, h.a_from - 1, h.a_from - 1 + h.a_count, false, vim.list_slice(lines, h.b_from, h.b_from + h.b_count - 1))
+  end
+end
+
 --- Writes through a loaded buffer (so the user can undo) or straight to disk.
 local function write(root, relative, text)
   local path = full_path(root, relative)
@@ -208,7 +247,7 @@ local function write(root, relative, text)
     table.remove(lines)
   end
   if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
-    vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
+    M.set_buffer_text(bufnr, text)
     vim.api.nvim_buf_call(bufnr, function()
       vim.cmd('silent write')
     end)
@@ -218,7 +257,7 @@ local function write(root, relative, text)
   end
 end
 
-function handlers.propose_edit(ctx, input)
+function handlers.propose_edit(ctx, input, finish)
   local relative = M.check_path(input.path)
   local old_text = required_string(input, 'oldText')
   local new_text = required_string(input, 'newText')
@@ -241,29 +280,67 @@ function handlers.propose_edit(ctx, input)
     after = before:sub(1, first - 1) .. new_text .. before:sub(first + #old_text)
   end
   local edit = { path = relative, before = before, after = after, description = optional_string(input, 'description') }
-  if not ctx.confirm(edit) then
-    return 'The user rejected the edit; ' .. relative .. ' is unchanged.'
+  if before == after then
+    return 'The edit changes nothing; ' .. relative .. ' is unchanged.'
   end
-  write(ctx.root, relative, after)
-  return 'The user accepted the edit; ' .. relative .. ' was updated.'
+  -- The user reviews the change while the editor stays usable; the answer goes back then.
+  ctx.confirm(edit, function(text, stats)
+    if not text then
+      finish(true, 'The user rejected the edit; ' .. relative .. ' is unchanged.')
+      return
+    end
+    local ok, now = pcall(read, ctx.root, relative)
+    if (ok and now or '') ~= before then
+      finish(false, relative .. ' changed while the user reviewed the edit; nothing was written. Read it again.')
+      return
+    end
+    local written, err = pcall(write, ctx.root, relative, text)
+    if not written then
+      finish(false, tostring(err))
+    elseif stats and stats.total and stats.accepted < stats.total then
+      finish(true, string.format('The user accepted %d of %d changes; %s was updated (read it to see what it holds now).', stats.accepted, stats.total, relative))
+    else
+      finish(true, 'The user accepted the edit; ' .. relative .. ' was updated.')
+    end
+  end)
+  return nil
 end
 
---- Answers one `tool/call`; a failure becomes an error toolResult the model can read.
---- ctx: { root = absolute workspace dir, confirm = fn(edit) -> boolean }
-function M.handle(ctx, params)
+--- One line saying what a tool call does, for the chat: `read_file notes.txt`.
+function M.describe(params)
+  local input = type(params.input) == 'table' and params.input or {}
+  local detail = input.path or input.query or input.glob
+  if type(detail) ~= 'string' then
+    return tostring(params.name)
+  end
+  if input.query then
+    detail = string.format('%q', detail)
+  end
+  return tostring(params.name) .. ' ' .. detail
+end
+
+--- Answers one `tool/call`, through `respond(result)` (now, or once the user decided a
+--- proposed edit); a failure becomes an error toolResult the model can read.
+--- ctx: { root = absolute workspace dir, confirm = fn(edit, done(text|nil, stats)) }
+function M.handle(ctx, params, respond)
+  local function finish(ok, text)
+    respond({ content = { { text = ok and text or (params.name .. ' failed: ' .. tostring(text)) } }, status = ok and 'success' or 'error' })
+  end
   local handler = handlers[params.name]
   if not handler then
-    return {
+    respond({
       content = { { text = string.format('unknown tool "%s"; this client offers read_file, list_files, search_workspace, propose_edit', params.name) } },
       status = 'error',
-    }
+    })
+    return
   end
   local input = type(params.input) == 'table' and params.input or {}
-  local ok, result = pcall(handler, ctx, input)
+  local ok, result = pcall(handler, ctx, input, finish)
   if not ok then
-    return { content = { { text = params.name .. ' failed: ' .. tostring(result) } }, status = 'error' }
+    finish(false, result)
+  elseif result ~= nil then
+    finish(true, result)
   end
-  return { content = { { text = result } }, status = 'success' }
 end
 
 return M
