@@ -467,22 +467,33 @@ impl Face {
     /// Offers the host the session's MCP tools as they are now; withdraws those gone (unless
     /// another session's servers still have them).
     async fn sync_mcp_tools(&self, id: &str) {
-        let (specs, gone) = {
-            let mut sessions = lock(&self.sessions);
-            let Some(session) = sessions.get_mut(id) else { return };
+        let (specs, names, gone) = {
+            let sessions = lock(&self.sessions);
+            let Some(session) = sessions.get(id) else { return };
             let Some(servers) = session.mcp.clone() else { return };
             let specs = servers.specs();
             let names: HashSet<String> = specs.iter().map(|spec| spec.name.clone()).collect();
             let gone: Vec<String> = session.mcp_names.difference(&names).cloned().collect();
-            session.mcp_names = names;
-            let still_offered: HashSet<String> =
-                sessions.values().flat_map(|session| session.mcp_names.iter().cloned()).collect();
-            (specs, gone.into_iter().filter(|name| !still_offered.contains(name)).collect::<Vec<_>>())
+            let still_offered: HashSet<String> = sessions
+                .iter()
+                .filter(|(other, _)| other.as_str() != id)
+                .flat_map(|(_, session)| session.mcp_names.iter().cloned())
+                .collect();
+            (specs, names, gone.into_iter().filter(|name| !still_offered.contains(name)).collect::<Vec<_>>())
         };
-        if !specs.is_empty()
-            && let Err(error) = self.native().call::<method::ToolRegister>(&ToolRegisterParams { tools: specs }).await
-        {
-            tracing::warn!(%error.message, "the host refused the MCP servers' tools");
+        // A prompt offers the session's MCP tools by name (`tools` of conversation/send), so a name
+        // joins the session's list only once the host has it, and leaves it before it is withdrawn.
+        let registered = specs.is_empty()
+            || match self.native().call::<method::ToolRegister>(&ToolRegisterParams { tools: specs }).await {
+                Ok(_) => true,
+                Err(error) => {
+                    tracing::warn!(%error.message, "the host refused the MCP servers' tools");
+                    false
+                }
+            };
+        if let Some(session) = lock(&self.sessions).get_mut(id) {
+            session.mcp_names =
+                if registered { names } else { session.mcp_names.intersection(&names).cloned().collect() };
         }
         if !gone.is_empty() {
             let params = crate::protocol::ToolUnregisterParams { names: gone };
@@ -655,7 +666,8 @@ impl Face {
     async fn prompt(&self, request: acp::PromptRequest) -> Result<acp::PromptResponse, acp::Error> {
         let blocks = convert::prompt_to_blocks(&request.prompt)?;
         let id = request.session_id.0.to_string();
-        let model = {
+        let terminal = self.capabilities().terminal;
+        let (model, tools) = {
             let mut sessions = lock(&self.sessions);
             let Some(session) = sessions.get_mut(&id) else { return Err(session_not_found(&request.session_id)) };
             if session.running.is_some() {
@@ -667,7 +679,11 @@ impl Face {
             session.cancel_requested = false;
             // Marked running before the request goes out, so a session/cancel right after it is not lost.
             session.running = Some(String::new());
-            (session.model != session.conversation_model).then(|| session.model.clone())
+            // The host knows every session's MCP tools; this turn offers the built-ins and this session's own.
+            let mut tools: Vec<String> = tools::definitions(terminal).into_iter().map(|tool| tool.name).collect();
+            tools.extend(session.mcp_names.iter().cloned());
+            tools.sort();
+            ((session.model != session.conversation_model).then(|| session.model.clone()), tools)
         };
         let params = ConversationSendParams {
             conversation_id: crate::protocol::ConversationId(id.clone()),
@@ -677,6 +693,7 @@ impl Face {
             max_tool_iterations: None,
             inference_config: None,
             model_id: model,
+            tools: Some(crate::protocol::ToolSelection::Named(tools)),
         };
         let call = self.native().start_streaming::<method::ConversationSend>(&params);
         let cancelled_already = lock(&self.sessions).get_mut(&id).is_some_and(|session| {

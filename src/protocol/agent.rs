@@ -352,6 +352,10 @@ pub struct ConversationSendParams {
     /// A model for this turn only (id, inference-profile id, ARN or alias); the conversation keeps its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_id: Option<String>,
+    /// The tools offered in this turn only: `"all"` or a list of registered names (`[]`: none); the
+    /// conversation keeps its own selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolSelection>,
 }
 
 fn default_true() -> bool {

@@ -85,6 +85,35 @@ fn bedrock_receives_exactly_the_conversations_tools_and_tool_choice() {
 }
 
 #[test]
+fn a_turn_may_offer_its_own_tools_and_the_conversation_keeps_its_selection() {
+    let mut host = start(json!({"rules": [{"respond": {"content": [{"text": "ok"}]}}]}), json!({}));
+    host.register(json!([tool("alpha", "ALPHA"), tool("beta", "BETA"), tool("gamma", "GAMMA")]));
+    let conversation = host.create(json!({"tools": ["alpha", "beta"]}));
+    let send = |tools: Value| json!({"conversationId": conversation, "content": "hi", "tools": tools});
+    host.ok("conversation/send", send(json!(["gamma"])));
+    host.ok("conversation/send", json!({"conversationId": conversation, "content": "again"}));
+    host.ok("conversation/send", send(json!("all")));
+    host.ok("conversation/send", send(json!([])));
+    let response = host.host.call("conversation/send", send(json!(["alpha", "missing"])));
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    assert_eq!(response["error"]["data"]["errors"][0]["path"], "tools[1]", "{response}");
+    assert!(
+        response["error"]["message"].as_str().unwrap().contains("`missing` is not a registered tool"),
+        "{response}"
+    );
+
+    let journal = host.journal();
+    assert_eq!(journal.len(), 4, "the refused turn never reached Bedrock");
+    let names = |entry: &Value| offered(entry).into_iter().map(|(name, _)| name).collect::<Vec<_>>();
+    assert_eq!(names(&journal[0]), ["gamma"], "this turn's own tools");
+    assert_eq!(names(&journal[1]), ["alpha", "beta"], "the next turn: the conversation's selection again");
+    assert_eq!(names(&journal[2]), ["alpha", "beta", "gamma"], "`all` for one turn");
+    assert_eq!(journal[3]["body"].get("toolConfig"), None, "`[]`: no toolConfig for this turn");
+    let history = host.ok("conversation/get", json!({"conversationId": conversation}));
+    assert_eq!(history["messages"].as_array().unwrap().len(), 8, "four turns kept, the refused one not: {history}");
+}
+
+#[test]
 fn a_tool_registered_again_is_offered_from_the_next_model_call() {
     let script =
         first_answer(json!([{"toolUse": {"toolUseId": "tu_1", "name": "get_weather", "input": {"city": "Oslo"}}}]));

@@ -539,6 +539,37 @@ def test_mcp_servers_from_session_new_run_their_tools_over_stdio_and_http(tmp_pa
     assert [call["text"] for call in calls] == ["over stdio", "over http"]
 
 
+def test_a_sessions_mcp_tools_are_not_offered_in_another_session(tmp_path, project):
+    import sys
+    from acp.schema import EnvVariable, McpServerStdio
+
+    SCRIPT["rules"][1:1] = MCP_SCRIPT_RULES
+    record = tmp_path / "mcp-record.jsonl"
+    try:
+        client = EditorClient(project)
+
+        async def body(conn):
+            await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities())
+            await conn.new_session(cwd=str(project), mcp_servers=[
+                McpServerStdio(name="kit", command=sys.executable, args=[KITCHEN_SINK, "stdio"],
+                               env=[EnvVariable(name="MCP_RECORD", value=str(record))]),
+            ])
+            other = await conn.new_session(cwd=str(project), mcp_servers=[])
+            return await conn.prompt(session_id=other.session_id, prompt=[text_block("use the stdio server")])
+
+        answer = run(with_agent(client, tmp_path, body))
+    finally:
+        SCRIPT["rules"][1:1 + len(MCP_SCRIPT_RULES)] = []
+    assert answer.stop_reason == "end_turn"
+    finals = [update for update in client.of_kind("tool_call_update") if update.status in ("completed", "failed")]
+    assert [update.status for update in finals] == ["failed"], finals
+    text = finals[0].content[0].content.text
+    assert "no tool named `kit__echo`" in text and "read_file" in text, text
+    calls = [] if not record.exists() else [
+        json.loads(line) for line in record.read_text().splitlines() if json.loads(line)["event"] == "call"]
+    assert calls == [], "the other session's server never ran the tool"
+
+
 def test_a_bad_mcp_server_entry_refuses_the_session_naming_it(tmp_path, project):
     from acp.schema import HttpMcpServer
 

@@ -36,21 +36,8 @@ pub async fn conversation_create(
             session.options.default_model_id.clone().unwrap_or_else(|| super::super::session::FALLBACK_MODEL.into())
         }
     };
-    let tools = match params.tools {
-        // Without `tools`, every tool registered at each model call (`"all"`); `[]` offers none.
-        None | Some(protocol::ToolSelection::All) => OfferedTools::All,
-        Some(protocol::ToolSelection::Named(names)) => {
-            for (index, name) in names.iter().enumerate() {
-                if session.tools.get(name).is_none() {
-                    return Err(HostError::invalid_field(
-                        format!("tools[{index}]"),
-                        format!("`{name}` is not a registered tool; register it first with tool/register"),
-                    ));
-                }
-            }
-            OfferedTools::Named(names)
-        }
-    };
+    // Without `tools`, every tool registered at each model call (`"all"`); `[]` offers none.
+    let tools = offered_tools(session, params.tools.unwrap_or(protocol::ToolSelection::All))?;
     let context = super::context::settings(
         session,
         &model_id,
@@ -158,6 +145,24 @@ fn base_request(
     })
 }
 
+/// The tools a selection offers; each named one must be registered.
+fn offered_tools(session: &Session, selection: protocol::ToolSelection) -> HostResult<OfferedTools> {
+    match selection {
+        protocol::ToolSelection::All => Ok(OfferedTools::All),
+        protocol::ToolSelection::Named(names) => {
+            for (index, name) in names.iter().enumerate() {
+                if session.tools.get(name).is_none() {
+                    return Err(HostError::invalid_field(
+                        format!("tools[{index}]"),
+                        format!("`{name}` is not a registered tool; register it first with tool/register"),
+                    ));
+                }
+            }
+            Ok(OfferedTools::Named(names))
+        }
+    }
+}
+
 /// The user message a send adds. toolUse blocks left unanswered (a manual
 /// loop that forgot one, or a turn stopped by the iteration limit) get an
 /// error toolResult first, because Bedrock refuses a toolUse without its result.
@@ -191,8 +196,12 @@ pub async fn conversation_send(ctx: RequestContext, params: ConversationSendPara
     let session = ctx.session.clone();
     let id = params.conversation_id.0.clone();
     let permit = session.conversations.begin_turn(&id)?;
-    let conversation = session.conversations.get(&id)?;
+    let mut conversation = session.conversations.get(&id)?;
     let new_message = user_message(&conversation, params.content.into_blocks())?;
+    // A turn may offer its own selection of tools (`tools`); the conversation keeps its own.
+    if let Some(selection) = params.tools {
+        conversation.settings.tools = offered_tools(&session, selection)?;
+    }
     if params.model_id.as_deref().is_some_and(|model| model.trim().is_empty()) {
         return Err(HostError::invalid_field(
             "modelId",
