@@ -28,6 +28,23 @@ fn full_lifecycle_in_both_framings() {
             sorted(&json!(expected)),
             "every protocol method is served"
         );
+        assert_eq!(
+            result["capabilities"]["features"],
+            json!([
+                "streaming",
+                "tools",
+                "guardrails",
+                "retryNotifications",
+                "responseCache",
+                "asyncWatch",
+                "aliases",
+                "promptCaching",
+                "contextCompaction",
+                "mcpTools",
+                "lspFeatures"
+            ]),
+            "{init}"
+        );
         assert_eq!(result["backend"]["kind"], "bedrock");
         host.notify("initialized", json!({}));
 

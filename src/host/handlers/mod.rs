@@ -20,8 +20,19 @@ use super::router::Router;
 use crate::protocol::method;
 
 /// Named features `initialize` announces (`capabilities.features`).
-pub(crate) const FEATURES: [&str; 7] =
-    ["streaming", "tools", "guardrails", "retryNotifications", "responseCache", "asyncWatch", "aliases"];
+pub(crate) const FEATURES: [&str; 11] = [
+    "streaming",
+    "tools",
+    "guardrails",
+    "retryNotifications",
+    "responseCache",
+    "asyncWatch",
+    "aliases",
+    "promptCaching",
+    "contextCompaction",
+    "mcpTools",
+    "lspFeatures",
+];
 
 /// Binds every client→host request of the protocol to its handler; one line
 /// per method. The marker type carries the method's name, params and result,
