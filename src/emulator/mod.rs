@@ -217,6 +217,44 @@ pub fn remove_temporary_dirs() {
     }
 }
 
+/// The file in a fresh data dir naming the process that owns it.
+const OWNER_FILE: &str = "owner.pid";
+/// Fresh data dirs are `<temp>/bedrock-emulator-<uuid>`.
+const FRESH_DIR_PREFIX: &str = "bedrock-emulator-";
+
+/// Removes the fresh data dirs of emulators whose process is gone without removing its own (killed
+/// with SIGKILL, or the machine lost power). A dir without an owner file, or whose owner still runs,
+/// is left alone; a reused pid only keeps a dir for longer.
+fn sweep_abandoned_dirs(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else { return };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(FRESH_DIR_PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        let Some(pid) =
+            std::fs::read_to_string(dir.join(OWNER_FILE)).ok().and_then(|text| text.trim().parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !process_exists(pid) {
+            tracing::debug!(dir = %dir.display(), pid, "removing an abandoned emulator data dir");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn process_exists(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_exists(_pid: u32) -> bool {
+    // Without /proc the owner cannot be told dead cheaply: keep the dir.
+    true
+}
+
 fn forget_temporary_dir(dir: &Path) {
     temporary_dirs().retain(|known| known != dir);
 }
@@ -299,11 +337,17 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     let local_addr = listener.local_addr().context("cannot read the bound address")?;
     let (data_dir, owns_data_dir) = match config.data_dir {
         Some(dir) => (dir, false),
-        None => (std::env::temp_dir().join(format!("bedrock-emulator-{}", uuid::Uuid::new_v4().simple())), true),
+        None => {
+            let temp = std::env::temp_dir();
+            sweep_abandoned_dirs(&temp);
+            (temp.join(format!("{FRESH_DIR_PREFIX}{}", uuid::Uuid::new_v4().simple())), true)
+        }
     };
     create_private_dir(&data_dir).with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
     if owns_data_dir {
         temporary_dirs().push(data_dir.clone());
+        // So that a later emulator can remove this dir if this process dies without doing so.
+        let _ = std::fs::write(data_dir.join(OWNER_FILE), std::process::id().to_string());
     }
 
     let stop = CancellationToken::new();
@@ -411,4 +455,43 @@ async fn terminated() {
 #[cfg(not(unix))]
 async fn terminated() {
     std::future::pending().await
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::emulator::{FRESH_DIR_PREFIX, OWNER_FILE, sweep_abandoned_dirs};
+
+    fn fresh_dir(temp: &Path, name: &str, owner: Option<String>) -> PathBuf {
+        let dir = temp.join(format!("{FRESH_DIR_PREFIX}{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("job.json"), "{}").unwrap();
+        if let Some(owner) = owner {
+            std::fs::write(dir.join(OWNER_FILE), owner).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn dirs_of_dead_owners_are_swept_and_the_rest_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        let abandoned = fresh_dir(temp.path(), "dead", Some(dead_pid.to_string()));
+        let live = fresh_dir(temp.path(), "live", Some(std::process::id().to_string()));
+        let unowned = fresh_dir(temp.path(), "old", None);
+        let garbled = fresh_dir(temp.path(), "garbled", Some("not a pid".into()));
+        let other = temp.path().join("something-else");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join(OWNER_FILE), dead_pid.to_string()).unwrap();
+
+        sweep_abandoned_dirs(temp.path());
+
+        assert!(!abandoned.exists(), "the dir of a process that is gone is removed");
+        for kept in [&live, &unowned, &garbled, &other] {
+            assert!(kept.exists(), "{} is kept", kept.display());
+        }
+    }
 }
