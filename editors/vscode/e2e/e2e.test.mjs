@@ -25,6 +25,13 @@ const BIG_AFTER = BIG.replace('row 005', 'ROW FIVE').replace('row 125', 'ROW ONE
 const SCRIPT = {
   rules: [
     {
+      // The fill-in-the-middle prompt of textDocument/inlineCompletion (docs/lsp.md) after `return `.
+      when: { lastUserText: '(?s)<prefix>def add\\(a, b\\):\n    return </prefix>' },
+      respond: { content: [{ text: 'a + b' }] },
+    },
+    // Any other completion prompt: nothing, so no ghost text shows in the other scenarios.
+    { when: { lastUserText: '<prefix>' }, respond: { content: [{ text: '' }] } },
+    {
       when: { operation: 'ConverseStream', lastUserText: '^rewrite the big file', afterToolResult: false },
       respond: { content: [{ toolUse: { name: 'propose_edit', input: { path: 'big.txt', oldText: BIG, newText: BIG_AFTER } } }] },
     },
@@ -57,8 +64,10 @@ let vsix;
 before(async () => {
   vsix = buildVsix();
   editor = await Editor.start(vsix, {
-    files: { 'const.py': 'x = 1\n', 'big.txt': BIG, 'classify.py': CLASSIFY, 'a.txt': 'one\n', 'notes.txt': 'the notes say forty-two\n' },
+    files: { 'calc.py': 'def add(a, b):\n    return', 'const.py': 'x = 1\n', 'big.txt': BIG, 'classify.py': CLASSIFY, 'a.txt': 'one\n', 'notes.txt': 'the notes say forty-two\n' },
     script: SCRIPT,
+    // Read when the extension starts: code-server did not pick up a change of settings.json mid-run.
+    settings: { 'bedrock.inlineCompletion.enabled': true },
   });
 });
 
@@ -251,6 +260,28 @@ scenario('Insert puts a code block at the cursor of the editor; Apply replaces t
   await block.locator('button', { hasText: 'Apply' }).click();
   await editor.clickNotificationButton('review the change to const.py', 'Accept');
   await until('const.py replaced', () => editor.file('const.py') === 'LIMIT = 10\n', 15000);
+});
+
+scenario('ghost text from the host appears as you type, and Tab accepts it', async () => {
+  await editor.openFile('calc.py');
+  await editor.page.keyboard.press('Control+End');
+  // Monaco renders the ghost text's spaces as no-break spaces.
+  const ghost = editor.page.locator('.editor-instance .monaco-editor .ghost-text-decoration, .editor-instance .monaco-editor .ghost-text');
+  const shown = async () => (await ghost.allTextContents()).join('').replace(/\u00a0/g, ' ').includes('a + b');
+  // Typed again (at most three times) if a completion request raced the editor's startup.
+  for (let attempt = 1; ; attempt++) {
+    await sleep(1500);
+    await editor.page.keyboard.type(' ');
+    const ok = await until('ghost text "a + b"', shown, 10000).catch((err) => (attempt < 3 ? false : Promise.reject(err)));
+    if (ok) break;
+    await editor.page.keyboard.press('Backspace');
+  }
+  await editor.screenshot('ghost-text');
+  await editor.page.keyboard.press('Tab');
+  await sleep(300);
+  await editor.page.keyboard.press('Control+S');
+  await until('calc.py with the accepted completion', () => editor.file('calc.py') === 'def add(a, b):\n    return a + b', 15000);
+  await editor.page.keyboard.press('Escape');
 });
 
 scenario('a model without a price: the answer, the status bar and Show Usage say "cost unknown"', async () => {
