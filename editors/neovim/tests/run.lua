@@ -535,6 +535,29 @@ test('a question typed in the chat buffer is sent with <CR>; the input area empt
   vim.cmd('close')
 end)
 
+test('after an answer the cursor rests on the input line: `i`, a question, <Esc>, <CR> sends it', function()
+  fresh()
+  vim.cmd('BedrockChat')
+  local win = vim.api.nvim_get_current_win()
+  local keys = function(text)
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(text, true, false, true), 'x', false)
+  end
+  keys('ifirst question<Esc><CR>')
+  wait_idle()
+  local lines = chat_lines()
+  eq(#lines, vim.api.nvim_win_get_cursor(win)[1], 'the cursor is on the empty input line')
+  keys('isecond question<Esc><CR>')
+  wait_idle()
+  lines = chat_lines()
+  if not vim.tbl_contains(lines, 'You said: second question') then
+    error('the question typed where the cursor rested was not sent: ' .. vim.inspect(lines))
+  end
+  eq(1, #vim.tbl_filter(function(line)
+    return line == 'second question'
+  end, lines), 'the question shows once, under ## You, not glued into the transcript')
+  vim.cmd('close')
+end)
+
 test('while an answer streams, a window scrolled back stays put; a following one moves', function()
   fresh()
   vim.cmd('BedrockAsk hello')

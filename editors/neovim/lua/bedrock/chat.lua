@@ -5,8 +5,9 @@
 --   [note]            tool calls, retries, guardrails, the turn's summary
 --   (input area)      lines after the transcript; <CR> (normal) or <C-s> (insert) sends them
 -- The plugin writes only the transcript (the first `owned` lines); what the user types below
--- is theirs. A window whose cursor is on the transcript's last line follows the stream; one
--- the user scrolled elsewhere stays where it is.
+-- is theirs. A window whose cursor is on the transcript's last line (or on an empty input line
+-- below it) follows the stream; one the user scrolled elsewhere stays where it is. When a turn
+-- ends, a following cursor rests on the input line, so `i` or `a` types the next question there.
 local M = {}
 
 local NAME = 'bedrock://chat'
@@ -252,12 +253,19 @@ end
 
 -- Runs `change(last)` on the transcript (`last`: its line count), moves the windows that
 -- followed its end along, and keeps one input line below it.
+-- True when the cursor of `win` is at the transcript's end: its last line, or the input line
+-- below it while nothing has been typed there.
+local function at_end(win)
+  local row = vim.api.nvim_win_get_cursor(win)[1]
+  local empty_input = vim.api.nvim_buf_line_count(bufnr) == owned + 1 and M.input() == ''
+  return row == owned or (owned == 0 and row == 1) or (row == owned + 1 and empty_input)
+end
+
 local function write(change)
   local buf = buffer()
   local following = {}
   for _, win in ipairs(windows()) do
-    local row = vim.api.nvim_win_get_cursor(win)[1]
-    following[win] = row == owned or (owned == 0 and row == 1)
+    following[win] = at_end(win)
   end
   writing = true
   owned = change(owned) or owned
@@ -322,6 +330,18 @@ end
 function M.paragraph()
   if last_line(owned) ~= '' then
     add_lines({ '' })
+  end
+end
+
+--- The turn ended: a cursor that followed the transcript moves to the input line below it.
+function M.rest()
+  if not (bufnr and vim.api.nvim_buf_is_valid(bufnr)) then
+    return
+  end
+  for _, win in ipairs(windows()) do
+    if at_end(win) and vim.api.nvim_buf_line_count(bufnr) > owned then
+      vim.api.nvim_win_set_cursor(win, { owned + 1, 0 })
+    end
   end
 end
 

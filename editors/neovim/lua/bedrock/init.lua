@@ -361,6 +361,7 @@ function M.ask(prompt, selection)
     else
       chat.note(summary(result))
     end
+    chat.rest()
   end)
   return true
 end
@@ -376,6 +377,7 @@ function M.stop()
   session.client:cancel(turn.request)
   require('bedrock.review').close_all()
   chat.note('stopped')
+  chat.rest()
   return true
 end
 
