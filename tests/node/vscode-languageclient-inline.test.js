@@ -2,7 +2,7 @@
 //
 // vscode-languageclient 9.0.1 has its own inline completion feature (`InlineCompletionItemFeature`,
 // lib/common/inlineCompletion.js), but like the whole client it needs the `vscode` module, which
-// only the editor provides (the first test checks that this is still so). So this suite speaks
+// only the editor provides (vscode-languageclient.test.js checks that this is still so). So this suite speaks
 // through the stack that feature runs on, unchanged: vscode-languageserver-protocol 3.17.5's own
 // request and notification types — `InlineCompletionRequest` (LSP 3.18, proposed), `CompletionRequest`,
 // `CodeActionRequest`, `ExecuteCommandRequest`, the document sync notifications — over vscode-jsonrpc,
@@ -15,16 +15,10 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { test } = require('node:test');
 
 const {
-  createProtocolConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
   InitializeRequest,
   InitializedNotification,
   ShutdownRequest,
@@ -44,9 +38,7 @@ const {
   CancellationTokenSource,
 } = require('vscode-languageserver-protocol/node');
 
-const REPO = path.resolve(__dirname, '..', '..');
-const BINARY = process.env.BEDROCK_HOST_BIN || path.join(REPO, 'target', 'debug', 'bedrock-host');
-const HANG_GUARD_MS = 60_000;
+const { withTimeout, spawnHost } = require('./lsp-host');
 
 const URI = 'file:///work/greet.ts';
 const TEXT = 'function greet(name: string) {\n  return\n}\n';
@@ -60,27 +52,8 @@ const SCRIPT = {
   ],
 };
 
-function withTimeout(promise, what) {
-  let timer;
-  const guard = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_GUARD_MS} ms`)), HANG_GUARD_MS);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
-}
-
-test('vscode-languageclient/node (and its inline completion feature) cannot be loaded outside VS Code', () => {
-  assert.throws(() => require('vscode-languageclient/node'), /Cannot find module 'vscode'/);
-});
-
 test("vscode-languageclient 9's protocol stack gets inline completions, completions and code actions", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bedrock-host-node-lsp-'));
-  const script = path.join(dir, 'script.json');
-  fs.writeFileSync(script, JSON.stringify(SCRIPT));
-  const child = spawn(BINARY, ['--emulator', '--emulator-script', script, '--log-file', path.join(dir, 'host.log')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const { dir, child, exited, connection } = spawnHost(SCRIPT, 'bedrock-host-node-lsp-');
   const edits = [];
   const messages = [];
   connection.onRequest(ApplyWorkspaceEditRequest.type, (params) => {

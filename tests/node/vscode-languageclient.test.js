@@ -16,16 +16,11 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 
 const {
-  createProtocolConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
   InitializeRequest,
   InitializedNotification,
   ShutdownRequest,
@@ -33,10 +28,7 @@ const {
   Trace,
 } = require('vscode-languageserver-protocol/node');
 
-const REPO = path.resolve(__dirname, '..', '..');
-const BINARY = process.env.BEDROCK_HOST_BIN || path.join(REPO, 'target', 'debug', 'bedrock-host');
-/** Any single wait longer than this fails the test instead of hanging it. */
-const HANG_GUARD_MS = 60_000;
+const { withTimeout, spawnHost } = require('./lsp-host');
 
 const SCRIPT = {
   rules: [
@@ -119,27 +111,12 @@ function vscodeLanguageClientInitializeParams(root) {
   };
 }
 
-function withTimeout(promise, what) {
-  let timer;
-  const guard = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_GUARD_MS} ms`)), HANG_GUARD_MS);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
-}
-
 test('vscode-languageclient/node needs the editor: it cannot be loaded outside VS Code', () => {
   assert.throws(() => require('vscode-languageclient/node'), /Cannot find module 'vscode'/);
 });
 
 test("vscode-languageclient 9's protocol stack runs a tool-using turn", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bedrock-host-node-'));
-  const script = path.join(dir, 'script.json');
-  fs.writeFileSync(script, JSON.stringify(SCRIPT));
-  const child = spawn(BINARY, ['--emulator', '--emulator-script', script, '--log-file', path.join(dir, 'host.log')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const { dir, child, exited, connection } = spawnHost(SCRIPT, 'bedrock-host-node-');
   const events = [];
   const toolCalls = [];
   connection.onNotification('converse/event', (params) => events.push(params));
